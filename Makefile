@@ -1,0 +1,37 @@
+# The two commands: `make run` serves, `make test` runs the whole suite.
+# Both create the virtual environment and install what they need first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install wsdl wsdl-check clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "spyne 2.14 needs Python 3.11 here, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve on 127.0.0.1:8000 with the embedded SQLite store in ./data
+run: $(STAMP)
+	$(BIN)/soap-service serve
+
+## The whole suite: unit, live-server, contract drift and property tests
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Regenerate the committed contract from the models (a deliberate change: review it)
+wsdl: $(STAMP)
+	$(BIN)/soap-service wsdl export
+
+## Fail if the committed contract differs from what the service publishes
+wsdl-check: $(STAMP)
+	$(BIN)/soap-service wsdl check
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache tests/output

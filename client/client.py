@@ -1,0 +1,200 @@
+"""A typed Python face over zeep for the soap-service contract.
+
+The client reads the WSDL shipped with it (the committed contract, never the
+live one) and points it at the address you give::
+
+    from client import SoapServiceClient, Person
+    api = SoapServiceClient("http://127.0.0.1:8000")
+    api.greet("Ada")                                  # 'Hello, Ada!'
+    api.echo_person(Person("Ada", "Lovelace", 36))    # Person(...)
+
+Results are plain dataclasses; faults become the exceptions of
+``client.exceptions``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, Literal, TextIO, TypeVar
+
+import requests
+import zeep
+import zeep.exceptions
+from lxml import etree
+from zeep.plugins import Plugin
+
+from client.exceptions import (
+    ImageRejected,
+    SoapFault,
+    TransportError,
+    ValidationError,
+)
+
+TNS: Final = "urn:soap-service:v1"
+WSDL_PATH: Final = Path(__file__).resolve().parent / "service.wsdl"
+DEFAULT_URL: Final = "http://127.0.0.1:8000"
+_BINDINGS: Final = {
+    "1.1": (f"{{{TNS}}}SoapServiceSoap11Binding", "/soap"),
+    "1.2": (f"{{{TNS}}}SoapServiceSoap12Binding", "/soap12"),
+}
+_SOAP12_CODES: Final = {"Sender": "Client", "Receiver": "Server"}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Person:
+    first_name: str
+    last_name: str
+    age: int
+
+
+@dataclass(frozen=True)
+class TimeInfo:
+    utc: datetime
+    local: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ImageReceipt:
+    image_id: str
+    sha256: str
+    size_bytes: int
+    format: str
+    width: int
+    height: int
+    received_at: datetime
+
+
+class TracePlugin(Plugin):  # type: ignore[misc]
+    """Prints each request and response envelope, like httplib's set_debuglevel(1).
+
+    Text longer than ``max_text`` characters (base64 images) is shortened.
+    """
+
+    def __init__(self, out: TextIO = sys.stderr, max_text: int = 200) -> None:
+        self.out = out
+        self.max_text = max_text
+
+    def _show(self, title: str, envelope: etree._Element) -> None:
+        copy = etree.fromstring(etree.tostring(envelope))
+        for node in copy.iter():
+            if node.text and len(node.text) > self.max_text:
+                node.text = f"{node.text[: self.max_text]}... [{len(node.text)} characters]"
+        text = etree.tostring(copy, pretty_print=True, encoding="unicode")
+        print(f"--- {title}\n{text}", file=self.out, flush=True)
+
+    def egress(self, envelope: Any, http_headers: Any, operation: Any, binding_options: Any) -> Any:
+        headers = "".join(f"{k}: {v}\n" for k, v in http_headers.items())
+        print(f"--- request to {binding_options.get('address')}\n{headers}", file=self.out)
+        self._show("request envelope", envelope)
+        return envelope, http_headers
+
+    def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> Any:
+        self._show("response envelope", envelope)
+        return envelope, http_headers
+
+
+class SoapServiceClient:
+    """Calls the service at ``url`` (its base URL, without /soap)."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        soap_version: Literal["1.1", "1.2"] = "1.1",
+        timeout: float = 120,
+        trace: bool = False,
+        wsdl: Path | str = WSDL_PATH,
+        session: requests.Session | None = None,
+    ) -> None:
+        binding, path = _BINDINGS[soap_version]
+        self.address = url.rstrip("/") + path
+        self.soap_version = soap_version
+        transport = zeep.Transport(
+            session=session, timeout=timeout, operation_timeout=timeout
+        )
+        settings = zeep.Settings(
+            strict=True, xml_huge_tree=True, forbid_dtd=True, forbid_entities=True
+        )
+        plugins = [TracePlugin()] if trace else []
+        self._zeep = zeep.Client(str(wsdl), transport=transport, settings=settings, plugins=plugins)
+        self._service = self._zeep.create_service(binding, self.address)
+
+    def greet(self, name: str) -> str:
+        """The greeting for ``name``."""
+        return str(self._call(self._service.Greet, name=name))
+
+    def get_time(self, timezone: str | None = None) -> TimeInfo:
+        """The server's time, in UTC and in ``timezone`` (UTC when None)."""
+        result = self._call(self._service.GetTime, timezone=timezone)
+        return TimeInfo(utc=result.utc, local=result.local, timezone=result.timezone)
+
+    def echo_person(self, person: Person) -> Person:
+        """``person``, as the service received and sent it back."""
+        result = self._call(
+            self._service.EchoPerson,
+            person={
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "age": person.age,
+            },
+        )
+        return Person(first_name=result.first_name, last_name=result.last_name, age=result.age)
+
+    def upload_image(
+        self, filename: str, content: bytes, content_type: str | None = None
+    ) -> ImageReceipt:
+        """Stores an image; returns the service's receipt."""
+        result = self._call(
+            self._service.UploadImage,
+            filename=filename,
+            content=content,
+            content_type=content_type,
+        )
+        return ImageReceipt(**{name: result[name] for name in ImageReceipt.__dataclass_fields__})
+
+    def _call(self, operation: Callable[..., T], **kwargs: Any) -> T:
+        try:
+            return operation(**kwargs)
+        except zeep.exceptions.Fault as fault:
+            raise self._map_fault(fault) from None
+        except zeep.exceptions.TransportError as error:
+            raise TransportError(f"HTTP {error.status_code} from {self.address}") from None
+        except requests.RequestException as error:
+            raise TransportError(f"cannot reach {self.address}: {error}") from None
+
+    @staticmethod
+    def _map_fault(fault: zeep.exceptions.Fault) -> SoapFault:
+        code = _dotted_code(fault)
+        detail = fault.detail
+        message = fault.message or ""
+        typed = detail[0] if detail is not None and len(detail) else None
+        if typed is not None and typed.tag == f"{{{TNS}}}ValidationFault":
+            return ValidationError(
+                code, message, detail,
+                field=typed.findtext(f"{{{TNS}}}field", ""),
+                reason=typed.findtext(f"{{{TNS}}}reason", ""),
+            )
+        if typed is not None and typed.tag == f"{{{TNS}}}ImageRejectedFault":
+            return ImageRejected(
+                code, message, detail,
+                reason=typed.findtext(f"{{{TNS}}}reason", ""),
+                reason_message=typed.findtext(f"{{{TNS}}}message", ""),
+            )
+        return SoapFault(code, message, detail)
+
+
+def _dotted_code(fault: zeep.exceptions.Fault) -> str:
+    code = str(fault.code or "")
+    if code.startswith("{"):
+        code = etree.QName(code).localname
+    code = code.split(":", 1)[-1]
+    first = _SOAP12_CODES.get(code, code)
+    subcodes = [etree.QName(sub).localname for sub in (fault.subcodes or [])]
+    return ".".join([first, *subcodes])

@@ -1,0 +1,214 @@
+"""The WSGI application: HTTP in, SOAP out.
+
+``create_app(settings)`` is the one place where the parts meet: the HTTP
+rules (methods, media types, the body limit), the hardened parser, the SOAP
+framing and the dispatcher. Every error a client can cause leaves here as a
+SOAP fault in the port's own version; nothing leaves as a bare error page.
+
+Logging: one line per request with a request id (taken from ``X-Request-ID``
+when it is a plain token, else made here, and echoed back), the port, the
+operation, the outcome, the fault code and the duration. Never a body, never
+a header value other than the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+from urllib.parse import parse_qs
+
+from service.config import Settings
+from service.contract import SOAP11_PATH, SOAP12_PATH, render_wsdl
+from service.dispatch import Dispatcher
+from service.envelope import SoapVersion, http_status, open_envelope
+from service.faults import (
+    MethodNotAllowedFault,
+    RequestTooLargeFault,
+    ServiceFault,
+    UnsupportedMediaFault,
+)
+from service.hardening import parse_request
+from service.operations import Scope, build_application
+from service.storage import SqliteImageStore
+
+access_log = logging.getLogger("soap_service.access")
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+PORTS: Final = {SOAP11_PATH: SoapVersion.SOAP11, SOAP12_PATH: SoapVersion.SOAP12}
+_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_ACCEPTED_MEDIA: Final = {
+    SoapVersion.SOAP11: ("text/xml",),
+    SoapVersion.SOAP12: ("application/soap+xml",),
+}
+_READ_CHUNK: Final = 1024 * 1024
+
+
+class SoapApplication:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        spyne_app = build_application()
+        self.store = SqliteImageStore(settings.database_path)
+        self.dispatcher = Dispatcher(spyne_app, Scope(settings=settings, store=self.store))
+        self.wsdl = render_wsdl(spyne_app, settings.base_url)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        request_id = environ.get("HTTP_X_REQUEST_ID", "")
+        if not _REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        version = PORTS.get(path.rstrip("/") or "/")
+        operation: str | None = None
+        fault: ServiceFault | None = None
+        if version is None:
+            status, headers, body = self._other(method, path)
+        elif method in ("GET", "HEAD") and _wants_wsdl(environ):
+            status, headers, body = 200, [("Content-Type", "text/xml; charset=utf-8")], self.wsdl
+        else:
+            try:
+                status, body, operation, fault = self._soap(environ, method, version)
+            except ServiceFault as early:
+                fault = early
+                status = http_status(version, early)
+                body = self.dispatcher.fault(version, early)
+            headers = [("Content-Type", version.content_type)]
+        headers += [("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
+        start_response(_status_line(status), headers)
+        access_log.info(
+            "request_id=%s method=%s path=%s operation=%s outcome=%s fault=%s status=%d ms=%.2f",
+            request_id,
+            method,
+            path if path in PORTS or path in ("/", "/healthz") else "-",
+            operation or "-",
+            "fault" if fault else "ok",
+            fault.code if fault else "-",
+            status,
+            (time.perf_counter() - started) * 1000,
+        )
+        return [b"" if method == "HEAD" else body]
+
+    def _soap(
+        self, environ: Environ, method: str, version: SoapVersion
+    ) -> tuple[int, bytes, str | None, ServiceFault | None]:
+        if method != "POST":
+            raise MethodNotAllowedFault(
+                f"Send SOAP requests with POST; GET {environ.get('PATH_INFO')}?wsdl returns the WSDL."
+            )
+        media_type, params = _media_type(environ.get("CONTENT_TYPE", ""))
+        if media_type not in _ACCEPTED_MEDIA[version]:
+            other = version.other
+            if media_type in _ACCEPTED_MEDIA[other]:
+                raise UnsupportedMediaFault(
+                    f"{media_type} is the SOAP {other.value} media type; this port speaks SOAP"
+                    f" {version.value} ({_ACCEPTED_MEDIA[version][0]})."
+                )
+            raise UnsupportedMediaFault(
+                f"Content-Type {media_type or '(none)'} is not accepted here; send"
+                f" {_ACCEPTED_MEDIA[version][0]}."
+            )
+        data = self._read_body(environ)
+        request = open_envelope(parse_request(data), version)
+        if version is SoapVersion.SOAP11:
+            soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
+        else:
+            soap_action = params.get("action", "")
+        outcome = self.dispatcher.respond(request, soap_action or None)
+        status = http_status(version, outcome.fault) if outcome.fault else 200
+        return status, outcome.body, outcome.operation, outcome.fault
+
+    def _read_body(self, environ: Environ) -> bytes:
+        limit = self.settings.body_limit
+        if environ.get("HTTP_CONTENT_ENCODING", "identity").lower() not in ("identity", ""):
+            raise UnsupportedMediaFault("Content-Encoding is not supported; send the body as is.")
+        stream = environ["wsgi.input"]
+        length_header = environ.get("CONTENT_LENGTH") or ""
+        if length_header:
+            try:
+                length = int(length_header)
+            except ValueError:
+                raise RequestTooLargeFault("The Content-Length header is not a number.") from None
+            if length > limit:
+                raise RequestTooLargeFault(
+                    f"The request body has {length} bytes; the limit is {limit}."
+                )
+            return stream.read(length)  # type: ignore[no-any-return]
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := stream.read(_READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise RequestTooLargeFault(f"The request body is over the limit of {limit} bytes.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _other(self, method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        text = [("Content-Type", "text/plain; charset=utf-8")]
+        if path == "/healthz":
+            return 200, text, b"ok\n"
+        if path == "/":
+            lines = [
+                "soap-service",
+                f"SOAP 1.1: {self.settings.base_url}{SOAP11_PATH}",
+                f"SOAP 1.2: {self.settings.base_url}{SOAP12_PATH}",
+                f"WSDL:     {self.settings.base_url}{SOAP11_PATH}?wsdl",
+                f"Operations: {', '.join(self.dispatcher.operation_names)}",
+            ]
+            return 200, text, ("\n".join(lines) + "\n").encode()
+        return 404, text, b"Not found. The service is at /soap (SOAP 1.1) and /soap12 (SOAP 1.2).\n"
+
+
+def _wants_wsdl(environ: Environ) -> bool:
+    query = environ.get("QUERY_STRING", "")
+    return any(key.lower() == "wsdl" for key in parse_qs(query, keep_blank_values=True))
+
+
+def _media_type(header: str) -> tuple[str, dict[str, str]]:
+    kind, _, rest = header.partition(";")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, sep, value = item.partition("=")
+        if sep:
+            params[key.strip().lower()] = value.strip().strip('"')
+    return kind.strip().lower(), params
+
+
+_REASONS: Final = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+}
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {_REASONS.get(status, 'Error')}"
+
+
+def configure_logging(level: str) -> None:
+    """One handler for the service's own loggers, on stderr; bodies never reach it."""
+    logger = logging.getLogger("soap_service")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        )
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def create_app(settings: Settings | None = None) -> SoapApplication:
+    """The WSGI application for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    return SoapApplication(settings)

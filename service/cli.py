@@ -1,0 +1,113 @@
+"""``soap-service``: serve the contract, and keep the committed WSDL honest.
+
+    soap-service serve [--host H] [--port P] [--data-dir D] [--public-url U] [--workers N]
+    soap-service wsdl export [--output wsdl/service.wsdl]
+    soap-service wsdl check [--wsdl wsdl/service.wsdl] [--url http://host:port/soap?wsdl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+from service.config import Settings
+
+COMMITTED_WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "service.wsdl"
+
+
+def _rendered() -> bytes:
+    from service.contract import render_wsdl
+    from service.operations import build_application
+
+    return render_wsdl(build_application())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from service.server import serve
+
+    settings = Settings.from_env().with_overrides(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        public_url=args.public_url,
+        workers=args.workers,
+        threads=args.threads,
+        max_image_bytes=args.max_image_bytes,
+        log_level=args.log_level,
+    )
+    serve(settings, certfile=args.certfile, keyfile=args.keyfile)
+    return 0
+
+
+def cmd_wsdl_export(args: argparse.Namespace) -> int:
+    document = _rendered()
+    if str(args.output) == "-":
+        sys.stdout.buffer.write(document)
+    else:
+        args.output.write_bytes(document)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_wsdl_check(args: argparse.Namespace) -> int:
+    from service.contract import contract_diff
+
+    committed = args.wsdl.read_bytes()
+    if args.url:
+        with urllib.request.urlopen(args.url, timeout=30) as response:  # noqa: S310
+            published = response.read()
+        source = args.url
+    else:
+        published, source = _rendered(), "the models"
+    diff = contract_diff(committed, published)
+    if not diff:
+        print(f"{args.wsdl} matches {source}", file=sys.stderr)
+        return 0
+    print("\n".join(diff))
+    print(
+        f"{args.wsdl} differs from {source}. If the contract change is deliberate, run"
+        " 'soap-service wsdl export' and commit the result for review.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="soap-service", description=__doc__.split("\n")[0])
+    commands = top.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the service")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--data-dir", type=Path, help="where the image store lives (default ./data)")
+    serve.add_argument("--public-url", help="base URL written into the WSDL's soap:address")
+    serve.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    serve.add_argument("--threads", type=int, help="threads per worker (default 4)")
+    serve.add_argument("--max-image-bytes", type=int, help="largest image accepted (10 MiB)")
+    serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    serve.add_argument("--certfile", type=Path, help="TLS certificate (PEM)")
+    serve.add_argument("--keyfile", type=Path, help="TLS private key (PEM)")
+    serve.set_defaults(func=cmd_serve)
+
+    wsdl = commands.add_parser("wsdl", help="the committed contract")
+    wsdl_commands = wsdl.add_subparsers(dest="wsdl_command", required=True)
+    export = wsdl_commands.add_parser("export", help="regenerate the WSDL from the models")
+    export.add_argument("--output", type=Path, default=COMMITTED_WSDL, help="file, or - for stdout")
+    export.set_defaults(func=cmd_wsdl_export)
+    check = wsdl_commands.add_parser("check", help="fail if the committed WSDL has drifted")
+    check.add_argument("--wsdl", type=Path, default=COMMITTED_WSDL)
+    check.add_argument("--url", help="compare with a running service's ?wsdl instead")
+    check.set_defaults(func=cmd_wsdl_check)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

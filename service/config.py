@@ -1,0 +1,80 @@
+"""Settings: defaults that run out of the box, overridden by the environment or flags.
+
+Every setting has an environment variable ``SOAP_SERVICE_<NAME>``; the
+``serve`` command's flags override them, and pass them on to the worker
+processes through the same variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Final
+
+ENV_PREFIX: Final = "SOAP_SERVICE_"
+MIB: Final = 1024 * 1024
+#: Room for the envelope around the largest base64 image, and for images a little
+#: over the limit to get the typed ImageRejectedFault (too_large) instead of a 413.
+ENVELOPE_ALLOWANCE: Final = MIB
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    #: The base URL clients reach us at, written into ``soap:address``.
+    #: Default: ``http://{host}:{port}``. Never taken from a request.
+    public_url: str = ""
+    workers: int = max(1, os.cpu_count() or 1)
+    threads: int = 4
+    max_image_bytes: int = 10 * MIB
+    #: Largest request body; 0 means "what the largest image needs".
+    max_body_bytes: int = 0
+    log_level: str = "INFO"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def body_limit(self) -> int:
+        if self.max_body_bytes:
+            return self.max_body_bytes
+        base64_len = (self.max_image_bytes + 2) // 3 * 4
+        # line breaks a client may insert every 76 characters, plus the envelope
+        return base64_len + base64_len // 76 * 2 + ENVELOPE_ALLOWANCE
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "images.sqlite3"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, type(getattr(cls(), f.name)))
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def to_env(self) -> dict[str, str]:
+        return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
+
+
+def _convert(name: str, raw: str, kind: type) -> Any:
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}")
+    if issubclass(kind, Path):
+        return Path(raw)
+    return raw

@@ -1,0 +1,186 @@
+"""From a parsed envelope to a response envelope, through spyne.
+
+The dispatch rule (documented in the README): the element in the Body names
+the operation. A SOAPAction (the SOAP 1.1 header, or the SOAP 1.2
+``action`` media-type parameter), when present and not empty, must name the
+same operation (its URI from the WSDL, or the bare operation name); a
+mismatch is a fault, so a SOAPAction can never steer a request to a
+different operation than the one its Body asks for.
+
+Before any operation code runs, the operation element is validated against
+the contract's own schema (rendered from the same models as the published
+WSDL), and each failure becomes a ValidationFault naming the field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lxml import etree
+from spyne import MethodContext
+from spyne.application import Application
+
+from service import ns
+from service.contract import Operation, operations, render_wsdl, schema_element
+from service.envelope import Request, SoapVersion, fault_envelope, new_envelope, serialize
+from service.faults import (
+    InternalFault,
+    ServiceFault,
+    SoapActionMismatchFault,
+    UnknownOperationFault,
+    ValidationFault,
+)
+
+log = logging.getLogger("soap_service.dispatch")
+
+_XSI_NIL: Final = f"{{{ns.XSI}}}nil"
+_EXPECTED: Final = re.compile(r"Expected is (?:one of )?\( ([^ )]+)")
+_CLARK: Final = re.compile(r"\{[^}]*\}")
+_QUOTED_LONG: Final = re.compile(r"(?:^|(?<=value ))'[^']{40,}'")
+
+
+class _Transport:
+    """What spyne's MethodContext wants to know about the transport."""
+
+    type = "soap-service"
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the dispatcher made of a request: a serialised envelope and what to log."""
+
+    body: bytes
+    operation: str | None
+    fault: ServiceFault | None
+
+
+class Dispatcher:
+    def __init__(self, app: Application, scope: Any) -> None:
+        self.app = app
+        self.scope = scope
+        self._transport = _Transport(app)
+        self._operations: dict[str, Operation] = {op.name: op for op in operations(app)}
+        self._functions = {
+            name: app.interface.service_method_map[f"{{{ns.TNS}}}{name}"][0]
+            for name in self._operations
+        }
+        self._schema_doc = schema_element(render_wsdl(app))
+        self._local = threading.local()
+
+    @property
+    def operation_names(self) -> list[str]:
+        return list(self._operations)
+
+    def _schema(self) -> etree.XMLSchema:
+        schema: etree.XMLSchema | None = getattr(self._local, "schema", None)
+        if schema is None:
+            schema = etree.XMLSchema(self._schema_doc)
+            self._local.schema = schema
+        return schema
+
+    def resolve(self, request: Request, soap_action: str | None) -> Operation:
+        element = request.operation
+        qname = etree.QName(element)
+        op = self._operations.get(qname.localname) if qname.namespace == ns.TNS else None
+        if op is None:
+            hint = ""
+            if qname.localname in self._operations:
+                hint = f" (operations are in the namespace {ns.TNS})"
+            raise UnknownOperationFault(
+                f"No operation {qname.localname!r}{hint}; this service has"
+                f" {', '.join(self._operations)}."
+            )
+        if soap_action and soap_action not in (ns.soap_action(op.name), op.name):
+            raise SoapActionMismatchFault(
+                f"The SOAPAction {soap_action!r} does not name the operation in the Body"
+                f" ({op.name}, whose SOAPAction is {ns.soap_action(op.name)!r})."
+            )
+        return op
+
+    def validate(self, op: Operation, element: etree._Element) -> None:
+        if element.get(_XSI_NIL) in ("true", "1") and len(element) == 0:
+            # Some toolkits send an empty request wrapper as nil; it means "no arguments".
+            del element.attrib[_XSI_NIL]
+        schema = self._schema()
+        if schema.validate(element):
+            return
+        raise _validation_fault(schema.error_log.last_error, op)
+
+    def call(self, op: Operation, element: etree._Element, version: SoapVersion) -> Any:
+        ctx = MethodContext(self._transport, MethodContext.SERVER)
+        ctx.udc = self.scope
+        in_object = self.app.in_protocol.from_element(ctx, op.in_message, element)
+        args = [getattr(in_object, name) for name in op.in_message._type_info]
+        descriptor = self._functions[op.name]
+        result = descriptor.function(ctx, *args)
+        out = op.out_message()
+        names = list(op.out_message._type_info)
+        values = result if len(names) > 1 else (result,)
+        for name, value in zip(names, values):
+            setattr(out, name, value)
+        envelope, body = new_envelope(version)
+        self.app.out_protocol.to_parent(ctx, op.out_message, out, body, ns.TNS)
+        return envelope
+
+    def respond(self, request: Request, soap_action: str | None) -> Outcome:
+        """The response to an envelope already opened by ``service.envelope``."""
+        op: Operation | None = None
+        try:
+            op = self.resolve(request, soap_action)
+            self.validate(op, request.operation)
+            envelope = self.call(op, request.operation, request.version)
+        except ServiceFault as fault:
+            return Outcome(self.fault(request.version, fault), op and op.name, fault)
+        except Exception as error:  # our bug: say nothing of it to the client
+            log.error(
+                "internal error in %s: %s",
+                op.name if op else "dispatch",
+                type(error).__name__,
+                exc_info=True,
+            )
+            fault = InternalFault()
+            return Outcome(self.fault(request.version, fault), op and op.name, fault)
+        return Outcome(serialize(envelope), op.name, None)
+
+    def fault(self, version: SoapVersion, fault: ServiceFault) -> bytes:
+        envelope, detail = fault_envelope(version, fault)
+        typed = fault.typed_detail()
+        if typed is None:
+            detail.getparent().remove(detail)
+        else:
+            ctx = MethodContext(self._transport, MethodContext.SERVER)
+            self.app.out_protocol.to_parent(
+                ctx, type(typed), typed, detail, ns.TNS, type(fault).__name__
+            )
+        return serialize(envelope)
+
+
+def _validation_fault(error: Any, op: Operation) -> ValidationFault:
+    """A ValidationFault naming the field libxml2 complained about, in plain words."""
+    message: str = error.message if error is not None else "does not match the schema"
+    path: str = (error.path or "") if error is not None else ""
+    segments = [re.sub(r"^[^:]*:|\[\d+\]$", "", s) for s in path.split("/") if s][1:]
+    expected = _EXPECTED.search(message)
+    expected_name = _CLARK.sub("", expected.group(1)) if expected else None
+    if "Missing child element" in message and expected_name:
+        segments.append(expected_name)
+        reason = "is required and missing"
+    elif "This element is not expected" in message and expected_name:
+        found = segments[-1] if segments else "?"
+        segments[-1:] = [expected_name]
+        reason = f"is required and missing (found '{found}' in its place)"
+    elif "This element is not expected" in message:
+        reason = "is not part of the contract here"
+    else:
+        reason = re.sub(r"^Element '[^']*'(?:, attribute '[^']*')?: ", "", message)
+        reason = re.sub(r"^\[facet '[^']*'\] ", "", reason)
+        reason = _CLARK.sub("", reason).replace("atomic type ", "type ")
+    reason = _QUOTED_LONG.sub(lambda m: m.group(0)[:41] + "...'", reason).strip().rstrip(".")
+    return ValidationFault("/".join(segments) or op.name, reason[:300])

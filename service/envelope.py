@@ -1,0 +1,170 @@
+"""SOAP 1.1 and 1.2 framing: taking envelopes apart and putting them together.
+
+Knows nothing of the operations; ``service.dispatch`` does. The rules:
+
+1. The port decides the SOAP version. An envelope of the other version gets
+   a VersionMismatch fault in the port's own version.
+2. An envelope holds an optional Header, then exactly one Body, and nothing
+   else (WS-I BP R1011); the Body holds exactly one element, the operation.
+3. A header block marked ``mustUnderstand`` and aimed at us is a
+   MustUnderstand fault: we understand no header blocks yet.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+from lxml import etree
+
+from service import ns
+from service.faults import (
+    MalformedRequestFault,
+    MustUnderstandFault,
+    ServiceFault,
+    VersionMismatchFault,
+)
+
+
+class SoapVersion(enum.Enum):
+    SOAP11 = "1.1"
+    SOAP12 = "1.2"
+
+    @property
+    def envelope_ns(self) -> str:
+        return ns.SOAP11_ENV if self is SoapVersion.SOAP11 else ns.SOAP12_ENV
+
+    @property
+    def content_type(self) -> str:
+        if self is SoapVersion.SOAP11:
+            return "text/xml; charset=utf-8"
+        return "application/soap+xml; charset=utf-8"
+
+    @property
+    def other(self) -> SoapVersion:
+        return SoapVersion.SOAP12 if self is SoapVersion.SOAP11 else SoapVersion.SOAP11
+
+
+_ULTIMATE_RECEIVER: Final = {
+    SoapVersion.SOAP11: ("actor", {"", "http://schemas.xmlsoap.org/soap/actor/next"}),
+    SoapVersion.SOAP12: (
+        "role",
+        {
+            "",
+            "http://www.w3.org/2003/05/soap-envelope/role/next",
+            "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver",
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    version: SoapVersion
+    header: etree._Element | None
+    operation: etree._Element
+
+
+def open_envelope(root: etree._Element, version: SoapVersion) -> Request:
+    """The operation element of an envelope, after checking rules 1 to 3."""
+    env = version.envelope_ns
+    if root.tag == f"{{{version.other.envelope_ns}}}Envelope":
+        raise VersionMismatchFault(
+            f"This port speaks SOAP {version.value}; the envelope is SOAP {version.other.value}."
+            f" Send it to the SOAP {version.other.value} port instead."
+        )
+    if root.tag != f"{{{env}}}Envelope":
+        raise MalformedRequestFault(
+            f"The document is not a SOAP {version.value} envelope"
+            f" (expected {{{env}}}Envelope as the root element)."
+        )
+    children = [child for child in root if isinstance(child.tag, str)]
+    header: etree._Element | None = None
+    if children and children[0].tag == f"{{{env}}}Header":
+        header = children.pop(0)
+    if len(children) != 1 or children[0].tag != f"{{{env}}}Body":
+        raise MalformedRequestFault(
+            "The envelope must hold an optional Header and then exactly one Body."
+        )
+    operations = [child for child in children[0] if isinstance(child.tag, str)]
+    if len(operations) != 1:
+        raise MalformedRequestFault(
+            f"The Body must hold exactly one operation element; it holds {len(operations)}."
+        )
+    if header is not None:
+        _check_must_understand(header, version)
+    return Request(version=version, header=header, operation=operations[0])
+
+
+def _check_must_understand(header: etree._Element, version: SoapVersion) -> None:
+    env = version.envelope_ns
+    target_attr, ours = _ULTIMATE_RECEIVER[version]
+    for block in header:
+        if not isinstance(block.tag, str):
+            continue
+        flag = block.get(f"{{{env}}}mustUnderstand", "0").strip()
+        if flag not in ("1", "true"):
+            continue
+        if block.get(f"{{{env}}}{target_attr}", "").strip() in ours:
+            raise MustUnderstandFault(
+                f"The header block {block.tag} is marked mustUnderstand, and this service"
+                " does not understand it."
+            )
+
+
+def new_envelope(version: SoapVersion) -> tuple[etree._Element, etree._Element]:
+    """An empty envelope and its Body."""
+    env = version.envelope_ns
+    envelope = etree.Element(f"{{{env}}}Envelope", nsmap={"soap": env, "tns": ns.TNS})
+    body = etree.SubElement(envelope, f"{{{env}}}Body")
+    return envelope, body
+
+
+def serialize(envelope: etree._Element) -> bytes:
+    return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+
+
+def fault_envelope(
+    version: SoapVersion, fault: ServiceFault
+) -> tuple[etree._Element, etree._Element]:
+    """A fault envelope, and the element the typed detail goes into (if any)."""
+    envelope, body = new_envelope(version)
+    env = version.envelope_ns
+    first, *subcodes = fault.code.split(".")
+    if version is SoapVersion.SOAP11:
+        element = etree.SubElement(body, f"{{{env}}}Fault")
+        etree.SubElement(element, "faultcode").text = f"soap:{fault.code}"
+        etree.SubElement(element, "faultstring").text = fault.message
+        return envelope, etree.SubElement(element, "detail")
+    if isinstance(fault, VersionMismatchFault):
+        _add_upgrade_header(envelope, body)
+    element = etree.SubElement(body, f"{{{env}}}Fault")
+    code = etree.SubElement(element, f"{{{env}}}Code")
+    value = {"Client": "Sender", "Server": "Receiver"}.get(first, first)
+    etree.SubElement(code, f"{{{env}}}Value").text = f"soap:{value}"
+    parent = code
+    for subcode in subcodes:
+        parent = etree.SubElement(parent, f"{{{env}}}Subcode")
+        etree.SubElement(parent, f"{{{env}}}Value").text = f"tns:{subcode}"
+    reason = etree.SubElement(element, f"{{{env}}}Reason")
+    text = etree.SubElement(reason, f"{{{env}}}Text")
+    text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+    text.text = fault.message
+    return envelope, etree.SubElement(element, f"{{{env}}}Detail")
+
+
+def _add_upgrade_header(envelope: etree._Element, body: etree._Element) -> None:
+    env = ns.SOAP12_ENV
+    header = etree.Element(f"{{{env}}}Header")
+    upgrade = etree.SubElement(header, f"{{{env}}}Upgrade")
+    for supported in (ns.SOAP12_ENV, ns.SOAP11_ENV):
+        item = etree.SubElement(upgrade, f"{{{env}}}SupportedEnvelope", nsmap={"v": supported})
+        item.set("qname", "v:Envelope")
+    body.addprevious(header)
+
+
+def http_status(version: SoapVersion, fault: ServiceFault) -> int:
+    if version is SoapVersion.SOAP11:
+        return fault.http_status_soap11
+    return fault.http_status_soap12

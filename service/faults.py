@@ -1,0 +1,169 @@
+"""Every fault the service answers with, in one tree.
+
+    ServiceFault                      (abstract; ``code`` is the dotted SOAP 1.1 faultcode)
+     ├── ClientFault                  the request is wrong: fix it and send again
+     │    ├── ValidationFault         Client.Validation       declared; detail: field, reason
+     │    ├── ImageRejectedFault      Client.ImageRejected    declared; detail: reason, message
+     │    ├── MalformedRequestFault   Client.MalformedRequest not XML, not an envelope, no Body
+     │    ├── ForbiddenXmlFault       Client.ForbiddenXml     DTDs, entities, processing tricks
+     │    ├── RequestTooLargeFault    Client.RequestTooLarge  body over the limit (HTTP 413)
+     │    ├── UnsupportedMediaFault   Client.UnsupportedMedia Content-Type we do not read (415)
+     │    ├── MethodNotAllowedFault   Client.MethodNotAllowed HTTP method other than POST (405)
+     │    ├── UnknownOperationFault   Client.UnknownOperation Body names no operation of ours
+     │    └── SoapActionMismatchFault Client.SoapActionMismatch SOAPAction names another operation
+     ├── VersionMismatchFault         VersionMismatch         SOAP 1.2 envelope on the 1.1 port, or back
+     ├── MustUnderstandFault          MustUnderstand          a mustUnderstand header we do not know
+     └── InternalFault                Server.Internal         our bug; the message says nothing more
+
+Faults *declared* in the WSDL carry a typed detail element (``detail_type``);
+the protocol-level ones cannot be declared per operation and carry none.
+
+SOAP 1.2 spells the first segment of a code differently (``Client`` is
+``Sender``, ``Server`` is ``Receiver``); the rest becomes a subcode. See
+:func:`service.envelope.fault_envelope`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from spyne import ComplexModel, Fault, Unicode
+
+from service.ns import TNS
+
+REQUIRED = {"min_occurs": 1, "nillable": False}
+
+
+class ValidationFaultDetail(ComplexModel):
+    """Which field of the request is wrong, and why."""
+
+    __namespace__ = TNS
+    _type_info = [
+        ("field", Unicode(**REQUIRED)),
+        ("reason", Unicode(**REQUIRED)),
+    ]
+
+
+IMAGE_REJECTION_REASONS = ("too_large", "not_an_image", "unsupported_format", "corrupt")
+
+
+class ImageRejectedFaultDetail(ComplexModel):
+    """Why an upload was refused: a reason code, and words for a person."""
+
+    __namespace__ = TNS
+    _type_info = [
+        (
+            "reason",
+            Unicode(values=IMAGE_REJECTION_REASONS, type_name="ImageRejectionReason", **REQUIRED),
+        ),
+        ("message", Unicode(**REQUIRED)),
+    ]
+
+
+class ServiceFault(Fault):  # type: ignore[misc]
+    """Base of every fault the service sends."""
+
+    __namespace__ = TNS
+    code: ClassVar[str] = "Server"
+    #: HTTP status on the SOAP 1.1 port (WS-I BP R1126: 500 for a fault).
+    http_status_soap11: ClassVar[int] = 500
+    #: HTTP status on the SOAP 1.2 port (SOAP 1.2 part 2, 7.5.1: Sender is 400).
+    http_status_soap12: ClassVar[int] = 500
+    detail_type: ClassVar[type[ComplexModel] | None] = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(faultcode=self.code, faultstring=message)
+        self.message = message
+
+    def typed_detail(self) -> ComplexModel | None:
+        """The typed detail, for declared faults."""
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class ClientFault(ServiceFault):
+    code = "Client"
+    http_status_soap12 = 400
+
+
+class ValidationFault(ClientFault):
+    code = "Client.Validation"
+    detail_type = ValidationFaultDetail
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"Invalid value for '{field}': {reason}")
+        self.field = field
+        self.reason = reason
+
+    def typed_detail(self) -> ComplexModel:
+        return ValidationFaultDetail(field=self.field, reason=self.reason)
+
+
+class ImageRejectedFault(ClientFault):
+    code = "Client.ImageRejected"
+    detail_type = ImageRejectedFaultDetail
+
+    def __init__(self, reason: str, message: str) -> None:
+        assert reason in IMAGE_REJECTION_REASONS, reason
+        super().__init__(f"Image rejected ({reason}): {message}")
+        self.reason = reason
+        self.reason_message = message
+
+    def typed_detail(self) -> ComplexModel:
+        return ImageRejectedFaultDetail(reason=self.reason, message=self.reason_message)
+
+
+class MalformedRequestFault(ClientFault):
+    code = "Client.MalformedRequest"
+
+
+class ForbiddenXmlFault(ClientFault):
+    code = "Client.ForbiddenXml"
+
+
+class RequestTooLargeFault(ClientFault):
+    code = "Client.RequestTooLarge"
+    http_status_soap11 = 413
+    http_status_soap12 = 413
+
+
+class UnsupportedMediaFault(ClientFault):
+    code = "Client.UnsupportedMedia"
+    http_status_soap11 = 415
+    http_status_soap12 = 415
+
+
+class MethodNotAllowedFault(ClientFault):
+    code = "Client.MethodNotAllowed"
+    http_status_soap11 = 405
+    http_status_soap12 = 405
+
+
+class UnknownOperationFault(ClientFault):
+    code = "Client.UnknownOperation"
+
+
+class SoapActionMismatchFault(ClientFault):
+    code = "Client.SoapActionMismatch"
+
+
+class VersionMismatchFault(ServiceFault):
+    code = "VersionMismatch"
+
+
+class MustUnderstandFault(ServiceFault):
+    code = "MustUnderstand"
+
+
+class InternalFault(ServiceFault):
+    code = "Server.Internal"
+
+    def __init__(self, message: str = "The service failed to process the request.") -> None:
+        super().__init__(message)
+
+
+def declared_faults() -> tuple[type[ServiceFault], ...]:
+    """The faults with a detail type, in the order the contract lists them."""
+    return (ValidationFault, ImageRejectedFault)

@@ -1,0 +1,147 @@
+"""What an uploaded file really is: format and size read from its own bytes.
+
+The checks walk each format's structure (PNG chunks with their CRCs, JPEG
+segments up to the end-of-image marker, the GIF header and trailer), so a
+truncated or corrupt file is told apart from a good one without decoding
+pixels. Nothing here trusts the file name or the declared content type.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Final
+
+SUPPORTED_FORMATS: Final = ("png", "jpeg", "gif")
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    width: int
+    height: int
+
+    @property
+    def media_type(self) -> str:
+        return f"image/{self.format}"
+
+
+class ImageError(ValueError):
+    """The bytes are not an image we accept; ``reason`` is a contract reason code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def inspect_image(data: bytes) -> ImageInfo:
+    """Identify ``data`` as a complete PNG, JPEG or GIF image, or raise ImageError."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _png(data)
+    if data.startswith(b"\xff\xd8\xff"):
+        return _jpeg(data)
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return _gif(data)
+    other = _other_image_format(data)
+    if other:
+        raise ImageError(
+            "unsupported_format",
+            f"{other} images are not accepted; send one of: {', '.join(SUPPORTED_FORMATS)}",
+        )
+    raise ImageError("not_an_image", "the content is not an image (no known image signature)")
+
+
+def _other_image_format(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    if data[:2] == b"BM":
+        return "BMP"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    if data[4:12] in (b"ftypavif", b"ftypheic", b"ftypmif1"):
+        return "AVIF/HEIF"
+    if data[:4] == b"\x00\x00\x01\x00":
+        return "ICO"
+    return None
+
+
+def _corrupt(what: str) -> ImageError:
+    return ImageError("corrupt", what)
+
+
+def _checked_size(fmt: str, width: int, height: int) -> ImageInfo:
+    if width <= 0 or height <= 0:
+        raise _corrupt(f"{fmt.upper()} image has a zero width or height")
+    return ImageInfo(fmt, width, height)
+
+
+def _png(data: bytes) -> ImageInfo:
+    pos = 8
+    width = height = 0
+    first = True
+    while True:
+        if pos + 8 > len(data):
+            raise _corrupt("PNG image is truncated (no IEND chunk)")
+        length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
+        end = pos + 8 + length + 4
+        if end > len(data):
+            raise _corrupt("PNG image is truncated inside a chunk")
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[end - 4 : end])
+        if zlib.crc32(ctype + body) != crc:
+            raise _corrupt(f"PNG chunk {ctype!r} fails its CRC check")
+        if first:
+            if ctype != b"IHDR" or length != 13:
+                raise _corrupt("PNG image does not start with an IHDR chunk")
+            width, height = struct.unpack(">II", body[:8])
+            first = False
+        if ctype == b"IEND":
+            return _checked_size("png", width, height)
+        pos = end
+
+
+_SOF_MARKERS: Final = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg(data: bytes) -> ImageInfo:
+    pos = 2
+    size: tuple[int, int] | None = None
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            raise _corrupt("JPEG segment does not start with a marker")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if length < 2 or pos + 2 + length > len(data):
+            raise _corrupt("JPEG image is truncated inside a segment")
+        if marker in _SOF_MARKERS:
+            if length < 7:
+                raise _corrupt("JPEG frame header is too short")
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            size = (width, height)
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            if size is None:
+                raise _corrupt("JPEG image has no frame header before its scan")
+            if data.rfind(b"\xff\xd9") < pos + 2 + length:
+                raise _corrupt("JPEG image is truncated (no end-of-image marker)")
+            return _checked_size("jpeg", *size)
+        pos += 2 + length
+    raise _corrupt("JPEG image is truncated before its scan data")
+
+
+def _gif(data: bytes) -> ImageInfo:
+    if len(data) < 14:
+        raise _corrupt("GIF image is truncated in its header")
+    width, height = struct.unpack("<HH", data[6:10])
+    if not data.rstrip(b"\x00").endswith(b"\x3b"):
+        raise _corrupt("GIF image is truncated (no trailer)")
+    if b"\x2c" not in data[13:]:
+        raise _corrupt("GIF image has no image descriptor")
+    return _checked_size("gif", width, height)

@@ -1,0 +1,31 @@
+"""Names and namespaces of the contract, in one place.
+
+Everything a client's generated code is named after lives here: changing a value
+in this module changes the contract (and the drift test will say so).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+TNS: Final = "urn:soap-service:v1"
+SERVICE_NAME: Final = "SoapService"
+PORT_TYPE: Final = "SoapServicePortType"
+
+XSD: Final = "http://www.w3.org/2001/XMLSchema"
+XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
+WSDL: Final = "http://schemas.xmlsoap.org/wsdl/"
+WSDL_SOAP11: Final = "http://schemas.xmlsoap.org/wsdl/soap/"
+WSDL_SOAP12: Final = "http://schemas.xmlsoap.org/wsdl/soap12/"
+SOAP11_ENV: Final = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV: Final = "http://www.w3.org/2003/05/soap-envelope"
+HTTP_TRANSPORT: Final = "http://schemas.xmlsoap.org/soap/http"
+
+#: The address written into the committed contract; the running service
+#: replaces it with its configured public URL.
+PLACEHOLDER_BASE_URL: Final = "http://localhost:8000"
+
+
+def soap_action(operation: str) -> str:
+    """The SOAPAction URI of an operation (the same on both bindings)."""
+    return f"{TNS}/{operation}"

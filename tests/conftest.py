@@ -1,0 +1,103 @@
+"""Fixtures: the real server on 127.0.0.1, port 0, started once per session.
+
+The server prints "listening on http://127.0.0.1:PORT" once its socket is
+listening; connections made from then on wait in the backlog until a worker
+takes them, so nothing here sleeps or polls.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT = 60
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[str]
+    log_path: Path
+    data_dir: Path
+    log: IO[str]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> LiveServer:
+    data_dir = tmp / "data"
+    log_path = tmp / "server.log"
+    command = [
+        sys.executable, "-m", "service", "serve",
+        "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir),
+        "--workers", "2", *extra,
+    ]
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
+        env={**os.environ, **(env or {})},
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+            log.write(line)
+            log.flush()
+        lines.put("")
+
+    threading.Thread(target=pump, daemon=True).start()
+    while True:
+        try:
+            line = lines.get(timeout=STARTUP_TIMEOUT)
+        except queue.Empty:
+            process.kill()
+            raise RuntimeError(f"server did not start; log:\n{log_path.read_text()}") from None
+        if not line:
+            raise RuntimeError(f"server exited; log:\n{log_path.read_text()}")
+        if "listening on " in line:
+            url = line.split("listening on ", 1)[1].strip()
+            return LiveServer(url, process, log_path, data_dir, log)
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+    if server.process.stdout is not None:
+        server.process.stdout.close()
+    server.log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(tmp_path_factory.mktemp("live"))
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(params=["1.1", "1.2"], ids=["soap11", "soap12"])
+def soap_version(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def api(live_server: LiveServer, soap_version: str):  # type: ignore[no-untyped-def]
+    from client import SoapServiceClient
+
+    return SoapServiceClient(live_server.url, soap_version=soap_version)  # type: ignore[arg-type]

@@ -1,0 +1,76 @@
+"""The soap-client command line against the live server: output and exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, LiveServer
+from tests.images import make_image
+
+
+def soap_client(server_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "client.cli", "--url", server_url, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize("port", [[], ["--soap12"]], ids=["soap11", "soap12"])
+def test_all_four_operations(live_server: LiveServer, tmp_path: Path, port: list[str]) -> None:
+    greet = soap_client(live_server.url, *port, "greet", "Ada")
+    assert (greet.returncode, greet.stdout) == (0, "Hello, Ada!\n")
+    time = soap_client(live_server.url, *port, "time", "--timezone", "Europe/Paris")
+    assert time.returncode == 0 and "timezone: Europe/Paris" in time.stdout
+    echo = soap_client(live_server.url, *port, "echo-person", "--first-name", "Ada",
+                       "--last-name", "Lovelace", "--age", "36")
+    assert echo.returncode == 0
+    assert echo.stdout.splitlines() == ["first_name: Ada", "last_name: Lovelace", "age: 36"]
+    image = tmp_path / "photo.png"
+    image.write_bytes(make_image("PNG", (10, 7)))
+    upload = soap_client(live_server.url, *port, "upload", str(image))
+    assert upload.returncode == 0
+    assert "format: png" in upload.stdout and "width: 10" in upload.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["greet", " "], "field 'name'"),
+        (["time", "--timezone", "Nowhere/Land"], "field 'timezone'"),
+        (["echo-person", "--first-name", "A", "--last-name", "B", "--age", "200"], "field 'person/age'"),
+    ],
+)
+def test_faults_exit_1_and_say_what_to_fix(live_server: LiveServer, args: list[str], shown: str) -> None:
+    result = soap_client(live_server.url, *args)
+    assert result.returncode == 1
+    assert "Client.Validation" in result.stderr and shown in result.stderr
+
+
+def test_text_file_uploaded_as_image(live_server: LiveServer, tmp_path: Path) -> None:
+    text = tmp_path / "notes.png"
+    text.write_text("hello, I am text\n")
+    result = soap_client(live_server.url, "upload", str(text))
+    assert result.returncode == 1
+    assert "Client.ImageRejected (not_an_image)" in result.stderr
+
+
+def test_trace_prints_both_envelopes(live_server: LiveServer) -> None:
+    result = soap_client(live_server.url, "--trace", "greet", "Ada")
+    assert result.returncode == 0
+    assert "request envelope" in result.stderr and "response envelope" in result.stderr
+    assert "GreetResponse" in result.stderr
+
+
+def test_transport_error_exits_3() -> None:
+    result = soap_client("http://127.0.0.1:9", "greet", "Ada")
+    assert result.returncode == 3
+    assert "cannot reach" in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert soap_client("http://127.0.0.1:9", "frobnicate").returncode == 2
+    assert soap_client("http://127.0.0.1:9", "upload", str(tmp_path / "missing.png")).returncode == 2

@@ -1,0 +1,188 @@
+"""The committed WSDL is the contract: no drift, and the rules toolkits need hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+
+from service import ns
+from service.contract import ContractError, contract_diff, render_wsdl, schema_element
+from service.operations import build_application
+from tests.conftest import ROOT, LiveServer
+
+COMMITTED = ROOT / "wsdl" / "service.wsdl"
+W = {"wsdl": ns.WSDL, "xs": ns.XSD, "soap": ns.WSDL_SOAP11, "soap12": ns.WSDL_SOAP12}
+
+
+@pytest.fixture(scope="module")
+def wsdl() -> etree._Element:
+    return etree.fromstring(COMMITTED.read_bytes())
+
+
+def test_committed_wsdl_matches_the_models() -> None:
+    assert contract_diff(COMMITTED.read_bytes(), render_wsdl(build_application())) == []
+
+
+def test_rendering_is_deterministic() -> None:
+    assert render_wsdl(build_application()) == render_wsdl(build_application())
+    assert render_wsdl(build_application()) == COMMITTED.read_bytes(), (
+        "run 'make wsdl' (soap-service wsdl export) and review the change"
+    )
+
+
+@pytest.mark.parametrize("path", ["/soap?wsdl", "/soap12?wsdl", "/soap?WSDL"])
+def test_published_wsdl_is_the_committed_one(live_server: LiveServer, path: str) -> None:
+    response = requests.get(live_server.url + path, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/xml")
+    assert contract_diff(COMMITTED.read_bytes(), response.content) == []
+
+
+def test_published_address_comes_from_configuration_not_the_request(
+    live_server: LiveServer,
+) -> None:
+    response = requests.get(
+        live_server.url + "/soap?wsdl", headers={"Host": "attacker.example:666"}, timeout=30
+    )
+    root = etree.fromstring(response.content)
+    locations = root.xpath("//soap:address/@location|//soap12:address/@location", namespaces=W)
+    assert locations == [live_server.url + "/soap", live_server.url + "/soap12"]
+
+
+def test_public_url_setting_is_written_into_the_addresses() -> None:
+    from service.config import Settings
+
+    settings = Settings(public_url="https://soap.example.com/api/")
+    root = etree.fromstring(render_wsdl(build_application(), settings.base_url))
+    locations = root.xpath("//soap:address/@location|//soap12:address/@location", namespaces=W)
+    assert locations == ["https://soap.example.com/api/soap", "https://soap.example.com/api/soap12"]
+
+
+def test_wsdl_check_command_passes_and_fails(tmp_path: Path) -> None:
+    check = [sys.executable, "-m", "service", "wsdl", "check", "--wsdl"]
+    ok = subprocess.run([*check, str(COMMITTED)], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    drifted = tmp_path / "drifted.wsdl"
+    drifted.write_bytes(COMMITTED.read_bytes().replace(b'name="age"', b'name="years"'))
+    bad = subprocess.run([*check, str(drifted)], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "years" in bad.stdout
+
+
+def test_wsdl_check_against_the_live_service(live_server: LiveServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "wsdl", "check", "--url", live_server.url + "/soap?wsdl"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_reordering_a_sequence_is_drift() -> None:
+    text = COMMITTED.read_text()
+    first = '<xs:element name="first_name" type="tns:PersonName" minOccurs="1"/>'
+    last = '<xs:element name="last_name" type="tns:PersonName" minOccurs="1"/>'
+    swapped = text.replace(first, "@@").replace(last, first).replace("@@", last)
+    assert swapped != text
+    assert contract_diff(COMMITTED.read_bytes(), swapped.encode()) != []
+
+
+def test_whitespace_and_address_are_not_drift() -> None:
+    compact = etree.tostring(etree.fromstring(COMMITTED.read_bytes(), etree.XMLParser(remove_blank_text=True)))
+    moved = compact.replace(b"http://localhost:8000", b"https://elsewhere:9443/x")
+    assert contract_diff(COMMITTED.read_bytes(), moved) == []
+
+
+# --- the rules enterprise toolkits need (WS-I Basic Profile 1.1 and the findings) ---
+
+
+def test_every_message_has_one_parameters_part_with_an_element(wsdl: etree._Element) -> None:
+    for message in wsdl.iterfind("wsdl:message", W):
+        parts = message.findall("wsdl:part", W)
+        assert len(parts) == 1
+        assert parts[0].get("element") and parts[0].get("type") is None
+        if not message.get("name").endswith("Fault"):
+            assert parts[0].get("name") == "parameters"
+
+
+def test_nothing_is_nillable_and_required_fields_say_so(wsdl: etree._Element) -> None:
+    elements = wsdl.xpath("//xs:element[@name]", namespaces=W)
+    assert elements
+    for element in elements:
+        assert element.get("nillable") is None, element.get("name")
+    assert not wsdl.xpath("//xs:element[@minOccurs='0' and @name!='timezone' and @name!='content_type']", namespaces=W)
+
+
+def test_no_unbounded_integers(wsdl: etree._Element) -> None:
+    types = wsdl.xpath("//@type|//@base", namespaces=W)
+    assert "xs:integer" not in types
+    age = wsdl.xpath("//xs:simpleType[@name='Age']/xs:restriction/@base", namespaces=W)
+    assert age == ["xs:int"]
+
+
+def test_wrapper_elements_have_anonymous_types(wsdl: etree._Element) -> None:
+    wrappers = {p.get("element").split(":")[1] for p in wsdl.iterfind("wsdl:message/wsdl:part[@name='parameters']", W)}
+    schema = wsdl.find("wsdl:types/xs:schema", W)
+    for name in wrappers:
+        element = schema.find(f"xs:element[@name='{name}']", W)
+        assert element.get("type") is None and element.find("xs:complexType", W) is not None
+
+
+def test_only_used_namespaces_are_declared(wsdl: etree._Element) -> None:
+    text = COMMITTED.read_text()
+    for prefix in wsdl.nsmap:
+        assert text.count(f"{prefix}:") > 1, f"xmlns:{prefix} is declared but unused"
+    assert "wsdlsoap12" not in text and "noconn" not in text
+
+
+def test_bindings_are_document_literal_with_quoted_soap_actions(wsdl: etree._Element) -> None:
+    ops = [o.get("name") for o in wsdl.iterfind("wsdl:portType/wsdl:operation", W)]
+    assert len(ops) == len(set(ops)) == 4
+    for prefix in ("soap", "soap12"):
+        binding = wsdl.xpath(f"wsdl:binding[{prefix}:binding]", namespaces=W)
+        assert len(binding) == 1
+        assert binding[0].find(f"{prefix}:binding", W).get("style") == "document"
+        assert binding[0].find(f"{prefix}:binding", W).get("transport") == ns.HTTP_TRANSPORT
+        for op in binding[0].iterfind("wsdl:operation", W):
+            assert op.find(f"{prefix}:operation", W).get("soapAction") == ns.soap_action(op.get("name"))
+        uses = binding[0].xpath(".//@use")
+        assert uses and set(uses) == {"literal"}
+
+
+def test_every_fault_is_declared_with_a_typed_detail(wsdl: etree._Element) -> None:
+    for fault in wsdl.iterfind("wsdl:portType/wsdl:operation/wsdl:fault", W):
+        message = wsdl.find(f"wsdl:message[@name='{fault.get('name')}']", W)
+        element = message.find("wsdl:part", W).get("element").split(":")[1]
+        declared = wsdl.find(f"wsdl:types/xs:schema/xs:element[@name='{element}']", W)
+        assert declared.get("type", "").endswith("Detail")
+
+
+def test_operations_are_documented(wsdl: etree._Element) -> None:
+    for op in wsdl.iterfind("wsdl:portType/wsdl:operation", W):
+        assert (op.findtext("wsdl:documentation", namespaces=W) or "").strip()
+
+
+def test_schema_compiles_standalone() -> None:
+    etree.XMLSchema(schema_element(COMMITTED.read_bytes()))
+
+
+def test_a_nillable_field_breaks_the_render() -> None:
+    from spyne import Application, ComplexModel, ServiceBase, Unicode, rpc
+    from spyne.protocol.xml import XmlDocument
+
+    class Sloppy(ComplexModel):
+        __namespace__ = ns.TNS
+        _type_info = [("x", Unicode)]
+
+    class Bad(ServiceBase):
+        @rpc(Sloppy.customize(min_occurs=1, nillable=False), _returns=Unicode(min_occurs=1, nillable=False))
+        def Op(ctx, s):  # type: ignore[no-untyped-def]
+            return ""
+
+    app = Application([Bad], ns.TNS, in_protocol=XmlDocument(), out_protocol=XmlDocument())
+    with pytest.raises(ContractError, match="nillable"):
+        render_wsdl(app)

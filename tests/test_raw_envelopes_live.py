@@ -1,0 +1,197 @@
+"""Raw envelopes from tests/xml/, sent as they are: each gets its exact fault (or answer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+
+from service import ns
+from tests.conftest import LiveServer
+
+XML = Path(__file__).parent / "xml"
+SOAP11_TYPE = "text/xml; charset=utf-8"
+SOAP12_TYPE = "application/soap+xml; charset=utf-8"
+
+
+def post(
+    server: LiveServer, body: bytes, path: str = "/soap", content_type: str = SOAP11_TYPE,
+    **headers: str,
+) -> requests.Response:
+    return requests.post(
+        server.url + path, data=body, headers={"Content-Type": content_type, **headers},
+        timeout=60,
+    )
+
+
+def fault_code(response: requests.Response) -> str:
+    """The dotted fault code of a SOAP 1.1 or 1.2 fault response (asserting it is one)."""
+    root = etree.fromstring(response.content)
+    env = etree.QName(root).namespace
+    assert root.tag == f"{{{env}}}Envelope"
+    fault = root.find(f"{{{env}}}Body/{{{env}}}Fault")
+    assert fault is not None, response.text
+    if env == ns.SOAP11_ENV:
+        assert response.headers["Content-Type"].startswith("text/xml")
+        return fault.findtext("faultcode").split(":", 1)[1]
+    assert response.headers["Content-Type"].startswith("application/soap+xml")
+    values = [v.text.split(":", 1)[1] for v in fault.iter(f"{{{env}}}Value")]
+    values[0] = {"Sender": "Client", "Receiver": "Server"}.get(values[0], values[0])
+    return ".".join(values)
+
+
+CASES = [
+    # file, port, expected fault code, HTTP status
+    ("xxe_file.xml", "/soap", "Client.ForbiddenXml", 500),
+    ("xxe_network.xml", "/soap", "Client.ForbiddenXml", 500),
+    ("xxe_parameter_entity.xml", "/soap", "Client.ForbiddenXml", 500),
+    ("billion_laughs.xml", "/soap", "Client.ForbiddenXml", 500),
+    ("not_xml.xml", "/soap", "Client.MalformedRequest", 500),
+    ("invalid_utf8.xml", "/soap", "Client.MalformedRequest", 500),
+    ("unclosed.xml", "/soap", "Client.MalformedRequest", 500),
+    ("not_an_envelope.xml", "/soap", "Client.MalformedRequest", 500),
+    ("missing_body.xml", "/soap", "Client.MalformedRequest", 500),
+    ("two_bodies.xml", "/soap", "Client.MalformedRequest", 500),
+    ("empty_body.xml", "/soap", "Client.MalformedRequest", 500),
+    ("two_operations.xml", "/soap", "Client.MalformedRequest", 500),
+    ("unknown_operation.xml", "/soap", "Client.UnknownOperation", 500),
+    ("operation_in_wrong_namespace.xml", "/soap", "Client.UnknownOperation", 500),
+    ("wrong_type_age.xml", "/soap", "Client.Validation", 500),
+    ("age_overflow.xml", "/soap", "Client.Validation", 500),
+    ("missing_field.xml", "/soap", "Client.Validation", 500),
+    ("extra_field.xml", "/soap", "Client.Validation", 500),
+    ("bad_base64.xml", "/soap", "Client.Validation", 500),
+    ("must_understand.xml", "/soap", "MustUnderstand", 500),
+    ("soap12_envelope.xml", "/soap", "VersionMismatch", 500),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "code", "status"), CASES, ids=[c[0] for c in CASES])
+def test_hostile_and_malformed(live_server: LiveServer, name: str, path: str, code: str, status: int) -> None:
+    response = post(live_server, (XML / name).read_bytes(), path)
+    assert response.status_code == status
+    assert fault_code(response) == code
+    assert "Traceback" not in response.text
+
+
+def test_xxe_content_never_comes_back(live_server: LiveServer) -> None:
+    response = post(live_server, (XML / "xxe_file.xml").read_bytes())
+    assert "root:" not in response.text
+
+
+def test_soap11_envelope_on_the_soap12_port_is_a_version_mismatch(live_server: LiveServer) -> None:
+    response = post(live_server, (XML / "soap11_envelope.xml").read_bytes(), "/soap12", SOAP12_TYPE)
+    assert response.status_code == 500
+    assert fault_code(response) == "VersionMismatch"
+    assert b"Upgrade" in response.content
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body_file"),
+    [("/soap", SOAP12_TYPE, "soap12_envelope.xml"), ("/soap12", SOAP11_TYPE, "soap11_envelope.xml"),
+     ("/soap", "application/json", "soap11_envelope.xml"), ("/soap", "multipart/related; boundary=x", "soap11_envelope.xml")],
+)
+def test_wrong_media_type_is_415(live_server: LiveServer, path: str, content_type: str, body_file: str) -> None:
+    response = post(live_server, (XML / body_file).read_bytes(), path, content_type)
+    assert response.status_code == 415
+    assert fault_code(response) == "Client.UnsupportedMedia"
+
+
+def test_soap12_validation_fault_is_sender_400(live_server: LiveServer) -> None:
+    body = (XML / "wrong_type_age.xml").read_bytes().replace(
+        ns.SOAP11_ENV.encode(), ns.SOAP12_ENV.encode()
+    )
+    response = post(live_server, body, "/soap12", SOAP12_TYPE)
+    assert response.status_code == 400
+    assert fault_code(response) == "Client.Validation"
+    detail = etree.fromstring(response.content).find(f".//{{{ns.TNS}}}ValidationFault")
+    assert detail.findtext(f"{{{ns.TNS}}}field") == "person/age"
+
+
+def test_must_understand_for_another_actor_is_ignored(live_server: LiveServer) -> None:
+    response = post(live_server, (XML / "must_understand_other_actor.xml").read_bytes())
+    assert response.status_code == 200
+
+
+def test_nil_request_wrapper_means_no_arguments(live_server: LiveServer) -> None:
+    response = post(live_server, (XML / "nil_wrapper.xml").read_bytes())
+    assert response.status_code == 200, response.text
+    assert b"<tns:timezone>UTC</tns:timezone>" in response.content
+
+
+def test_comments_are_ignored(live_server: LiveServer) -> None:
+    response = post(live_server, (XML / "comment_and_pi.xml").read_bytes())
+    assert response.status_code == 200, response.text
+
+
+def test_xml_injection_comes_back_as_text(live_server: LiveServer) -> None:
+    response = post(live_server, (XML / "xml_injection.xml").read_bytes())
+    assert response.status_code == 200, response.text
+    person = etree.fromstring(response.content).find(f".//{{{ns.TNS}}}person")
+    assert person.findtext(f"{{{ns.TNS}}}first_name") == "</t:first_name><t:age>1</t:age>"
+    assert person.findtext(f"{{{ns.TNS}}}last_name") == "<script>&amp;</script>"
+    assert person.findtext(f"{{{ns.TNS}}}age") == "30"
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "code"),
+    [
+        ('"urn:soap-service:v1/Greet"', 200, None),
+        ('"Greet"', 200, None),
+        ('""', 200, None),
+        ('"urn:soap-service:v1/UploadImage"', 500, "Client.SoapActionMismatch"),
+        ("EchoPerson", 500, "Client.SoapActionMismatch"),
+    ],
+)
+def test_soap_action_must_agree_with_the_body(
+    live_server: LiveServer, action: str, status: int, code: str | None
+) -> None:
+    response = post(live_server, (XML / "soap11_envelope.xml").read_bytes(), SOAPAction=action)
+    assert response.status_code == status
+    if code:
+        assert fault_code(response) == code
+
+
+def test_soap12_action_parameter_must_agree(live_server: LiveServer) -> None:
+    body = (XML / "soap12_envelope.xml").read_bytes()
+    good = post(live_server, body, "/soap12", f'{SOAP12_TYPE}; action="urn:soap-service:v1/Greet"')
+    assert good.status_code == 200
+    bad = post(live_server, body, "/soap12", f'{SOAP12_TYPE}; action="urn:soap-service:v1/GetTime"')
+    assert bad.status_code == 400
+    assert fault_code(bad) == "Client.SoapActionMismatch"
+
+
+def test_body_over_the_limit_is_413(live_server: LiveServer) -> None:
+    filler = b" " * (16 * 1024 * 1024)
+    body = (XML / "soap11_envelope.xml").read_bytes().replace(b"<soap:Body>", b"<soap:Body>" + filler)
+    response = post(live_server, body)
+    assert response.status_code == 413
+    assert fault_code(response) == "Client.RequestTooLarge"
+
+
+def test_get_on_the_port_without_wsdl_is_405(live_server: LiveServer) -> None:
+    response = requests.get(live_server.url + "/soap", timeout=30)
+    assert response.status_code == 405
+    assert fault_code(response) == "Client.MethodNotAllowed"
+
+
+def test_unsupported_content_encoding(live_server: LiveServer) -> None:
+    response = post(
+        live_server, (XML / "soap11_envelope.xml").read_bytes(), **{"Content-Encoding": "gzip"}
+    )
+    assert response.status_code == 415
+    assert fault_code(response) == "Client.UnsupportedMedia"
+
+
+def test_request_id_is_echoed_or_made(live_server: LiveServer) -> None:
+    body = (XML / "soap11_envelope.xml").read_bytes()
+    assert post(live_server, body, **{"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    made = post(live_server, body, **{"X-Request-ID": "bad id\twith spaces"}).headers["X-Request-ID"]
+    assert made and " " not in made
+
+
+def test_unknown_path_is_404(live_server: LiveServer) -> None:
+    assert requests.get(live_server.url + "/nope", timeout=30).status_code == 404
+    assert requests.get(live_server.url + "/healthz", timeout=30).text == "ok\n"
