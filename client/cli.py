@@ -38,7 +38,9 @@ def _print_fields(result: Any) -> None:
 
 def _run(args: argparse.Namespace) -> Any:
     api = SoapServiceClient(
-        args.url, soap_version="1.2" if args.soap12 else "1.1", trace=args.trace,
+        args.url,
+        soap_version="1.2" if args.soap12 else "1.1",
+        trace=args.trace,
         timeout=args.timeout,
     )
     if args.command == "greet":
@@ -56,8 +58,11 @@ def _run(args: argparse.Namespace) -> Any:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="soap-client", description="Call soap-service.")
-    top.add_argument("--url", default=os.environ.get("SOAP_CLIENT_URL", DEFAULT_URL),
-                     help="the service's base URL (default %(default)s)")
+    top.add_argument(
+        "--url",
+        default=os.environ.get("SOAP_CLIENT_URL", DEFAULT_URL),
+        help="the service's base URL (default %(default)s)",
+    )
     top.add_argument("--soap12", action="store_true", help="use the SOAP 1.2 port")
     top.add_argument("--trace", action="store_true", help="print request and response envelopes")
     top.add_argument("--timeout", type=float, default=120, help="seconds (default 120)")

@@ -116,9 +116,7 @@ class SoapServiceClient:
         binding, path = _BINDINGS[soap_version]
         self.address = url.rstrip("/") + path
         self.soap_version = soap_version
-        transport = zeep.Transport(
-            session=session, timeout=timeout, operation_timeout=timeout
-        )
+        transport = zeep.Transport(session=session, timeout=timeout, operation_timeout=timeout)
         settings = zeep.Settings(
             strict=True, xml_huge_tree=True, forbid_dtd=True, forbid_entities=True
         )
@@ -177,13 +175,17 @@ class SoapServiceClient:
         typed = detail[0] if detail is not None and len(detail) else None
         if typed is not None and typed.tag == f"{{{TNS}}}ValidationFault":
             return ValidationError(
-                code, message, detail,
+                code,
+                message,
+                detail,
                 field=typed.findtext(f"{{{TNS}}}field", ""),
                 reason=typed.findtext(f"{{{TNS}}}reason", ""),
             )
         if typed is not None and typed.tag == f"{{{TNS}}}ImageRejectedFault":
             return ImageRejected(
-                code, message, detail,
+                code,
+                message,
+                detail,
                 reason=typed.findtext(f"{{{TNS}}}reason", ""),
                 reason_message=typed.findtext(f"{{{TNS}}}message", ""),
             )

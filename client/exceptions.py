@@ -37,8 +37,9 @@ class SoapFault(SoapClientError):
 class ValidationError(SoapFault):
     """A field of the request broke the contract."""
 
-    def __init__(self, code: str, message: str, detail: etree._Element | None, *,
-                 field: str, reason: str) -> None:
+    def __init__(
+        self, code: str, message: str, detail: etree._Element | None, *, field: str, reason: str
+    ) -> None:
         super().__init__(code, message, detail)
         self.field = field
         self.reason = reason
@@ -47,8 +48,15 @@ class ValidationError(SoapFault):
 class ImageRejected(SoapFault):
     """The upload was not a PNG, JPEG or GIF image the service accepts."""
 
-    def __init__(self, code: str, message: str, detail: etree._Element | None, *,
-                 reason: str, reason_message: str) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        detail: etree._Element | None,
+        *,
+        reason: str,
+        reason_message: str,
+    ) -> None:
         super().__init__(code, message, detail)
         self.reason = reason
         self.reason_message = reason_message

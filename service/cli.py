@@ -1,8 +1,8 @@
 """``soap-service``: serve the contract, and keep the committed WSDL honest.
 
-    soap-service serve [--host H] [--port P] [--data-dir D] [--public-url U] [--workers N]
-    soap-service wsdl export [--output wsdl/service.wsdl]
-    soap-service wsdl check [--wsdl wsdl/service.wsdl] [--url http://host:port/soap?wsdl]
+soap-service serve [--host H] [--port P] [--data-dir D] [--public-url U] [--workers N]
+soap-service wsdl export [--output wsdl/service.wsdl]
+soap-service wsdl check [--wsdl wsdl/service.wsdl] [--url http://host:port/soap?wsdl]
 """
 
 from __future__ import annotations

@@ -74,7 +74,8 @@ def _convert(name: str, raw: str, kind: type) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}")
+            message = f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
+            raise ValueError(message) from None
     if issubclass(kind, Path):
         return Path(raw)
     return raw

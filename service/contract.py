@@ -100,14 +100,14 @@ class _Schema:
 
     simple: dict[str, etree._Element] = field(default_factory=dict)
     complex: dict[str, etree._Element] = field(default_factory=dict)
-    complex_classes: dict[str, type] = field(default_factory=dict)
+    complex_classes: dict[str, Any] = field(default_factory=dict)
 
-    def type_ref(self, cls: type, where: str) -> str:
+    def type_ref(self, cls: Any, where: str) -> str:
         if issubclass(cls, ComplexModelBase):
             return self._complex_ref(cls, where)
         return self._simple_ref(cls, where)
 
-    def _simple_ref(self, cls: type, where: str) -> str:
+    def _simple_ref(self, cls: Any, where: str) -> str:
         base = next((name for klass, name in _XSD_BASES if issubclass(cls, klass)), None)
         if base is None:
             raise ContractError(f"{where}: no XSD type for {cls.__name__}")
@@ -128,7 +128,7 @@ class _Schema:
         self.simple.setdefault(name, element)
         return f"tns:{name}"
 
-    def _complex_ref(self, cls: type, where: str) -> str:
+    def _complex_ref(self, cls: Any, where: str) -> str:
         name = cls.get_type_name()
         if cls.get_namespace() != ns.TNS:
             raise ContractError(f"{where}: {name} is not in the namespace {ns.TNS}")
@@ -146,7 +146,7 @@ class _Schema:
             element.append(self.sequence(cls, name))
         return f"tns:{name}"
 
-    def sequence(self, cls: type, where: str) -> etree._Element:
+    def sequence(self, cls: Any, where: str) -> etree._Element:
         sequence = etree.Element(_xs("sequence"))
         for child_name, child in cls._type_info.items():
             child_where = f"{where}.{child_name}"
@@ -168,7 +168,7 @@ class _Schema:
         return sequence
 
 
-def _facets(cls: type, base: str) -> list[tuple[str, str]]:
+def _facets(cls: Any, base: str) -> list[tuple[str, str]]:
     attrs = cls.Attributes
     facets: list[tuple[str, str]] = []
     if base == "string":
@@ -196,8 +196,8 @@ class Operation:
 
     name: str
     doc: str | None
-    in_message: type
-    out_message: type
+    in_message: Any
+    out_message: Any
     faults: tuple[type[ServiceFault], ...]
 
     @property
@@ -376,7 +376,5 @@ def contract_diff(committed: bytes, published: bytes) -> list[str]:
         return pretty.decode().splitlines()
 
     return list(
-        difflib.unified_diff(
-            lines(left), lines(right), "committed", "published", lineterm="", n=2
-        )
+        difflib.unified_diff(lines(left), lines(right), "committed", "published", lineterm="", n=2)
     )

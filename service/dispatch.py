@@ -123,7 +123,7 @@ class Dispatcher:
         out = op.out_message()
         names = list(op.out_message._type_info)
         values = result if len(names) > 1 else (result,)
-        for name, value in zip(names, values):
+        for name, value in zip(names, values, strict=True):
             setattr(out, name, value)
         envelope, body = new_envelope(version)
         self.app.out_protocol.to_parent(ctx, op.out_message, out, body, ns.TNS)
@@ -137,7 +137,7 @@ class Dispatcher:
             self.validate(op, request.operation)
             envelope = self.call(op, request.operation, request.version)
         except ServiceFault as fault:
-            return Outcome(self.fault(request.version, fault), op and op.name, fault)
+            return Outcome(self.fault(request.version, fault), op.name if op else None, fault)
         except Exception as error:  # our bug: say nothing of it to the client
             log.error(
                 "internal error in %s: %s",
@@ -145,8 +145,8 @@ class Dispatcher:
                 type(error).__name__,
                 exc_info=True,
             )
-            fault = InternalFault()
-            return Outcome(self.fault(request.version, fault), op and op.name, fault)
+            internal = InternalFault()
+            return Outcome(self.fault(request.version, internal), op.name if op else None, internal)
         return Outcome(serialize(envelope), op.name, None)
 
     def fault(self, version: SoapVersion, fault: ServiceFault) -> bytes:

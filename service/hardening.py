@@ -53,7 +53,9 @@ def parse_request(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as error:
-        raise MalformedRequestFault(f"The request is not well-formed XML: {_describe(error)}")
+        raise MalformedRequestFault(
+            f"The request is not well-formed XML: {_describe(error)}"
+        ) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")

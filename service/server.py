@@ -30,7 +30,7 @@ from service.config import Settings
 TARGET = "service.app:create_app"
 
 
-class _SharedSocketGranian(Granian):  # type: ignore[misc]
+class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
@@ -57,9 +57,7 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc]
         print(f"soap-service: WSDL     {settings.base_url}/soap?wsdl", flush=True)
 
 
-def serve(
-    settings: Settings, certfile: Path | None = None, keyfile: Path | None = None
-) -> None:
+def serve(settings: Settings, certfile: Path | None = None, keyfile: Path | None = None) -> None:
     """Serve until interrupted (SIGINT or SIGTERM stop it gracefully)."""
     from service.app import create_app
 

@@ -139,8 +139,18 @@ class SqliteImageStore:
         ).fetchone()
         if row is None:
             return None
-        *head, received_at = row
-        return StoredImage(*head, received_at=datetime.fromisoformat(received_at))
+        image_id, sha256, size, fmt, width, height, filename, content_type, at = row
+        return StoredImage(
+            image_id,
+            sha256,
+            size,
+            fmt,
+            width,
+            height,
+            filename,
+            content_type,
+            datetime.fromisoformat(at),
+        )
 
     def content(self, image_id: str) -> bytes | None:
         row = self._conn.execute(

@@ -39,13 +39,27 @@ def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> L
     data_dir = tmp / "data"
     log_path = tmp / "server.log"
     command = [
-        sys.executable, "-m", "service", "serve",
-        "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir),
-        "--workers", "2", *extra,
+        sys.executable,
+        "-m",
+        "service",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data-dir",
+        str(data_dir),
+        "--workers",
+        "2",
+        *extra,
     ]
     log = log_path.open("w")
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
         env={**os.environ, **(env or {})},
     )
     lines: queue.Queue[str] = queue.Queue()

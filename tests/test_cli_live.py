@@ -15,7 +15,10 @@ from tests.images import make_image
 def soap_client(server_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "client.cli", "--url", server_url, *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -25,8 +28,17 @@ def test_all_four_operations(live_server: LiveServer, tmp_path: Path, port: list
     assert (greet.returncode, greet.stdout) == (0, "Hello, Ada!\n")
     time = soap_client(live_server.url, *port, "time", "--timezone", "Europe/Paris")
     assert time.returncode == 0 and "timezone: Europe/Paris" in time.stdout
-    echo = soap_client(live_server.url, *port, "echo-person", "--first-name", "Ada",
-                       "--last-name", "Lovelace", "--age", "36")
+    echo = soap_client(
+        live_server.url,
+        *port,
+        "echo-person",
+        "--first-name",
+        "Ada",
+        "--last-name",
+        "Lovelace",
+        "--age",
+        "36",
+    )
     assert echo.returncode == 0
     assert echo.stdout.splitlines() == ["first_name: Ada", "last_name: Lovelace", "age: 36"]
     image = tmp_path / "photo.png"
@@ -41,10 +53,15 @@ def test_all_four_operations(live_server: LiveServer, tmp_path: Path, port: list
     [
         (["greet", " "], "field 'name'"),
         (["time", "--timezone", "Nowhere/Land"], "field 'timezone'"),
-        (["echo-person", "--first-name", "A", "--last-name", "B", "--age", "200"], "field 'person/age'"),
+        (
+            ["echo-person", "--first-name", "A", "--last-name", "B", "--age", "200"],
+            "field 'person/age'",
+        ),
     ],
 )
-def test_faults_exit_1_and_say_what_to_fix(live_server: LiveServer, args: list[str], shown: str) -> None:
+def test_faults_exit_1_and_say_what_to_fix(
+    live_server: LiveServer, args: list[str], shown: str
+) -> None:
     result = soap_client(live_server.url, *args)
     assert result.returncode == 1
     assert "Client.Validation" in result.stderr and shown in result.stderr
@@ -73,4 +90,6 @@ def test_transport_error_exits_3() -> None:
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert soap_client("http://127.0.0.1:9", "frobnicate").returncode == 2
-    assert soap_client("http://127.0.0.1:9", "upload", str(tmp_path / "missing.png")).returncode == 2
+    assert (
+        soap_client("http://127.0.0.1:9", "upload", str(tmp_path / "missing.png")).returncode == 2
+    )

@@ -19,8 +19,12 @@ def test_defaults_run_out_of_the_box() -> None:
 
 def test_environment_overrides() -> None:
     settings = Settings.from_env(
-        {"SOAP_SERVICE_PORT": "9000", "SOAP_SERVICE_PUBLIC_URL": "https://x.example/",
-         "SOAP_SERVICE_DATA_DIR": "/srv/soap", "SOAP_SERVICE_OTHER": "ignored"}
+        {
+            "SOAP_SERVICE_PORT": "9000",
+            "SOAP_SERVICE_PUBLIC_URL": "https://x.example/",
+            "SOAP_SERVICE_DATA_DIR": "/srv/soap",
+            "SOAP_SERVICE_OTHER": "ignored",
+        }
     )
     assert settings.port == 9000
     assert settings.base_url == "https://x.example"

@@ -77,7 +77,9 @@ def test_wsdl_check_command_passes_and_fails(tmp_path: Path) -> None:
 def test_wsdl_check_against_the_live_service(live_server: LiveServer) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", "wsdl", "check", "--url", live_server.url + "/soap?wsdl"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -92,7 +94,9 @@ def test_reordering_a_sequence_is_drift() -> None:
 
 
 def test_whitespace_and_address_are_not_drift() -> None:
-    compact = etree.tostring(etree.fromstring(COMMITTED.read_bytes(), etree.XMLParser(remove_blank_text=True)))
+    compact = etree.tostring(
+        etree.fromstring(COMMITTED.read_bytes(), etree.XMLParser(remove_blank_text=True))
+    )
     moved = compact.replace(b"http://localhost:8000", b"https://elsewhere:9443/x")
     assert contract_diff(COMMITTED.read_bytes(), moved) == []
 
@@ -114,7 +118,9 @@ def test_nothing_is_nillable_and_required_fields_say_so(wsdl: etree._Element) ->
     assert elements
     for element in elements:
         assert element.get("nillable") is None, element.get("name")
-    assert not wsdl.xpath("//xs:element[@minOccurs='0' and @name!='timezone' and @name!='content_type']", namespaces=W)
+    assert not wsdl.xpath(
+        "//xs:element[@minOccurs='0' and @name!='timezone' and @name!='content_type']", namespaces=W
+    )
 
 
 def test_no_unbounded_integers(wsdl: etree._Element) -> None:
@@ -125,7 +131,10 @@ def test_no_unbounded_integers(wsdl: etree._Element) -> None:
 
 
 def test_wrapper_elements_have_anonymous_types(wsdl: etree._Element) -> None:
-    wrappers = {p.get("element").split(":")[1] for p in wsdl.iterfind("wsdl:message/wsdl:part[@name='parameters']", W)}
+    wrappers = {
+        p.get("element").split(":")[1]
+        for p in wsdl.iterfind("wsdl:message/wsdl:part[@name='parameters']", W)
+    }
     schema = wsdl.find("wsdl:types/xs:schema", W)
     for name in wrappers:
         element = schema.find(f"xs:element[@name='{name}']", W)
@@ -148,7 +157,9 @@ def test_bindings_are_document_literal_with_quoted_soap_actions(wsdl: etree._Ele
         assert binding[0].find(f"{prefix}:binding", W).get("style") == "document"
         assert binding[0].find(f"{prefix}:binding", W).get("transport") == ns.HTTP_TRANSPORT
         for op in binding[0].iterfind("wsdl:operation", W):
-            assert op.find(f"{prefix}:operation", W).get("soapAction") == ns.soap_action(op.get("name"))
+            assert op.find(f"{prefix}:operation", W).get("soapAction") == ns.soap_action(
+                op.get("name")
+            )
         uses = binding[0].xpath(".//@use")
         assert uses and set(uses) == {"literal"}
 
@@ -179,7 +190,10 @@ def test_a_nillable_field_breaks_the_render() -> None:
         _type_info = [("x", Unicode)]
 
     class Bad(ServiceBase):
-        @rpc(Sloppy.customize(min_occurs=1, nillable=False), _returns=Unicode(min_occurs=1, nillable=False))
+        @rpc(
+            Sloppy.customize(min_occurs=1, nillable=False),
+            _returns=Unicode(min_occurs=1, nillable=False),
+        )
         def Op(ctx, s):  # type: ignore[no-untyped-def]
             return ""
 

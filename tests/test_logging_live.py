@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from client import Person, SoapServiceClient, SoapClientError
+from client import Person, SoapClientError, SoapServiceClient
 from tests.conftest import LiveServer
 from tests.images import make_image
 
@@ -24,10 +24,18 @@ def test_log_has_no_request_content(live_server: LiveServer) -> None:
         api.upload_image(MARKER, MARKER.encode() * 100)
     api.upload_image(MARKER + ".png", make_image("PNG"))
     for junk in (f"<{MARKER}>", f"<x>{MARKER}", f"<!DOCTYPE {MARKER}><x/>"):
-        requests.post(live_server.url + "/soap", data=junk.encode(),
-                      headers={"Content-Type": "text/xml", "X-Request-ID": "log-test"}, timeout=30)
-    requests.post(live_server.url + "/soap", data=b"<x/>", timeout=30,
-                  headers={"Content-Type": "text/xml", "Authorization": f"Basic {MARKER}"})
+        requests.post(
+            live_server.url + "/soap",
+            data=junk.encode(),
+            headers={"Content-Type": "text/xml", "X-Request-ID": "log-test"},
+            timeout=30,
+        )
+    requests.post(
+        live_server.url + "/soap",
+        data=b"<x/>",
+        timeout=30,
+        headers={"Content-Type": "text/xml", "Authorization": f"Basic {MARKER}"},
+    )
     assert api.greet("flush") == "Hello, flush!"
 
     log = live_server.log_text()

@@ -24,7 +24,9 @@ names = st.text(
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(first=names, last=names, age=st.integers(min_value=0, max_value=150))
 def test_echo_person_round_trips_unicode(
     live_server: LiveServer, first: str, last: str, age: int
@@ -35,7 +37,9 @@ def test_echo_person_round_trips_unicode(
     assert api.echo_person(person) == person
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(age=st.one_of(st.integers(max_value=-1), st.integers(min_value=151, max_value=2**31 - 1)))
 def test_out_of_range_ages_are_validation_faults(live_server: LiveServer, age: int) -> None:
     api = SoapServiceClient(live_server.url, soap_version="1.2")

@@ -17,11 +17,16 @@ SOAP12_TYPE = "application/soap+xml; charset=utf-8"
 
 
 def post(
-    server: LiveServer, body: bytes, path: str = "/soap", content_type: str = SOAP11_TYPE,
+    server: LiveServer,
+    body: bytes,
+    path: str = "/soap",
+    content_type: str = SOAP11_TYPE,
     **headers: str,
 ) -> requests.Response:
     return requests.post(
-        server.url + path, data=body, headers={"Content-Type": content_type, **headers},
+        server.url + path,
+        data=body,
+        headers={"Content-Type": content_type, **headers},
         timeout=60,
     )
 
@@ -69,7 +74,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "path", "code", "status"), CASES, ids=[c[0] for c in CASES])
-def test_hostile_and_malformed(live_server: LiveServer, name: str, path: str, code: str, status: int) -> None:
+def test_hostile_and_malformed(
+    live_server: LiveServer, name: str, path: str, code: str, status: int
+) -> None:
     response = post(live_server, (XML / name).read_bytes(), path)
     assert response.status_code == status
     assert fault_code(response) == code
@@ -90,18 +97,26 @@ def test_soap11_envelope_on_the_soap12_port_is_a_version_mismatch(live_server: L
 
 @pytest.mark.parametrize(
     ("path", "content_type", "body_file"),
-    [("/soap", SOAP12_TYPE, "soap12_envelope.xml"), ("/soap12", SOAP11_TYPE, "soap11_envelope.xml"),
-     ("/soap", "application/json", "soap11_envelope.xml"), ("/soap", "multipart/related; boundary=x", "soap11_envelope.xml")],
+    [
+        ("/soap", SOAP12_TYPE, "soap12_envelope.xml"),
+        ("/soap12", SOAP11_TYPE, "soap11_envelope.xml"),
+        ("/soap", "application/json", "soap11_envelope.xml"),
+        ("/soap", "multipart/related; boundary=x", "soap11_envelope.xml"),
+    ],
 )
-def test_wrong_media_type_is_415(live_server: LiveServer, path: str, content_type: str, body_file: str) -> None:
+def test_wrong_media_type_is_415(
+    live_server: LiveServer, path: str, content_type: str, body_file: str
+) -> None:
     response = post(live_server, (XML / body_file).read_bytes(), path, content_type)
     assert response.status_code == 415
     assert fault_code(response) == "Client.UnsupportedMedia"
 
 
 def test_soap12_validation_fault_is_sender_400(live_server: LiveServer) -> None:
-    body = (XML / "wrong_type_age.xml").read_bytes().replace(
-        ns.SOAP11_ENV.encode(), ns.SOAP12_ENV.encode()
+    body = (
+        (XML / "wrong_type_age.xml")
+        .read_bytes()
+        .replace(ns.SOAP11_ENV.encode(), ns.SOAP12_ENV.encode())
     )
     response = post(live_server, body, "/soap12", SOAP12_TYPE)
     assert response.status_code == 400
@@ -165,7 +180,9 @@ def test_soap12_action_parameter_must_agree(live_server: LiveServer) -> None:
 
 def test_body_over_the_limit_is_413(live_server: LiveServer) -> None:
     filler = b" " * (16 * 1024 * 1024)
-    body = (XML / "soap11_envelope.xml").read_bytes().replace(b"<soap:Body>", b"<soap:Body>" + filler)
+    body = (
+        (XML / "soap11_envelope.xml").read_bytes().replace(b"<soap:Body>", b"<soap:Body>" + filler)
+    )
     response = post(live_server, body)
     assert response.status_code == 413
     assert fault_code(response) == "Client.RequestTooLarge"
@@ -187,8 +204,12 @@ def test_unsupported_content_encoding(live_server: LiveServer) -> None:
 
 def test_request_id_is_echoed_or_made(live_server: LiveServer) -> None:
     body = (XML / "soap11_envelope.xml").read_bytes()
-    assert post(live_server, body, **{"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
-    made = post(live_server, body, **{"X-Request-ID": "bad id\twith spaces"}).headers["X-Request-ID"]
+    assert (
+        post(live_server, body, **{"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    )
+    made = post(live_server, body, **{"X-Request-ID": "bad id\twith spaces"}).headers[
+        "X-Request-ID"
+    ]
     assert made and " " not in made
 
 
