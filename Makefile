@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install wsdl wsdl-check clean
+.PHONY: run test lint install interop-deps wsdl wsdl-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "spyne 2.14 needs Python 3.11 here, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -24,6 +24,10 @@ run: $(STAMP)
 ## The whole suite: unit, live-server, contract drift and property tests
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Every toolchain the interop suite drives (apt-get as root, npm, pip)
+interop-deps: $(STAMP)
+	tests/interop/install-deps.sh
 
 ## Lint and type-check the service and the client
 lint: $(STAMP)

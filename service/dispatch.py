@@ -111,7 +111,7 @@ class Dispatcher:
         schema = self._schema()
         if schema.validate(element):
             return
-        raise _validation_fault(schema.error_log.last_error, op)
+        raise _validation_fault(schema.error_log.last_error, op, element)
 
     def call(self, op: Operation, element: etree._Element, version: SoapVersion) -> Any:
         ctx = MethodContext(self._transport, MethodContext.SERVER)
@@ -162,11 +162,41 @@ class Dispatcher:
         return serialize(envelope)
 
 
-def _validation_fault(error: Any, op: Operation) -> ValidationFault:
+_SEGMENT: Final = re.compile(r"^(?:(?P<prefix>[^:\[]*):)?(?P<name>[^\[]+)(?:\[(?P<index>\d+)\])?$")
+
+
+def _field_names(root: etree._Element, path: str) -> list[str]:
+    """Local names along libxml2's error path, below ``root``.
+
+    The path's spelling depends on the client's prefixes (``/tns:A/tns:b``,
+    or ``/*/*[2]`` for a default namespace), so it is walked on the tree
+    itself and the names are read from the elements.
+    """
+    names: list[str] = []
+    node = root
+    for segment in [s for s in path.split("/") if s][1:]:
+        match = _SEGMENT.match(segment)
+        if match is None:
+            break
+        wanted = match.group("name")
+        index = int(match.group("index") or 1) - 1
+        children = [
+            child
+            for child in node
+            if isinstance(child.tag, str)
+            and (wanted == "*" or etree.QName(child).localname == wanted)
+        ]
+        if index >= len(children):
+            break
+        node = children[index]
+        names.append(etree.QName(node).localname)
+    return names
+
+
+def _validation_fault(error: Any, op: Operation, root: etree._Element) -> ValidationFault:
     """A ValidationFault naming the field libxml2 complained about, in plain words."""
     message: str = error.message if error is not None else "does not match the schema"
-    path: str = (error.path or "") if error is not None else ""
-    segments = [re.sub(r"^[^:]*:|\[\d+\]$", "", s) for s in path.split("/") if s][1:]
+    segments = _field_names(root, (error.path or "") if error is not None else "")
     expected = _EXPECTED.search(message)
     expected_name = _CLARK.sub("", expected.group(1)) if expected else None
     if "Missing child element" in message and expected_name:

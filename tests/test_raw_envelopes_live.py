@@ -216,3 +216,10 @@ def test_request_id_is_echoed_or_made(live_server: LiveServer) -> None:
 def test_unknown_path_is_404(live_server: LiveServer) -> None:
     assert requests.get(live_server.url + "/nope", timeout=30).status_code == 404
     assert requests.get(live_server.url + "/healthz", timeout=30).text == "ok\n"
+
+
+@pytest.mark.parametrize("name", ["default_namespace_bad_age.xml", "wrong_type_age.xml"])
+def test_validation_field_does_not_depend_on_prefixes(live_server: LiveServer, name: str) -> None:
+    response = post(live_server, (XML / name).read_bytes())
+    detail = etree.fromstring(response.content).find(f".//{{{ns.TNS}}}ValidationFault")
+    assert detail.findtext(f"{{{ns.TNS}}}field") == "person/age"

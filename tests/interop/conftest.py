@@ -1,0 +1,71 @@
+"""Interop: third-party toolkits generate clients from wsdl/service.wsdl and call the live server.
+
+Every driver, whatever its language, runs the same scenario and prints one
+JSON object (see ``scenario.py``); :func:`scenario.check_report` holds every
+toolkit to the same expectations. Generated code goes to a temporary
+directory, never into git, and nothing is cached between runs, so a contract
+change always reaches every toolkit.
+
+A missing toolchain skips its tests on a developer's machine, and fails them
+under ``CI=true``: run ``make interop-deps`` first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.images import make_image
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+WSDL = ROOT / "wsdl" / "service.wsdl"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(*tools: str) -> None:
+    """Skip (fail under CI) unless every tool is on PATH or is an existing path."""
+    missing = [t for t in tools if not (shutil.which(t) or Path(t).exists())]
+    if missing:
+        message = f"toolchain missing: {', '.join(missing)} (run 'make interop-deps')"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def run(command: Sequence[str | Path], cwd: Path, timeout: float = 600, **kwargs: object) -> str:
+    """Run a build or driver step; fail the test with its output if it fails."""
+    result = subprocess.run(
+        [str(c) for c in command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,  # type: ignore[call-overload]
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, command))} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def payloads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("payloads")
+    png = folder / "picture.png"
+    png.write_bytes(make_image("PNG", (64, 48)))
+    text = folder / "notes.txt"
+    text.write_bytes(b"I am plain text, not an image.\n")
+    return {"png": png, "text": text}
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("interop-build")

@@ -1,0 +1,69 @@
+"""The scenario every toolkit's driver runs, and the check of its report.
+
+A driver gets: the WSDL path, the endpoint URL (``.../soap`` or ``.../soap12``),
+the PNG path and the text-file path. It calls, in its toolkit's own way, and
+prints one JSON object with these keys:
+
+    greet            Greet(name="Ada")                         -> the greeting
+    time_default     GetTime() with no zone                   -> {"timezone": ..., "utc": ISO text}
+    time_zone        GetTime(timezone="Asia/Kolkata")         -> {"timezone": ..., "local": ISO text}
+    echo             EchoPerson for PEOPLE, in order           -> [[first, last, age], ...]
+    upload           UploadImage(the PNG, as raw bytes where the toolkit takes bytes)
+                                                              -> {"sha256", "size_bytes", "format", "width", "height"}
+    fault_validation Greet(name=" ")                          -> {"code", "field", "reason"}
+    fault_age        EchoPerson(age=200)                      -> {"code", "field"}
+    fault_zone       GetTime(timezone="Mars/Olympus_Mons")    -> {"code", "field"}
+    fault_image      UploadImage(the text file)               -> {"code", "reason"}
+
+``code`` is whatever the toolkit shows as the fault code (``soap:Client.Validation``,
+``Client.Validation``, ``Sender``+subcode ...): it must contain the subcode's words.
+The fault's detail fields must be read through the toolkit's own fault type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+PEOPLE = [["Zoë", "Ñúñez-李", 0], ["Ada", "Lovelace", 150]]
+
+
+def parse_report(stdout: str) -> dict[str, Any]:
+    """The last line of ``stdout`` that is a JSON object."""
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)  # type: ignore[no-any-return]
+    raise AssertionError(f"no JSON report in the driver's output:\n{stdout[-3000:]}")
+
+
+def _offset(iso: str) -> str:
+    match = re.search(r"([+-]\d\d:?\d\d|Z)$", iso.strip())
+    return match.group(1).replace("0530", "05:30") if match else ""
+
+
+def check_report(report: dict[str, Any], png: Path) -> None:
+    data = png.read_bytes()
+    assert report["greet"] == "Hello, Ada!"
+    assert report["time_default"]["timezone"] == "UTC"
+    assert _offset(report["time_default"]["utc"]) in ("Z", "+00:00", "+0000")
+    assert report["time_zone"]["timezone"] == "Asia/Kolkata"
+    assert _offset(report["time_zone"]["local"]) in ("+05:30",), report["time_zone"]
+    assert report["echo"] == PEOPLE
+    upload = report["upload"]
+    assert upload["sha256"] == hashlib.sha256(data).hexdigest()
+    assert int(upload["size_bytes"]) == len(data)
+    assert (upload["format"], int(upload["width"]), int(upload["height"])) == ("png", 64, 48)
+    validation = report["fault_validation"]
+    assert "Validation" in validation["code"], validation
+    assert validation["field"] == "name"
+    assert validation["reason"]
+    assert "Validation" in report["fault_age"]["code"]
+    assert report["fault_age"]["field"] == "person/age"
+    assert "Validation" in report["fault_zone"]["code"]
+    assert report["fault_zone"]["field"] == "timezone"
+    assert "ImageRejected" in report["fault_image"]["code"]
+    assert report["fault_image"]["reason"] == "not_an_image"
