@@ -1,0 +1,155 @@
+// gSOAP driver: compiled against the code wsdl2h + soapcpp2 generate from the contract
+// with their default flags. Usage: driver ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT
+//
+// The contract has a SOAP 1.2 port, so wsdl2h makes SOAP 1.2 the namespace table's
+// default (gSOAP takes the SOAP version from the table). For the SOAP 1.1 port the
+// driver hands gSOAP a copy of the generated table with SOAP 1.1 first, the way the
+// gSOAP guide selects a version at run time (soap_set_namespaces).
+#include "soapH.h"
+#include "SoapServiceSoap11Binding.nsmap"
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+static std::string esc(const std::string &s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') { out += '\\'; out += c; }
+    else if (c < 0x20) { char b[8]; snprintf(b, sizeof b, "\\u%04x", c); out += b; }
+    else out += c;
+  }
+  return "\"" + out + "\"";
+}
+
+static std::vector<unsigned char> slurp(const char *path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+
+static std::string iso_utc(time_t t) {
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+  return buf;
+}
+
+static std::vector<Namespace> soap11_table() {
+  std::vector<Namespace> table;
+  for (const Namespace *n = namespaces; n->id; n++) table.push_back(*n);
+  table.push_back({NULL, NULL, NULL, NULL});
+  table[0].ns = "http://schemas.xmlsoap.org/soap/envelope/";
+  table[0].in = "http://www.w3.org/*/soap-envelope";
+  table[1].ns = "http://schemas.xmlsoap.org/soap/encoding/";
+  table[1].in = "http://www.w3.org/*/soap-encoding";
+  return table;
+}
+
+struct Ctx {
+  soap *s;
+  const char *endpoint;
+  void reset() { soap_destroy(s); soap_end(s); }
+};
+
+static std::string fault_json(soap *s) {
+  const char *code = *soap_faultcode(s);
+  const char **sub = soap_faultsubcode(s);
+  std::string c = code ? code : "";
+  if (sub && *sub && (!code || strcmp(*sub, code) != 0)) c += std::string(".") + *sub;
+  SOAP_ENV__Detail *d = s->fault ? (s->fault->detail ? s->fault->detail : s->fault->SOAP_ENV__Detail) : nullptr;
+  std::ostringstream o;
+  o << "{\"code\":" << esc(c);
+  if (d && d->ns1__ValidationFault)
+    o << ",\"field\":" << esc(d->ns1__ValidationFault->field) << ",\"reason\":" << esc(d->ns1__ValidationFault->reason);
+  if (d && d->ns1__ImageRejectedFault)
+    o << ",\"reason\":" << esc(soap_ns1__ImageRejectionReason2s(s, d->ns1__ImageRejectedFault->reason))
+      << ",\"message\":" << esc(d->ns1__ImageRejectedFault->message);
+  o << "}";
+  return o.str();
+}
+
+static bool fail(soap *s) { soap_print_fault(s, stderr); return false; }
+
+int main(int argc, char **argv) {
+  if (argc != 5) { fprintf(stderr, "usage: driver ENDPOINT VERSION PNG TEXT\n"); return 2; }
+  Ctx x{soap_new1(SOAP_C_UTFSTRING), argv[1]};
+  soap *s = x.s;
+  std::vector<Namespace> table11 = soap11_table();
+  if (std::string(argv[2]) == "1.1") soap_set_namespaces(s, table11.data());
+  std::ostringstream r;
+
+  _ns1__Greet greet; greet.name = "Ada";
+  _ns1__GreetResponse greeted;
+  if (soap_call___ns1__Greet(s, x.endpoint, NULL, &greet, greeted) != SOAP_OK) return fail(s), 1;
+  r << "{\"greet\":" << esc(greeted.greeting);
+  x.reset();
+
+  _ns1__GetTime t0; t0.timezone = NULL;
+  _ns1__GetTimeResponse t0r;
+  if (soap_call___ns1__GetTime(s, x.endpoint, NULL, &t0, t0r) != SOAP_OK) return fail(s), 1;
+  // gSOAP maps xs:dateTime to time_t: an instant, without the zone's offset.
+  r << ",\"time_default\":{\"timezone\":" << esc(t0r.time->timezone) << ",\"utc\":" << esc(iso_utc(t0r.time->utc)) << "}";
+  x.reset();
+
+  std::string zone = "Asia/Kolkata";
+  _ns1__GetTime t1; t1.timezone = &zone;
+  _ns1__GetTimeResponse t1r;
+  if (soap_call___ns1__GetTime(s, x.endpoint, NULL, &t1, t1r) != SOAP_OK) return fail(s), 1;
+  r << ",\"time_zone\":{\"timezone\":" << esc(t1r.time->timezone) << ",\"local\":" << esc(iso_utc(t1r.time->local)) << "}";
+  x.reset();
+
+  const char *people[2][2] = {{"Zo\xc3\xab", "\xc3\x91\xc3\xba\xc3\xb1" "ez-\xe6\x9d\x8e"}, {"Ada", "Lovelace"}};
+  int ages[2] = {0, 150};
+  r << ",\"echo\":[";
+  for (int i = 0; i < 2; i++) {
+    ns1__Person p; p.first_USCOREname = people[i][0]; p.last_USCOREname = people[i][1]; p.age = ages[i];
+    _ns1__EchoPerson e; e.person = &p;
+    _ns1__EchoPersonResponse er;
+    if (soap_call___ns1__EchoPerson(s, x.endpoint, NULL, &e, er) != SOAP_OK) return fail(s), 1;
+    r << (i ? "," : "") << "[" << esc(er.person->first_USCOREname) << "," << esc(er.person->last_USCOREname) << "," << er.person->age << "]";
+    x.reset();
+  }
+  r << "]";
+
+  std::vector<unsigned char> png = slurp(argv[3]);
+  xsd__base64Binary content; content.__ptr = png.data(); content.__size = (int)png.size();
+  _ns1__UploadImage up; up.filename = "picture.png"; up.content = content; up.content_USCOREtype = NULL;
+  _ns1__UploadImageResponse upr;
+  if (soap_call___ns1__UploadImage(s, x.endpoint, NULL, &up, upr) != SOAP_OK) return fail(s), 1;
+  ns1__ImageReceipt *rc = upr.receipt;
+  r << ",\"upload\":{\"sha256\":" << esc(rc->sha256) << ",\"size_bytes\":" << rc->size_USCOREbytes
+    << ",\"format\":" << esc(rc->format) << ",\"width\":" << rc->width << ",\"height\":" << rc->height << "}";
+  x.reset();
+
+  _ns1__Greet blank; blank.name = " ";
+  if (soap_call___ns1__Greet(s, x.endpoint, NULL, &blank, greeted) != SOAP_FAULT) return fail(s), 1;
+  r << ",\"fault_validation\":" << fault_json(s);
+  x.reset();
+
+  ns1__Person old; old.first_USCOREname = "A"; old.last_USCOREname = "B"; old.age = 200;
+  _ns1__EchoPerson eo; eo.person = &old;
+  _ns1__EchoPersonResponse eor;
+  if (soap_call___ns1__EchoPerson(s, x.endpoint, NULL, &eo, eor) != SOAP_FAULT) return fail(s), 1;
+  r << ",\"fault_age\":" << fault_json(s);
+  x.reset();
+
+  std::string mars = "Mars/Olympus_Mons";
+  _ns1__GetTime tm; tm.timezone = &mars;
+  if (soap_call___ns1__GetTime(s, x.endpoint, NULL, &tm, t1r) != SOAP_FAULT) return fail(s), 1;
+  r << ",\"fault_zone\":" << fault_json(s);
+  x.reset();
+
+  std::vector<unsigned char> text = slurp(argv[4]);
+  xsd__base64Binary tc; tc.__ptr = text.data(); tc.__size = (int)text.size();
+  _ns1__UploadImage ut; ut.filename = "n.png"; ut.content = tc; ut.content_USCOREtype = NULL;
+  if (soap_call___ns1__UploadImage(s, x.endpoint, NULL, &ut, upr) != SOAP_FAULT) return fail(s), 1;
+  r << ",\"fault_image\":" << fault_json(s);
+  r << "}";
+  printf("%s\n", r.str().c_str());
+  soap_destroy(s); soap_end(s); soap_free(s);
+  return 0;
+}
