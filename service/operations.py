@@ -106,7 +106,9 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         Person.customize(**REQUIRED),
         _args=("person",),
         _returns=Person.customize(**REQUIRED),
-        _out_variable_name="person",
+        # Not "person": the same name and type in request and response make JAX-WS
+        # generate an INOUT Holder<Person> instead of Person echoPerson(Person).
+        _out_variable_name="echoed_person",
         _throws=[ValidationFault],
     )
     def EchoPerson(ctx, person: Person) -> Person:

@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     _ns1__EchoPerson e; e.person = &p;
     _ns1__EchoPersonResponse er;
     if (soap_call___ns1__EchoPerson(s, x.endpoint, NULL, &e, er) != SOAP_OK) return fail(s), 1;
-    r << (i ? "," : "") << "[" << esc(er.person->first_USCOREname) << "," << esc(er.person->last_USCOREname) << "," << er.person->age << "]";
+    r << (i ? "," : "") << "[" << esc(er.echoed_USCOREperson->first_USCOREname) << "," << esc(er.echoed_USCOREperson->last_USCOREname) << "," << er.echoed_USCOREperson->age << "]";
     x.reset();
   }
   r << "]";

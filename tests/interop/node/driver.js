@@ -42,7 +42,7 @@ async function fault(promise) {
   report.time_zone = { timezone: t1.timezone, local: String(t1.local) };
   report.echo = [];
   for (const [first_name, last_name, age] of PEOPLE) {
-    const p = (await call("EchoPerson", { person: { first_name, last_name, age } })).person;
+    const p = (await call("EchoPerson", { person: { first_name, last_name, age } })).echoed_person;
     report.echo.push([p.first_name, p.last_name, Number(p.age)]);
   }
   // node-soap passes base64Binary as base64 text.

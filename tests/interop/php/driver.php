@@ -31,7 +31,7 @@ $t1 = $client->GetTime(['timezone' => 'Asia/Kolkata'])->time;
 $report['time_zone'] = ['timezone' => $t1->timezone, 'local' => $t1->local];
 $report['echo'] = [];
 foreach ($people as [$first, $last, $age]) {
-    $p = $client->EchoPerson(['person' => ['first_name' => $first, 'last_name' => $last, 'age' => $age]])->person;
+    $p = $client->EchoPerson(['person' => ['first_name' => $first, 'last_name' => $last, 'age' => $age]])->echoed_person;
     $report['echo'][] = [$p->first_name, $p->last_name, $p->age];
 }
 // ext-soap takes raw bytes for xs:base64Binary and encodes them itself.
