@@ -173,7 +173,7 @@ class SoapServiceClient:
         detail = fault.detail
         message = fault.message or ""
         typed = detail[0] if detail is not None and len(detail) else None
-        if typed is not None and typed.tag == f"{{{TNS}}}ValidationFault":
+        if typed is not None and typed.tag == f"{{{TNS}}}ValidationFaultDetail":
             return ValidationError(
                 code,
                 message,
@@ -181,7 +181,7 @@ class SoapServiceClient:
                 field=typed.findtext(f"{{{TNS}}}field", ""),
                 reason=typed.findtext(f"{{{TNS}}}reason", ""),
             )
-        if typed is not None and typed.tag == f"{{{TNS}}}ImageRejectedFault":
+        if typed is not None and typed.tag == f"{{{TNS}}}ImageRejectedFaultDetail":
             return ImageRejected(
                 code,
                 message,

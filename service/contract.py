@@ -11,7 +11,8 @@ generator does not produce (see the README, "Why we render the WSDL"):
 - required fields are ``minOccurs="1"``; nothing is nillable (rendering fails
   if a model declares a nillable field or forgets to say required/optional);
 - constrained simple types are named and rendered once; sized XSD types only;
-- each declared fault has a message with one element part of a typed detail;
+- each declared fault has a message with one element part of a typed detail,
+  the element named like its type (WCF clients match a detail by that name);
 - one portType, a SOAP 1.1 and a SOAP 1.2 binding, one service with two ports;
 - only namespaces that are used are declared; docstrings become
   ``wsdl:documentation``.
@@ -264,7 +265,9 @@ def render_wsdl(app: Application, base_url: str = ns.PLACEHOLDER_BASE_URL) -> by
         assert fault.detail_type is not None
         elements.append(
             etree.Element(
-                _xs("element"), name=fault_name, type=schema.type_ref(fault.detail_type, fault_name)
+                _xs("element"),
+                name=fault.detail_element(),
+                type=schema.type_ref(fault.detail_type, fault_name),
             )
         )
     xs_schema = etree.SubElement(
@@ -282,9 +285,9 @@ def render_wsdl(app: Application, base_url: str = ns.PLACEHOLDER_BASE_URL) -> by
         ):
             message = etree.SubElement(root, _w("message"), name=message_name)
             etree.SubElement(message, _w("part"), name="parameters", element=tns + element_name)
-    for fault_name in faults:
+    for fault_name, fault in faults.items():
         message = etree.SubElement(root, _w("message"), name=fault_name)
-        etree.SubElement(message, _w("part"), name="detail", element=tns + fault_name)
+        etree.SubElement(message, _w("part"), name="detail", element=tns + fault.detail_element())
 
     # portType
     port_type = etree.SubElement(root, _w("portType"), name=ns.PORT_TYPE)

@@ -3,7 +3,8 @@
 The dispatch rule (documented in the README): the element in the Body names
 the operation. A SOAPAction (the SOAP 1.1 header, or the SOAP 1.2
 ``action`` media-type parameter), when present and not empty, must name the
-same operation (its URI from the WSDL, or the bare operation name); a
+same operation (its URI from the WSDL, or the bare operation name); ``*``
+(WCF's wildcard action, which Mono's generated proxies send) names none. A
 mismatch is a fault, so a SOAPAction can never steer a request to a
 different operation than the one its Body asks for.
 
@@ -97,7 +98,7 @@ class Dispatcher:
                 f"No operation {qname.localname!r}{hint}; this service has"
                 f" {', '.join(self._operations)}."
             )
-        if soap_action and soap_action not in (ns.soap_action(op.name), op.name):
+        if soap_action and soap_action not in (ns.soap_action(op.name), op.name, "*"):
             raise SoapActionMismatchFault(
                 f"The SOAPAction {soap_action!r} does not name the operation in the Body"
                 f" ({op.name}, whose SOAPAction is {ns.soap_action(op.name)!r})."
@@ -105,9 +106,7 @@ class Dispatcher:
         return op
 
     def validate(self, op: Operation, element: etree._Element) -> None:
-        if element.get(_XSI_NIL) in ("true", "1") and len(element) == 0:
-            # Some toolkits send an empty request wrapper as nil; it means "no arguments".
-            del element.attrib[_XSI_NIL]
+        _drop_nil_placeholders(op, element)
         schema = self._schema()
         if schema.validate(element):
             return
@@ -157,9 +156,33 @@ class Dispatcher:
         else:
             ctx = MethodContext(self._transport, MethodContext.SERVER)
             self.app.out_protocol.to_parent(
-                ctx, type(typed), typed, detail, ns.TNS, type(fault).__name__
+                ctx, type(typed), typed, detail, ns.TNS, fault.detail_element()
             )
         return serialize(envelope)
+
+
+def _is_nil(element: etree._Element) -> bool:
+    return element.get(_XSI_NIL, "").strip() in ("true", "1") and len(element) == 0
+
+
+def _drop_nil_placeholders(op: Operation, wrapper: etree._Element) -> None:
+    """Reads ``xsi:nil`` where toolkits use it to mean "not given".
+
+    Some clients send an empty request wrapper as ``<GetTime xsi:nil="true"/>``,
+    and WCF (and Mono) send a null optional argument as ``<timezone
+    xsi:nil="true"/>``. Nothing in the contract is nillable, so these can only
+    mean "absent": the wrapper's flag is dropped, and so is a nil element of an
+    optional argument. A nil *required* field is left for the schema to refuse.
+    """
+    if _is_nil(wrapper):
+        del wrapper.attrib[_XSI_NIL]
+    optional = {
+        name for name, kind in op.in_message._type_info.items() if kind.Attributes.min_occurs == 0
+    }
+    for child in list(wrapper):
+        if isinstance(child.tag, str) and _is_nil(child):
+            if etree.QName(child).localname in optional and not (child.text or "").strip():
+                wrapper.remove(child)
 
 
 _SEGMENT: Final = re.compile(r"^(?:(?P<prefix>[^:\[]*):)?(?P<name>[^\[]+)(?:\[(?P<index>\d+)\])?$")

@@ -65,9 +65,10 @@ class ServiceFault(Fault):  # type: ignore[misc]
 
     __namespace__ = TNS
     code: ClassVar[str] = "Server"
-    #: HTTP status on the SOAP 1.1 port (WS-I BP R1126: 500 for a fault).
+    #: HTTP status of a fault on either port: 500, as WS-I BP R1126 requires for
+    #: SOAP 1.1. SOAP 1.2 suggests 400 for Sender faults, but WCF (and Mono) clients
+    #: read a fault body only from a 500, and WCF and CXF services send 500 too.
     http_status_soap11: ClassVar[int] = 500
-    #: HTTP status on the SOAP 1.2 port (SOAP 1.2 part 2, 7.5.1: Sender is 400).
     http_status_soap12: ClassVar[int] = 500
     detail_type: ClassVar[type[ComplexModel] | None] = None
 
@@ -79,13 +80,18 @@ class ServiceFault(Fault):  # type: ignore[misc]
         """The typed detail, for declared faults."""
         return None
 
+    @classmethod
+    def detail_element(cls) -> str:
+        """The name of the detail's element: its type's name, as WCF expects."""
+        assert cls.detail_type is not None, cls
+        return str(cls.detail_type.get_type_name())
+
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
 
 class ClientFault(ServiceFault):
     code = "Client"
-    http_status_soap12 = 400
 
 
 class ValidationFault(ClientFault):

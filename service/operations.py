@@ -60,6 +60,10 @@ def _known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
 
+#: Each response holds one element named ``<Operation>Result``: the WCF/ASMX
+#: convention. Mono's svcutil writes no MessageParameter names and so expects
+#: exactly these; JAX-WS needs the result's name to differ from the request's
+#: (``person`` in both would make ``EchoPerson`` an INOUT ``Holder<Person>``).
 class SoapService(ServiceBase):  # type: ignore[misc]
     """Greetings, the server's clock, a typed echo and image uploads."""
 
@@ -67,7 +71,7 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         PersonName(**REQUIRED),
         _args=("name",),
         _returns=Text(**REQUIRED),
-        _out_variable_name="greeting",
+        _out_variable_name="GreetResult",
         _throws=[ValidationFault],
     )
     def Greet(ctx, name: str) -> str:
@@ -83,7 +87,7 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         TimeZoneName(**OPTIONAL),
         _args=("timezone",),
         _returns=TimeInfo.customize(**REQUIRED),
-        _out_variable_name="time",
+        _out_variable_name="GetTimeResult",
         _throws=[ValidationFault],
     )
     def GetTime(ctx, timezone_name: str | None) -> TimeInfo:
@@ -106,9 +110,7 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         Person.customize(**REQUIRED),
         _args=("person",),
         _returns=Person.customize(**REQUIRED),
-        # Not "person": the same name and type in request and response make JAX-WS
-        # generate an INOUT Holder<Person> instead of Person echoPerson(Person).
-        _out_variable_name="echoed_person",
+        _out_variable_name="EchoPersonResult",
         _throws=[ValidationFault],
     )
     def EchoPerson(ctx, person: Person) -> Person:
@@ -126,7 +128,7 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         MediaType(**OPTIONAL),
         _args=("filename", "content", "content_type"),
         _returns=ImageReceipt.customize(**REQUIRED),
-        _out_variable_name="receipt",
+        _out_variable_name="UploadImageResult",
         _throws=[ValidationFault, ImageRejectedFault],
     )
     def UploadImage(

@@ -80,9 +80,9 @@ def test_suds(live_server: LiveServer, payloads: dict[str, Path]) -> None:
         except WebFault as error:
             detail = error.fault.detail
             typed = (
-                detail.ValidationFault
-                if hasattr(detail, "ValidationFault")
-                else detail.ImageRejectedFault
+                detail.ValidationFaultDetail
+                if hasattr(detail, "ValidationFaultDetail")
+                else detail.ImageRejectedFaultDetail
             )
             return {
                 "code": str(error.fault.faultcode),

@@ -63,11 +63,11 @@ static std::string fault_json(soap *s) {
   SOAP_ENV__Detail *d = s->fault ? (s->fault->detail ? s->fault->detail : s->fault->SOAP_ENV__Detail) : nullptr;
   std::ostringstream o;
   o << "{\"code\":" << esc(c);
-  if (d && d->ns1__ValidationFault)
-    o << ",\"field\":" << esc(d->ns1__ValidationFault->field) << ",\"reason\":" << esc(d->ns1__ValidationFault->reason);
-  if (d && d->ns1__ImageRejectedFault)
-    o << ",\"reason\":" << esc(soap_ns1__ImageRejectionReason2s(s, d->ns1__ImageRejectedFault->reason))
-      << ",\"message\":" << esc(d->ns1__ImageRejectedFault->message);
+  if (d && d->ns1__ValidationFaultDetail_)
+    o << ",\"field\":" << esc(d->ns1__ValidationFaultDetail_->field) << ",\"reason\":" << esc(d->ns1__ValidationFaultDetail_->reason);
+  if (d && d->ns1__ImageRejectedFaultDetail_)
+    o << ",\"reason\":" << esc(soap_ns1__ImageRejectionReason2s(s, d->ns1__ImageRejectedFaultDetail_->reason))
+      << ",\"message\":" << esc(d->ns1__ImageRejectedFaultDetail_->message);
   o << "}";
   return o.str();
 }
@@ -85,21 +85,21 @@ int main(int argc, char **argv) {
   _ns1__Greet greet; greet.name = "Ada";
   _ns1__GreetResponse greeted;
   if (soap_call___ns1__Greet(s, x.endpoint, NULL, &greet, greeted) != SOAP_OK) return fail(s), 1;
-  r << "{\"greet\":" << esc(greeted.greeting);
+  r << "{\"greet\":" << esc(greeted.GreetResult);
   x.reset();
 
   _ns1__GetTime t0; t0.timezone = NULL;
   _ns1__GetTimeResponse t0r;
   if (soap_call___ns1__GetTime(s, x.endpoint, NULL, &t0, t0r) != SOAP_OK) return fail(s), 1;
   // gSOAP maps xs:dateTime to time_t: an instant, without the zone's offset.
-  r << ",\"time_default\":{\"timezone\":" << esc(t0r.time->timezone) << ",\"utc\":" << esc(iso_utc(t0r.time->utc)) << "}";
+  r << ",\"time_default\":{\"timezone\":" << esc(t0r.GetTimeResult->timezone) << ",\"utc\":" << esc(iso_utc(t0r.GetTimeResult->utc)) << "}";
   x.reset();
 
   std::string zone = "Asia/Kolkata";
   _ns1__GetTime t1; t1.timezone = &zone;
   _ns1__GetTimeResponse t1r;
   if (soap_call___ns1__GetTime(s, x.endpoint, NULL, &t1, t1r) != SOAP_OK) return fail(s), 1;
-  r << ",\"time_zone\":{\"timezone\":" << esc(t1r.time->timezone) << ",\"local\":" << esc(iso_utc(t1r.time->local)) << "}";
+  r << ",\"time_zone\":{\"timezone\":" << esc(t1r.GetTimeResult->timezone) << ",\"local\":" << esc(iso_utc(t1r.GetTimeResult->local)) << "}";
   x.reset();
 
   const char *people[2][2] = {{"Zo\xc3\xab", "\xc3\x91\xc3\xba\xc3\xb1" "ez-\xe6\x9d\x8e"}, {"Ada", "Lovelace"}};
@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     _ns1__EchoPerson e; e.person = &p;
     _ns1__EchoPersonResponse er;
     if (soap_call___ns1__EchoPerson(s, x.endpoint, NULL, &e, er) != SOAP_OK) return fail(s), 1;
-    r << (i ? "," : "") << "[" << esc(er.echoed_USCOREperson->first_USCOREname) << "," << esc(er.echoed_USCOREperson->last_USCOREname) << "," << er.echoed_USCOREperson->age << "]";
+    r << (i ? "," : "") << "[" << esc(er.EchoPersonResult->first_USCOREname) << "," << esc(er.EchoPersonResult->last_USCOREname) << "," << er.EchoPersonResult->age << "]";
     x.reset();
   }
   r << "]";
@@ -120,7 +120,7 @@ int main(int argc, char **argv) {
   _ns1__UploadImage up; up.filename = "picture.png"; up.content = content; up.content_USCOREtype = NULL;
   _ns1__UploadImageResponse upr;
   if (soap_call___ns1__UploadImage(s, x.endpoint, NULL, &up, upr) != SOAP_OK) return fail(s), 1;
-  ns1__ImageReceipt *rc = upr.receipt;
+  ns1__ImageReceipt *rc = upr.UploadImageResult;
   r << ",\"upload\":{\"sha256\":" << esc(rc->sha256) << ",\"size_bytes\":" << rc->size_USCOREbytes
     << ",\"format\":" << esc(rc->format) << ",\"width\":" << rc->width << ",\"height\":" << rc->height << "}";
   x.reset();

@@ -16,7 +16,7 @@ async function fault(promise) {
     if (!f) throw error;
     const code = f.faultcode || (f.Code && [f.Code.Value, f.Code.Subcode && f.Code.Subcode.Value].join("."));
     const detail = f.detail || f.Detail;
-    const typed = detail.ValidationFault || detail.ImageRejectedFault;
+    const typed = detail.ValidationFaultDetail || detail.ImageRejectedFaultDetail;
     return { code: String(code), ...typed };
   }
   throw new Error("expected a fault");
@@ -35,19 +35,19 @@ async function fault(promise) {
       svc[op](args, (err, result) => (err ? reject(err) : resolve(result)), { }, {})
     );
   const report = {};
-  report.greet = (await call("Greet", { name: "Ada" })).greeting;
-  const t0 = (await call("GetTime", {})).time;
+  report.greet = (await call("Greet", { name: "Ada" })).GreetResult;
+  const t0 = (await call("GetTime", {})).GetTimeResult;
   report.time_default = { timezone: t0.timezone, utc: String(t0.utc) };
-  const t1 = (await call("GetTime", { timezone: "Asia/Kolkata" })).time;
+  const t1 = (await call("GetTime", { timezone: "Asia/Kolkata" })).GetTimeResult;
   report.time_zone = { timezone: t1.timezone, local: String(t1.local) };
   report.echo = [];
   for (const [first_name, last_name, age] of PEOPLE) {
-    const p = (await call("EchoPerson", { person: { first_name, last_name, age } })).echoed_person;
+    const p = (await call("EchoPerson", { person: { first_name, last_name, age } })).EchoPersonResult;
     report.echo.push([p.first_name, p.last_name, Number(p.age)]);
   }
   // node-soap passes base64Binary as base64 text.
   const png = fs.readFileSync(pngPath).toString("base64");
-  const r = (await call("UploadImage", { filename: "picture.png", content: png })).receipt;
+  const r = (await call("UploadImage", { filename: "picture.png", content: png })).UploadImageResult;
   report.upload = { sha256: r.sha256, size_bytes: Number(r.size_bytes), format: r.format, width: Number(r.width), height: Number(r.height) };
   report.fault_validation = await fault(call("Greet", { name: " " }));
   report.fault_age = await fault(call("EchoPerson", { person: { first_name: "A", last_name: "B", age: 200 } }));

@@ -17,25 +17,25 @@ function fault(callable $call): array {
         $call();
     } catch (SoapFault $f) {
         $detail = $f->detail;
-        $typed = $detail->ValidationFault ?? $detail->ImageRejectedFault;
+        $typed = $detail->ValidationFaultDetail ?? $detail->ImageRejectedFaultDetail;
         return array_merge(['code' => $f->faultcode], (array) $typed);
     }
     throw new RuntimeException('expected a fault');
 }
 
 $report = [];
-$report['greet'] = $client->Greet(['name' => 'Ada'])->greeting;
-$t0 = $client->GetTime([])->time;
+$report['greet'] = $client->Greet(['name' => 'Ada'])->GreetResult;
+$t0 = $client->GetTime([])->GetTimeResult;
 $report['time_default'] = ['timezone' => $t0->timezone, 'utc' => $t0->utc];
-$t1 = $client->GetTime(['timezone' => 'Asia/Kolkata'])->time;
+$t1 = $client->GetTime(['timezone' => 'Asia/Kolkata'])->GetTimeResult;
 $report['time_zone'] = ['timezone' => $t1->timezone, 'local' => $t1->local];
 $report['echo'] = [];
 foreach ($people as [$first, $last, $age]) {
-    $p = $client->EchoPerson(['person' => ['first_name' => $first, 'last_name' => $last, 'age' => $age]])->echoed_person;
+    $p = $client->EchoPerson(['person' => ['first_name' => $first, 'last_name' => $last, 'age' => $age]])->EchoPersonResult;
     $report['echo'][] = [$p->first_name, $p->last_name, $p->age];
 }
 // ext-soap takes raw bytes for xs:base64Binary and encodes them itself.
-$r = $client->UploadImage(['filename' => 'picture.png', 'content' => file_get_contents($pngPath)])->receipt;
+$r = $client->UploadImage(['filename' => 'picture.png', 'content' => file_get_contents($pngPath)])->UploadImageResult;
 $report['upload'] = ['sha256' => $r->sha256, 'size_bytes' => $r->size_bytes, 'format' => $r->format,
                      'width' => $r->width, 'height' => $r->height];
 $report['fault_validation'] = fault(fn() => $client->Greet(['name' => ' ']));
