@@ -113,10 +113,13 @@ def _check_must_understand(header: etree._Element, version: SoapVersion) -> None
             )
 
 
-def new_envelope(version: SoapVersion) -> tuple[etree._Element, etree._Element]:
+def new_envelope(
+    version: SoapVersion, declare_tns: bool = True
+) -> tuple[etree._Element, etree._Element]:
     """An empty envelope and its Body."""
     env = version.envelope_ns
-    envelope = etree.Element(f"{{{env}}}Envelope", nsmap={"soap": env, "tns": ns.TNS})
+    nsmap = {"soap": env, "tns": ns.TNS} if declare_tns else {"soap": env}
+    envelope = etree.Element(f"{{{env}}}Envelope", nsmap=nsmap)
     body = etree.SubElement(envelope, f"{{{env}}}Body")
     return envelope, body
 
@@ -128,18 +131,24 @@ def serialize(envelope: etree._Element) -> bytes:
 def fault_envelope(
     version: SoapVersion, fault: ServiceFault
 ) -> tuple[etree._Element, etree._Element]:
-    """A fault envelope, and the element the typed detail goes into (if any)."""
-    envelope, body = new_envelope(version)
+    """A fault envelope, and the element the typed detail goes into (if any).
+
+    The prefixes used inside QName-valued text (``soap:Sender``, ``tns:Validation``)
+    are declared on the Fault element itself: some toolkits (Mono's WCF) read the
+    Fault without the Envelope's declarations in scope.
+    """
+    envelope, body = new_envelope(version, declare_tns=False)
     env = version.envelope_ns
+    fault_nsmap = {"soap": env, "tns": ns.TNS}
     first, *subcodes = fault.code.split(".")
     if version is SoapVersion.SOAP11:
-        element = etree.SubElement(body, f"{{{env}}}Fault")
+        element = etree.SubElement(body, f"{{{env}}}Fault", nsmap=fault_nsmap)
         etree.SubElement(element, "faultcode").text = f"soap:{fault.code}"
         etree.SubElement(element, "faultstring").text = fault.message
         return envelope, etree.SubElement(element, "detail")
     if isinstance(fault, VersionMismatchFault):
         _add_upgrade_header(envelope, body)
-    element = etree.SubElement(body, f"{{{env}}}Fault")
+    element = etree.SubElement(body, f"{{{env}}}Fault", nsmap=fault_nsmap)
     code = etree.SubElement(element, f"{{{env}}}Code")
     value = {"Client": "Sender", "Server": "Receiver"}.get(first, first)
     etree.SubElement(code, f"{{{env}}}Value").text = f"soap:{value}"

@@ -4,58 +4,65 @@
 // SOAP 1.1 uses BasicHttpBinding; SOAP 1.2 a CustomBinding with Soap12 text encoding,
 // as a WCF client configures either port.
 //
-// Faults: Mono's svcutil writes no FaultContract attributes, and Mono's client runtime
-// then tries to read any fault detail as WCF's own ExceptionDetail, throwing a
-// SerializationException instead of a FaultException (.NET gives a FaultException).
-// So the driver reads each fault the standard WCF way, as a MessageFault in a client
-// message inspector, which runs before that conversion: its code, subcode and typed detail.
+// Faults: Mono's svcutil generates neither the fault detail types nor FaultContract
+// attributes (the .NET svcutil generates both from the WSDL's wsdl:fault elements), and
+// without them Mono's runtime reads any fault detail as WCF's ExceptionDetail and fails.
+// So the driver carries the two detail data contracts, as the WSDL defines them, and
+// declares the faults on the operation descriptions at run time, which is what the
+// attribute does; WCF then raises FaultException<ValidationFaultDetail> and friends.
+
 using System;
 using System.Collections.Generic;
 using System.IO;
 using System.ServiceModel;
 using System.ServiceModel.Channels;
 using System.ServiceModel.Description;
-using System.ServiceModel.Dispatcher;
 using System.Text;
 using System.Xml;
 using soapservice.v1;
 
-class FaultReader : IClientMessageInspector, IEndpointBehavior
+namespace soapservice.v1
 {
-    public Dictionary<string, object> Last;
+    using System.Runtime.Serialization;
 
-    public object BeforeSendRequest(ref Message request, IClientChannel channel) { Last = null; return null; }
-
-    public void AfterReceiveReply(ref Message reply, object state)
+    [DataContract(Name = "ValidationFaultDetail", Namespace = "urn:soap-service:v1")]
+    public class ValidationFaultDetail
     {
-        if (!reply.IsFault) return;
-        var buffer = reply.CreateBufferedCopy(1 << 20);
-        var fault = MessageFault.CreateFault(buffer.CreateMessage(), 1 << 20);
-        var code = fault.Code.Name;
-        if (fault.Code.SubCode != null) code += "." + fault.Code.SubCode.Name;
-        Last = new Dictionary<string, object> { { "code", code } };
-        if (fault.HasDetail)
-        {
-            using (var reader = fault.GetReaderAtDetailContents())
-            {
-                var detail = new XmlDocument();
-                detail.Load(reader.ReadSubtree());
-                foreach (XmlNode child in detail.DocumentElement.ChildNodes)
-                    if (child is XmlElement e) Last[e.LocalName] = e.InnerText;
-            }
-        }
-        reply = buffer.CreateMessage();
+        [DataMember(IsRequired = true, Order = 0)] public string field { get; set; }
+        [DataMember(IsRequired = true, Order = 1)] public string reason { get; set; }
     }
 
-    public void AddBindingParameters(ServiceEndpoint e, BindingParameterCollection p) { }
-    public void ApplyClientBehavior(ServiceEndpoint e, ClientRuntime runtime) { runtime.MessageInspectors.Add(this); }
-    public void ApplyDispatchBehavior(ServiceEndpoint e, EndpointDispatcher d) { }
-    public void Validate(ServiceEndpoint e) { }
+    [DataContract(Name = "ImageRejectedFaultDetail", Namespace = "urn:soap-service:v1")]
+    public class ImageRejectedFaultDetail
+    {
+        [DataMember(IsRequired = true, Order = 0)] public string reason { get; set; }
+        [DataMember(IsRequired = true, Order = 1)] public string message { get; set; }
+    }
 }
 
 static class Driver
 {
-    static readonly FaultReader Faults = new FaultReader();
+    const string Tns = "urn:soap-service:v1";
+
+    static void DeclareFault(OperationDescription op, string name, Type detail)
+    {
+        var fault = new FaultDescription(Tns + "/" + op.Name + name) { DetailType = detail, Name = name, Namespace = Tns };
+        op.Faults.Add(fault);
+    }
+
+    static Dictionary<string, object> Detail(FaultException f, params string[] fields)
+    {
+        var code = f.Code.Name;
+        if (f.Code.SubCode != null) code += "." + f.Code.SubCode.Name;
+        var result = new Dictionary<string, object> { { "code", code } };
+        var detail = f.GetType().GetProperty("Detail").GetValue(f);
+        foreach (var field in fields)
+        {
+            var value = detail.GetType().GetProperty(field).GetValue(detail);
+            result[field] = value.ToString();
+        }
+        return result;
+    }
 
     static string Json(object value)
     {
@@ -86,8 +93,9 @@ static class Driver
     static Dictionary<string, object> Fault(Action call)
     {
         try { call(); }
-        catch (Exception) when (Faults.Last != null) { return Faults.Last; }
-        throw new Exception("expected a fault");
+        catch (FaultException<ValidationFaultDetail> f) { return Detail(f, "field", "reason"); }
+        catch (FaultException<ImageRejectedFaultDetail> f) { return Detail(f, "reason", "message"); }
+        throw new Exception("expected a declared fault");
     }
 
     static int Main(string[] args)
@@ -99,7 +107,11 @@ static class Driver
                 new HttpTransportBindingElement())
             : (Binding)new BasicHttpBinding();
         var api = new SoapServicePortTypeClient(binding, endpoint);
-        api.Endpoint.Behaviors.Add(Faults);
+        foreach (var op in api.Endpoint.Contract.Operations)
+        {
+            DeclareFault(op, "ValidationFault", typeof(ValidationFaultDetail));
+            if (op.Name == "UploadImage") DeclareFault(op, "ImageRejectedFault", typeof(ImageRejectedFaultDetail));
+        }
 
         var report = new Dictionary<string, object>();
         report["greet"] = api.Greet("Ada");
