@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install interop-deps wsdl wsdl-check clean
+.PHONY: run test lint install interop-deps wsdl wsdl-check soapui clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "spyne 2.14 needs Python 3.11 here, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -38,6 +38,10 @@ lint: $(STAMP)
 ## Regenerate the committed contract from the models (a deliberate change: review it)
 wsdl: $(STAMP)
 	$(BIN)/soap-service wsdl export
+
+## Regenerate the SoapUI project from the contract (after `make wsdl`)
+soapui: $(STAMP)
+	$(BIN)/python -m client.soapui_project
 
 ## Fail if the committed contract differs from what the service publishes
 wsdl-check: $(STAMP)

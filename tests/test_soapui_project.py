@@ -1,0 +1,190 @@
+"""The shipped SoapUI project: up to date, structurally valid, and its suite passes live.
+
+SoapUI itself cannot be installed here, so this test does what its runner
+would: each request, sent as it is to the live server, must satisfy the
+assertions the project declares (SOAP Response, SOAP Fault / Not SOAP Fault,
+Schema Compliance, XPath Match).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from lxml import etree
+
+from client.soapui_project import CON, PROJECT_PATH, WSDL_PATH, render
+from service import ns
+from service.contract import schema_element
+from tests.conftest import LiveServer
+
+C = {"con": CON}
+W = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP11, "soap12": ns.WSDL_SOAP12}
+ENVELOPES = {"1_1": ns.SOAP11_ENV, "1_2": ns.SOAP12_ENV}
+KNOWN_ELEMENTS = {
+    "soapui-project",
+    "settings",
+    "interface",
+    "definitionCache",
+    "part",
+    "url",
+    "content",
+    "type",
+    "endpoints",
+    "endpoint",
+    "operation",
+    "call",
+    "encoding",
+    "request",
+    "wsaConfig",
+    "testSuite",
+    "runType",
+    "testCase",
+    "testStep",
+    "config",
+    "assertion",
+    "configuration",
+    "credentials",
+    "authType",
+    "jmsConfig",
+    "jmsPropertyConfig",
+    "wsrmConfig",
+    "properties",
+    "property",
+    "name",
+    "value",
+    "wssContainer",
+    "oAuth2ProfileContainer",
+    "oAuth1ProfileContainer",
+}
+KNOWN_ASSERTIONS = {
+    "SOAP Response",
+    "SOAP Fault Assertion",
+    "Not SOAP Fault Assertion",
+    "Schema Compliance",
+    "XPath Match",
+}
+
+
+@pytest.fixture(scope="module")
+def project() -> etree._Element:
+    return etree.parse(str(PROJECT_PATH)).getroot()
+
+
+@pytest.fixture(scope="module")
+def wsdl() -> etree._Element:
+    return etree.parse(str(WSDL_PATH)).getroot()
+
+
+def test_project_is_up_to_date() -> None:
+    assert PROJECT_PATH.read_text(encoding="utf-8") == render(
+        WSDL_PATH.read_text(encoding="utf-8")
+    ), "run 'make soapui' and commit the result"
+
+
+def test_project_is_soapui_xml(project: etree._Element) -> None:
+    assert project.tag == f"{{{CON}}}soapui-project"
+    assert project.get("name") and project.get("soapui-version")
+    ids = project.xpath("//@id")
+    assert len(ids) == len(set(ids))
+    for element in project.iter(etree.Element):
+        qname = etree.QName(element)
+        if qname.namespace == CON:
+            assert qname.localname in KNOWN_ELEMENTS, qname.localname
+    for assertion in project.iterfind(".//con:assertion", C):
+        assert assertion.get("type") in KNOWN_ASSERTIONS
+
+
+def test_interfaces_match_the_contract(project: etree._Element, wsdl: etree._Element) -> None:
+    bindings = {b.get("name"): b for b in wsdl.iterfind("wsdl:binding", W)}
+    interfaces = project.findall("con:interface", C)
+    assert {i.get("name") for i in interfaces} == set(bindings)
+    port_ops = [o.get("name") for o in wsdl.iterfind("wsdl:portType/wsdl:operation", W)]
+    for interface in interfaces:
+        binding = bindings[interface.get("name")]
+        assert interface.get("bindingName") == f"{{{ns.TNS}}}{binding.get('name')}"
+        is12 = binding.find("soap12:binding", W) is not None
+        assert interface.get("soapVersion") == ("1_2" if is12 else "1_1")
+        operations = interface.findall("con:operation", C)
+        assert [o.get("name") for o in operations] == port_ops
+        for operation in operations:
+            assert operation.get("action") == ns.soap_action(operation.get("name"))
+        cached = interface.findtext("con:definitionCache/con:part/con:content", namespaces=C)
+        assert cached == WSDL_PATH.read_text(encoding="utf-8")
+
+
+def test_suite_covers_every_operation_and_declared_fault(
+    project: etree._Element, wsdl: etree._Element
+) -> None:
+    covered: set[tuple[str, str | None]] = set()
+    for step in project.iterfind(".//con:testStep", C):
+        operation = step.findtext("con:config/con:operation", namespaces=C)
+        request = step.find("con:config/con:request", C)
+        types = {a.get("type") for a in request.iterfind("con:assertion", C)}
+        paths = " ".join(request.xpath(".//con:assertion//path/text()", namespaces=C))
+        if "SOAP Fault Assertion" in types:
+            fault = re.search(r"//tns:(\w+)Detail/", paths)
+            covered.add((operation, fault.group(1) if fault else "?"))
+        else:
+            assert "Not SOAP Fault Assertion" in types and "Schema Compliance" in types
+            covered.add((operation, None))
+        assert "XPath Match" in types
+    for operation in wsdl.iterfind("wsdl:portType/wsdl:operation", W):
+        name = operation.get("name")
+        assert (name, None) in covered
+        for fault in operation.iterfind("wsdl:fault", W):
+            assert (name, fault.get("name")) in covered, (name, fault.get("name"))
+
+
+def _steps(project: etree._Element) -> list[tuple[str, etree._Element]]:
+    return [(s.get("name"), s) for s in project.iterfind(".//con:testStep", C)]
+
+
+STEPS = _steps(etree.parse(str(PROJECT_PATH)).getroot())
+
+
+@pytest.mark.parametrize("step", [s for _, s in STEPS], ids=[n for n, _ in STEPS])
+def test_every_request_satisfies_its_assertions(
+    live_server: LiveServer, project: etree._Element, step: etree._Element
+) -> None:
+    interface_name = step.findtext("con:config/con:interface", namespaces=C)
+    interface = project.find(f"con:interface[@name='{interface_name}']", C)
+    version = interface.get("soapVersion")
+    operation = step.findtext("con:config/con:operation", namespaces=C)
+    action = interface.find(f"con:operation[@name='{operation}']", C).get("action")
+    request = step.find("con:config/con:request", C)
+    endpoint = request.findtext("con:endpoint", namespaces=C).replace(
+        "${#Project#endpoint}", live_server.url
+    )
+    body = request.findtext("con:request", namespaces=C).encode()
+    if version == "1_1":
+        headers = {"Content-Type": "text/xml;charset=UTF-8", "SOAPAction": f'"{action}"'}
+    else:
+        headers = {"Content-Type": f'application/soap+xml;charset=UTF-8;action="{action}"'}
+    response = requests.post(endpoint, data=body, headers=headers, timeout=30)
+    envelope = etree.fromstring(response.content)
+    env = ENVELOPES[version]
+    schema = etree.XMLSchema(
+        schema_element(interface.findtext(".//con:content", namespaces=C).encode())
+    )
+    for assertion in request.iterfind("con:assertion", C):
+        kind = assertion.get("type")
+        fault = envelope.find(f"{{{env}}}Body/{{{env}}}Fault")
+        if kind == "SOAP Response":
+            assert envelope.tag == f"{{{env}}}Envelope"
+            assert envelope.find(f"{{{env}}}Body") is not None
+        elif kind == "SOAP Fault Assertion":
+            assert fault is not None, response.text
+        elif kind == "Not SOAP Fault Assertion":
+            assert fault is None, response.text
+        elif kind == "Schema Compliance":
+            for child in envelope.find(f"{{{env}}}Body"):
+                schema.assertValid(child)
+        elif kind == "XPath Match":
+            text = assertion.findtext("con:configuration/path", namespaces=C)
+            declared = dict(re.findall(r"declare namespace (\w+)='([^']+)';", text))
+            path = re.sub(r"declare namespace \w+='[^']+';\s*", "", text).strip()
+            found = envelope.xpath(path, namespaces=declared)
+            expected = assertion.findtext("con:configuration/content", namespaces=C)
+            assert [str(v) for v in found][:1] == [expected], (path, found)
