@@ -31,7 +31,7 @@ from service.faults import (
     ServiceFault,
     UnsupportedMediaFault,
 )
-from service.hardening import parse_request
+from service.hardening import Limits, check_headers, parse_request
 from service.operations import Scope, build_application
 from service.storage import SqliteImageStore
 
@@ -52,6 +52,7 @@ _READ_CHUNK: Final = 1024 * 1024
 class SoapApplication:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.limits = Limits.from_settings(settings)
         spyne_app = build_application()
         self.store = SqliteImageStore(settings.database_path)
         self.dispatcher = Dispatcher(spyne_app, Scope(settings=settings, store=self.store))
@@ -114,7 +115,8 @@ class SoapApplication:
                 f" {_ACCEPTED_MEDIA[version][0]}."
             )
         data = self._read_body(environ)
-        request = open_envelope(parse_request(data), version)
+        request = open_envelope(parse_request(data, self.limits), version)
+        check_headers(request.header, self.limits)
         if version is SoapVersion.SOAP11:
             soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
         else:

@@ -33,6 +33,14 @@ class Settings:
     max_image_bytes: int = 10 * MIB
     #: Largest request body; 0 means "what the largest image needs".
     max_body_bytes: int = 0
+    #: Limits on the shape of a request's XML (service.hardening.Limits).
+    max_depth: int = 32
+    max_elements: int = 10_000
+    max_attributes: int = 32
+    max_attribute_length: int = 4096
+    #: Longest text node; 0 means "what the body limit allows" (a base64 image).
+    max_text_length: int = 0
+    max_headers: int = 16
     log_level: str = "INFO"
 
     @property

@@ -6,6 +6,7 @@
      │    ├── ImageRejectedFault      Client.ImageRejected    declared; detail: reason, message
      │    ├── MalformedRequestFault   Client.MalformedRequest not XML, not an envelope, no Body
      │    ├── ForbiddenXmlFault       Client.ForbiddenXml     DTDs, entities, processing tricks
+     │    ├── LimitExceededFault      Client.LimitExceeded    depth, element count, attributes, text, headers
      │    ├── RequestTooLargeFault    Client.RequestTooLarge  body over the limit (HTTP 413)
      │    ├── UnsupportedMediaFault   Client.UnsupportedMedia Content-Type we do not read (415)
      │    ├── MethodNotAllowedFault   Client.MethodNotAllowed HTTP method other than POST (405)
@@ -127,6 +128,10 @@ class MalformedRequestFault(ClientFault):
 
 class ForbiddenXmlFault(ClientFault):
     code = "Client.ForbiddenXml"
+
+
+class LimitExceededFault(ClientFault):
+    code = "Client.LimitExceeded"
 
 
 class RequestTooLargeFault(ClientFault):

@@ -2,20 +2,27 @@
 
 Refused before spyne sees anything: DTDs and entity declarations (XXE to
 files or the network, billion laughs, quadratic blow-up), bytes that are not
-well-formed XML. Entities are never resolved and nothing is ever fetched.
+well-formed XML, and documents over the shape limits (:class:`Limits`:
+nesting depth, element count, attributes per element and their length, text
+node length, SOAP header blocks). Entities are never resolved and nothing is
+ever fetched; processing instructions and comments are dropped.
+
 ``huge_tree`` is on because a 10 MiB image is a 13.4 MB base64 text node;
-the body size limit, checked before parsing, is what bounds the input.
+the body size limit, checked before any of this, bounds the input, and a
+cheap count of ``<`` bounds the element count before the tree is built.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from typing import Final
 
 from lxml import etree
 
-from service.faults import ForbiddenXmlFault, MalformedRequestFault
+from service.config import Settings
+from service.faults import ForbiddenXmlFault, LimitExceededFault, MalformedRequestFault
 
 _local = threading.local()
 
@@ -23,6 +30,27 @@ _local = threading.local()
 # comments, processing instructions and (refused) a DOCTYPE.
 _PROLOG_DTD: Final = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _ROOT_START: Final = re.compile(rb"<[A-Za-z_]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 32
+    max_elements: int = 10_000
+    max_attributes: int = 32
+    max_attribute_length: int = 4096
+    max_text_length: int = 16 * 1024 * 1024
+    max_headers: int = 16
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            max_depth=settings.max_depth,
+            max_elements=settings.max_elements,
+            max_attributes=settings.max_attributes,
+            max_attribute_length=settings.max_attribute_length,
+            max_text_length=settings.max_text_length or settings.body_limit,
+            max_headers=settings.max_headers,
+        )
 
 
 def _parser() -> etree.XMLParser:
@@ -42,7 +70,7 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def parse_request(data: bytes) -> etree._Element:
+def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
     """The root element of ``data``, or a fault that says what is wrong with it."""
     if not data.strip():
         raise MalformedRequestFault("The request body is empty; send a SOAP envelope.")
@@ -50,16 +78,53 @@ def parse_request(data: bytes) -> etree._Element:
     prolog = data[: root_start.start()] if root_start else data
     if _PROLOG_DTD.search(prolog):
         raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
+    if data.count(b"<") > 2 * limits.max_elements + 8:
+        raise _over("elements", limits.max_elements)
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as error:
+        if "Excessive depth" in str(error):
+            raise _over("nesting depth", limits.max_depth) from None
         raise MalformedRequestFault(
             f"The request is not well-formed XML: {_describe(error)}"
         ) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
+    check_shape(root, limits)
     return root
+
+
+def _over(what: str, limit: int) -> LimitExceededFault:
+    return LimitExceededFault(f"The request has more {what} than this service accepts ({limit}).")
+
+
+def check_shape(root: etree._Element, limits: Limits) -> None:
+    """Walks the tree once, refusing it at the first limit it breaks."""
+    count = 0
+    stack: list[tuple[etree._Element, int]] = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        count += 1
+        if count > limits.max_elements:
+            raise _over("elements", limits.max_elements)
+        if depth > limits.max_depth:
+            raise _over("nesting depth", limits.max_depth)
+        attributes = element.attrib
+        if len(attributes) > limits.max_attributes:
+            raise _over("attributes on one element", limits.max_attributes)
+        for value in attributes.values():
+            if len(value) > limits.max_attribute_length:
+                raise _over("characters in an attribute", limits.max_attribute_length)
+        for text in (element.text, element.tail):
+            if text is not None and len(text) > limits.max_text_length:
+                raise _over("characters in a text node", limits.max_text_length)
+        stack.extend((child, depth + 1) for child in element)
+
+
+def check_headers(header: etree._Element | None, limits: Limits) -> None:
+    if header is not None and len(header) > limits.max_headers:
+        raise _over("SOAP header blocks", limits.max_headers)
 
 
 def _describe(error: etree.XMLSyntaxError) -> str:

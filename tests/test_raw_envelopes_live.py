@@ -232,3 +232,29 @@ def test_validation_field_does_not_depend_on_prefixes(live_server: LiveServer, n
     response = post(live_server, (XML / name).read_bytes())
     detail = etree.fromstring(response.content).find(f".//{{{ns.TNS}}}ValidationFaultDetail")
     assert detail.findtext(f"{{{ns.TNS}}}field") == "person/age"
+
+
+def _envelope(body: str, header: str = "") -> bytes:
+    return (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        f'xmlns:t="urn:soap-service:v1"><soap:Header>{header}</soap:Header>'
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _envelope("<t:Greet><t:name>" + "<x>" * 100 + "</x>" * 100 + "</t:name></t:Greet>"),
+        _envelope("<t:Greet><t:name>" + "<x>" * 5000 + "</x>" * 5000 + "</t:name></t:Greet>"),
+        _envelope("<t:Greet><t:name>A</t:name>" + "<x/>" * 20_000 + "</t:Greet>"),
+        _envelope('<t:Greet a0="1" ' + " ".join(f'a{i}="1"' for i in range(1, 40)) + "/>"),
+        _envelope(f'<t:Greet a="{"v" * 5000}"/>'),
+        _envelope("<t:Greet><t:name>A</t:name></t:Greet>", "<h/>" * 17),
+    ],
+    ids=["depth", "depth-beyond-libxml2", "elements", "attributes", "attribute-length", "headers"],
+)
+def test_shape_limits(live_server: LiveServer, body: bytes) -> None:
+    response = post(live_server, body)
+    assert response.status_code == 500
+    assert fault_code(response) == "Client.LimitExceeded"
