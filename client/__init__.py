@@ -2,6 +2,7 @@
 
 from client.client import ImageReceipt, Person, SoapServiceClient, TimeInfo
 from client.exceptions import (
+    AuthenticationError,
     ImageRejected,
     SoapClientError,
     SoapFault,
@@ -10,6 +11,7 @@ from client.exceptions import (
 )
 
 __all__ = [
+    "AuthenticationError",
     "ImageReceipt",
     "ImageRejected",
     "Person",

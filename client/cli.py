@@ -3,10 +3,12 @@
     soap-client greet Ada
     soap-client time --timezone Europe/Paris
     soap-client echo-person --first-name Ada --last-name Lovelace --age 36
-    soap-client upload photo.png
+    soap-client --user ada --password-stdin upload photo.png
 
 Options before the subcommand: ``--url`` (default $SOAP_CLIENT_URL or
-http://127.0.0.1:8000), ``--soap12``, ``--trace`` (print the envelopes).
+http://127.0.0.1:8000), ``--soap12``, ``--trace`` (print the envelopes),
+``--user NAME`` with ``--password-stdin`` (or $SOAP_CLIENT_PASSWORD),
+``--auth wsse-text|wsse-digest|basic``, and ``--cafile`` for HTTPS.
 
 Exit codes: 0 success, 1 SOAP fault, 2 bad usage, 3 transport error.
 """
@@ -23,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from client.client import DEFAULT_URL, Person, SoapServiceClient
-from client.exceptions import ImageRejected, SoapFault, TransportError, ValidationError
+from client.exceptions import (
+    AuthenticationError,
+    ImageRejected,
+    SoapFault,
+    TransportError,
+    ValidationError,
+)
 
 EXIT_OK, EXIT_FAULT, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
 
@@ -42,6 +50,10 @@ def _run(args: argparse.Namespace) -> Any:
         soap_version="1.2" if args.soap12 else "1.1",
         trace=args.trace,
         timeout=args.timeout,
+        username=args.user,
+        password=args.password,
+        auth=args.auth,
+        verify=args.cafile or True,
     )
     if args.command == "greet":
         return api.greet(args.name)
@@ -66,6 +78,17 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--soap12", action="store_true", help="use the SOAP 1.2 port")
     top.add_argument("--trace", action="store_true", help="print request and response envelopes")
     top.add_argument("--timeout", type=float, default=120, help="seconds (default 120)")
+    top.add_argument("--user", help="sign calls as this user")
+    top.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin's first line"
+    )
+    top.add_argument(
+        "--auth",
+        choices=["wsse-text", "wsse-digest", "basic"],
+        default="wsse-text",
+        help="how to send credentials (default %(default)s)",
+    )
+    top.add_argument("--cafile", help="CA certificate(s) to trust for HTTPS")
     commands = top.add_subparsers(dest="command", required=True)
     greet = commands.add_parser("greet", help="Greet: say hello to someone")
     greet.add_argument("name")
@@ -81,8 +104,20 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n") or None
+    return os.environ.get("SOAP_CLIENT_PASSWORD") or None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.password = _password(args) if args.user is not None else None
+    if args.user is not None and args.password is None:
+        print(
+            "soap-client: --user needs --password-stdin or $SOAP_CLIENT_PASSWORD", file=sys.stderr
+        )
+        return EXIT_USAGE
     if args.command == "upload" and not args.file.is_file():
         print(f"soap-client: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
@@ -94,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImageRejected as fault:
         print(f"fault {fault.code} ({fault.reason}): {fault.reason_message}", file=sys.stderr)
         return EXIT_FAULT
-    except SoapFault as fault:
+    except (AuthenticationError, SoapFault) as fault:
         print(f"fault {fault.code}: {fault.message}", file=sys.stderr)
         return EXIT_FAULT
     except TransportError as error:

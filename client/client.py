@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, TextIO, TypeVar
 
@@ -26,8 +26,11 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 from zeep.plugins import Plugin
+from zeep.wsse.username import UsernameToken
+from zeep.wsse.utils import WSU
 
 from client.exceptions import (
+    AuthenticationError,
     ImageRejected,
     SoapFault,
     TransportError,
@@ -42,6 +45,8 @@ _BINDINGS: Final = {
     "1.2": (f"{{{TNS}}}SoapServiceSoap12Binding", "/soap12"),
 }
 _SOAP12_CODES: Final = {"Sender": "Client", "Receiver": "Server"}
+_WSS_CODES: Final = {"FailedAuthentication", "InvalidSecurity", "MessageExpired"}
+Auth = Literal["wsse-text", "wsse-digest", "basic"]
 
 T = TypeVar("T")
 
@@ -100,6 +105,18 @@ class TracePlugin(Plugin):  # type: ignore[misc]
         return envelope, http_headers
 
 
+class FreshUsernameToken(UsernameToken):  # type: ignore[misc]
+    """zeep's UsernameToken, with a new wsu:Timestamp (5 minutes) on every request."""
+
+    def apply(self, envelope: Any, headers: Any) -> Any:
+        now = datetime.now(UTC).replace(microsecond=0)
+        stamp = WSU.Timestamp()
+        stamp.append(WSU.Created(now.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        stamp.append(WSU.Expires((now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")))
+        self.timestamp_token = stamp
+        return super().apply(envelope, headers)
+
+
 class SoapServiceClient:
     """Calls the service at ``url`` (its base URL, without /soap)."""
 
@@ -112,16 +129,33 @@ class SoapServiceClient:
         trace: bool = False,
         wsdl: Path | str = WSDL_PATH,
         session: requests.Session | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        auth: Auth = "wsse-text",
+        verify: bool | str = True,
     ) -> None:
+        """``username``/``password`` sign every call: with a WS-Security UsernameToken
+        (``wsse-text``: PasswordText, ``wsse-digest``: PasswordDigest, both with a
+        Timestamp) or with HTTP ``basic``. ``verify`` is a CA file for HTTPS."""
         binding, path = _BINDINGS[soap_version]
         self.address = url.rstrip("/") + path
         self.soap_version = soap_version
+        session = session or requests.Session()
+        session.verify = verify
+        wsse = None
+        if username is not None:
+            if auth == "basic":
+                session.auth = (username, password or "")
+            else:
+                wsse = FreshUsernameToken(username, password, use_digest=auth == "wsse-digest")
         transport = zeep.Transport(session=session, timeout=timeout, operation_timeout=timeout)
         settings = zeep.Settings(
             strict=True, xml_huge_tree=True, forbid_dtd=True, forbid_entities=True
         )
         plugins = [TracePlugin()] if trace else []
-        self._zeep = zeep.Client(str(wsdl), transport=transport, settings=settings, plugins=plugins)
+        self._zeep = zeep.Client(
+            str(wsdl), transport=transport, settings=settings, plugins=plugins, wsse=wsse
+        )
         self._service = self._zeep.create_service(binding, self.address)
 
     def greet(self, name: str) -> str:
@@ -170,6 +204,8 @@ class SoapServiceClient:
     @staticmethod
     def _map_fault(fault: zeep.exceptions.Fault) -> SoapFault:
         code = _dotted_code(fault)
+        if code.rsplit(".", 1)[-1] in _WSS_CODES:
+            return AuthenticationError(f"wsse:{code.rsplit('.', 1)[-1]}", fault.message or "")
         detail = fault.detail
         message = fault.message or ""
         typed = detail[0] if detail is not None and len(detail) else None

@@ -3,11 +3,13 @@
     SoapClientError
      ├── SoapFault              the service answered with a SOAP fault
      │    ├── ValidationError   Client.Validation: ``field`` and ``reason``
-     │    └── ImageRejected     Client.ImageRejected: ``reason`` code and ``reason_message``
+     │    ├── ImageRejected     Client.ImageRejected: ``reason`` code and ``reason_message``
+     │    └── AuthenticationError  wsse:FailedAuthentication, wsse:InvalidSecurity,
+     │                             wsse:MessageExpired (WS-Security codes, kept as such)
      └── TransportError         no SOAP answer at all: connection, timeout, HTTP error page
 
 Every fault's ``code`` is the dotted SOAP 1.1 form (``Client.Validation``)
-whichever SOAP version carried it.
+whichever SOAP version carried it; WS-Security codes stay ``wsse:<name>``.
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ class ImageRejected(SoapFault):
         super().__init__(code, message, detail)
         self.reason = reason
         self.reason_message = reason_message
+
+
+class AuthenticationError(SoapFault):
+    """The service did not accept (or was not sent) the credentials it needs."""
 
 
 class TransportError(SoapClientError):

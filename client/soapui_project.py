@@ -6,7 +6,9 @@ the cases below; the output is deterministic, and a test fails when the
 committed project is out of date. Each test step carries SoapUI assertions
 (valid SOAP response, fault or not, schema compliance, XPath on the result or
 on the fault code and detail). Requests go to ``${#Project#endpoint}``, a
-project property (default ``http://localhost:8000``).
+project property (default ``http://localhost:8000``); operations that need a
+user (UploadImage) send HTTP Basic credentials from the project properties
+``username`` and ``password``.
 """
 
 from __future__ import annotations
@@ -125,6 +127,18 @@ CASES: Final = (
         (("//tns:ImageRejectedFaultDetail/tns:reason/text()", "not_an_image"),),
         fault="ImageRejected",
     ),
+)
+
+#: Operations the service's default policy lets anonymous callers use.
+ANONYMOUS: Final = frozenset({"Greet", "GetTime", "EchoPerson"})
+NO_AUTH: Final = "<con:credentials><con:authType>No Authorization</con:authType></con:credentials>"
+BASIC_AUTH: Final = (
+    "<con:credentials><con:username>${#Project#username}</con:username>"
+    "<con:password>${#Project#password}</con:password>"
+    "<con:selectedAuthProfile>Basic</con:selectedAuthProfile>"
+    "<con:addedBasicAuthenticationTypes>Basic</con:addedBasicAuthenticationTypes>"
+    "<con:preemptive>true</con:preemptive><con:authType>Preemptive</con:authType>"
+    "</con:credentials>"
 )
 
 INTERFACES: Final = (
@@ -252,7 +266,7 @@ def render(wsdl: str) -> str:
                 f"<con:endpoint>${{#Project#endpoint}}{path}</con:endpoint>"
                 f"<con:request>{_cdata(_envelope(version, case.body))}</con:request>",
                 *_assertions(case, version, ids),
-                "<con:credentials><con:authType>No Authorization</con:authType></con:credentials>"
+                NO_AUTH if case.operation in ANONYMOUS else BASIC_AUTH,
                 '<con:jmsConfig JMSDeliveryMode="PERSISTENT"/><con:jmsPropertyConfig/>'
                 f'<con:wsaConfig mustUnderstand="NONE" version="200508" action="{TNS}/{case.operation}"/>'
                 '<con:wsrmConfig version="1.2"/>',
@@ -262,7 +276,10 @@ def render(wsdl: str) -> str:
     lines += [
         "<con:properties/></con:testSuite>",
         "<con:properties><con:property><con:name>endpoint</con:name>"
-        "<con:value>http://localhost:8000</con:value></con:property></con:properties>",
+        "<con:value>http://localhost:8000</con:value></con:property>"
+        "<con:property><con:name>username</con:name><con:value>soapui</con:value></con:property>"
+        "<con:property><con:name>password</con:name><con:value>soapui-password</con:value>"
+        "</con:property></con:properties>",
         "<con:wssContainer/><con:oAuth2ProfileContainer/><con:oAuth1ProfileContainer/>",
         "</con:soapui-project>",
     ]

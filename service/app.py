@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 from urllib.parse import parse_qs
 
+from service.auth import Policy
 from service.config import Settings
 from service.contract import SOAP11_PATH, SOAP12_PATH, render_wsdl
 from service.dispatch import Dispatcher
@@ -34,6 +35,8 @@ from service.faults import (
 from service.hardening import Limits, check_headers, parse_request
 from service.operations import Scope, build_application
 from service.storage import SqliteImageStore
+from service.users import UserStore
+from service.wssecurity import Freshness
 
 access_log = logging.getLogger("soap_service.access")
 
@@ -55,7 +58,14 @@ class SoapApplication:
         self.limits = Limits.from_settings(settings)
         spyne_app = build_application()
         self.store = SqliteImageStore(settings.database_path)
-        self.dispatcher = Dispatcher(spyne_app, Scope(settings=settings, store=self.store))
+        self.users = UserStore(settings.data_dir)
+        policy = Policy.parse(
+            settings.anonymous_operations,
+            Freshness(settings.max_clock_skew, settings.token_lifetime),
+        )
+        self.dispatcher = Dispatcher(
+            spyne_app, Scope(settings=settings, store=self.store), self.users, policy
+        )
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -80,6 +90,8 @@ class SoapApplication:
                 status = http_status(version, early)
                 body = self.dispatcher.fault(version, early)
             headers = [("Content-Type", version.content_type)]
+            if fault is not None:
+                headers += fault.http_headers
         headers += [("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
         start_response(_status_line(status), headers)
         access_log.info(
@@ -121,7 +133,9 @@ class SoapApplication:
             soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
         else:
             soap_action = params.get("action", "")
-        outcome = self.dispatcher.respond(request, soap_action or None)
+        outcome = self.dispatcher.respond(
+            request, soap_action or None, environ.get("HTTP_AUTHORIZATION")
+        )
         status = http_status(version, outcome.fault) if outcome.fault else 200
         return status, outcome.body, outcome.operation, outcome.fault
 

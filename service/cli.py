@@ -3,17 +3,22 @@
 soap-service serve [--host H] [--port P] [--data-dir D] [--public-url U] [--workers N]
 soap-service wsdl export [--output wsdl/service.wsdl]
 soap-service wsdl check [--wsdl wsdl/service.wsdl] [--url http://host:port/soap?wsdl]
+soap-service users add NAME [--role admin] [--digest]   (password from stdin)
+soap-service users remove NAME
+soap-service users list
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from service.config import Settings
+from service.users import ROLES, UserError, UserStore
 
 COMMITTED_WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "service.wsdl"
 
@@ -75,6 +80,38 @@ def cmd_wsdl_check(args: argparse.Namespace) -> int:
     return 1
 
 
+def _users(args: argparse.Namespace) -> UserStore:
+    settings = Settings.from_env().with_overrides(data_dir=args.data_dir)
+    return UserStore(settings.data_dir)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise UserError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    store = _users(args)
+    try:
+        if args.users_command == "add":
+            user = store.add(args.name, _read_password(), role=args.role, digest=args.digest)
+            print(f"added {user.name} ({user.role}{', digest' if args.digest else ''})")
+        elif args.users_command == "remove":
+            store.remove(args.name)
+            print(f"removed {args.name}")
+        else:
+            for user, digest in store.list():
+                print(f"{user.name}\t{user.role}\t{'digest' if digest else 'text'}")
+    except UserError as error:
+        print(f"soap-service: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="soap-service", description=__doc__.split("\n")[0])
     commands = top.add_subparsers(dest="command", required=True)
@@ -101,6 +138,22 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--wsdl", type=Path, default=COMMITTED_WSDL)
     check.add_argument("--url", help="compare with a running service's ?wsdl instead")
     check.set_defaults(func=cmd_wsdl_check)
+
+    users = commands.add_parser("users", help="who may call authenticated operations")
+    users.add_argument("--data-dir", type=Path, help="the service's data directory (./data)")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    add = users_commands.add_parser("add", help="add a user; the password is read from stdin")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, default="user")
+    add.add_argument(
+        "--digest",
+        action="store_true",
+        help="also keep the password encrypted, so WS-Security PasswordDigest works",
+    )
+    remove = users_commands.add_parser("remove", help="remove a user")
+    remove.add_argument("name")
+    users_commands.add_parser("list", help="list users, roles and password kinds")
+    users.set_defaults(func=cmd_users)
     return top
 
 

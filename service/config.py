@@ -41,6 +41,11 @@ class Settings:
     #: Longest text node; 0 means "what the body limit allows" (a base64 image).
     max_text_length: int = 0
     max_headers: int = 16
+    #: Operations callable without a user (comma-separated); all others need one.
+    anonymous_operations: str = "Greet,GetTime,EchoPerson"
+    #: WS-Security: allowed clock difference, and how long a digest token is fresh (s).
+    max_clock_skew: int = 300
+    token_lifetime: int = 300
     log_level: str = "INFO"
 
     @property

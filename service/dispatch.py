@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from lxml import etree
@@ -26,6 +26,7 @@ from spyne import MethodContext
 from spyne.application import Application
 
 from service import ns
+from service.auth import Policy, identify
 from service.contract import Operation, operations, render_wsdl, schema_element
 from service.envelope import Request, SoapVersion, fault_envelope, new_envelope, serialize
 from service.faults import (
@@ -35,6 +36,8 @@ from service.faults import (
     UnknownOperationFault,
     ValidationFault,
 )
+from service.operations import Scope
+from service.users import UserStore
 
 log = logging.getLogger("soap_service.dispatch")
 
@@ -63,9 +66,11 @@ class Outcome:
 
 
 class Dispatcher:
-    def __init__(self, app: Application, scope: Any) -> None:
+    def __init__(self, app: Application, scope: Scope, users: UserStore, policy: Policy) -> None:
         self.app = app
         self.scope = scope
+        self.users = users
+        self.policy = policy
         self._transport = _Transport(app)
         self._operations: dict[str, Operation] = {op.name: op for op in operations(app)}
         self._functions = {
@@ -112,9 +117,11 @@ class Dispatcher:
             return
         raise _validation_fault(schema.error_log.last_error, op, element)
 
-    def call(self, op: Operation, element: etree._Element, version: SoapVersion) -> Any:
+    def call(
+        self, op: Operation, element: etree._Element, version: SoapVersion, scope: Scope
+    ) -> Any:
         ctx = MethodContext(self._transport, MethodContext.SERVER)
-        ctx.udc = self.scope
+        ctx.udc = scope
         in_object = self.app.in_protocol.from_element(ctx, op.in_message, element)
         args = [getattr(in_object, name) for name in op.in_message._type_info]
         descriptor = self._functions[op.name]
@@ -128,13 +135,21 @@ class Dispatcher:
         self.app.out_protocol.to_parent(ctx, op.out_message, out, body, ns.TNS)
         return envelope
 
-    def respond(self, request: Request, soap_action: str | None) -> Outcome:
-        """The response to an envelope already opened by ``service.envelope``."""
+    def respond(
+        self, request: Request, soap_action: str | None, authorization: str | None = None
+    ) -> Outcome:
+        """The response to an envelope already opened by ``service.envelope``.
+
+        Order: the operation, then the caller (so an unauthenticated request learns
+        nothing of validation), then the schema, then the operation's code.
+        """
         op: Operation | None = None
         try:
             op = self.resolve(request, soap_action)
+            user = identify(op.name, request.header, authorization, self.users, self.policy)
             self.validate(op, request.operation)
-            envelope = self.call(op, request.operation, request.version)
+            scope = replace(self.scope, user=user)
+            envelope = self.call(op, request.operation, request.version, scope)
         except ServiceFault as fault:
             return Outcome(self.fault(request.version, fault), op.name if op else None, fault)
         except Exception as error:  # our bug: say nothing of it to the client

@@ -7,7 +7,7 @@ Knows nothing of the operations; ``service.dispatch`` does. The rules:
 2. An envelope holds an optional Header, then exactly one Body, and nothing
    else (WS-I BP R1011); the Body holds exactly one element, the operation.
 3. A header block marked ``mustUnderstand`` and aimed at us is a
-   MustUnderstand fault: we understand no header blocks yet.
+   MustUnderstand fault, unless it is one we understand (``wsse:Security``).
 """
 
 from __future__ import annotations
@@ -66,6 +66,11 @@ class Request:
     operation: etree._Element
 
 
+UNDERSTOOD: Final = frozenset(
+    {"{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}Security"}
+)
+
+
 def open_envelope(root: etree._Element, version: SoapVersion) -> Request:
     """The operation element of an envelope, after checking rules 1 to 3."""
     env = version.envelope_ns
@@ -101,7 +106,7 @@ def _check_must_understand(header: etree._Element, version: SoapVersion) -> None
     env = version.envelope_ns
     target_attr, ours = _ULTIMATE_RECEIVER[version]
     for block in header:
-        if not isinstance(block.tag, str):
+        if not isinstance(block.tag, str) or block.tag in UNDERSTOOD:
             continue
         flag = block.get(f"{{{env}}}mustUnderstand", "0").strip()
         if flag not in ("1", "true"):
@@ -141,9 +146,15 @@ def fault_envelope(
     env = version.envelope_ns
     fault_nsmap = {"soap": env, "tns": ns.TNS}
     first, *subcodes = fault.code.split(".")
+    if fault.wire_qname is not None:
+        fault_nsmap["wsse"] = fault.wire_qname[0]
+        first, subcodes = "Client", [f"wsse:{fault.wire_qname[1]}"]
+    else:
+        subcodes = [f"tns:{subcode}" for subcode in subcodes]
     if version is SoapVersion.SOAP11:
         element = etree.SubElement(body, f"{{{env}}}Fault", nsmap=fault_nsmap)
-        etree.SubElement(element, "faultcode").text = f"soap:{fault.code}"
+        code_text = subcodes[0] if fault.wire_qname else f"soap:{fault.code}"
+        etree.SubElement(element, "faultcode").text = code_text
         etree.SubElement(element, "faultstring").text = fault.message
         return envelope, etree.SubElement(element, "detail")
     if isinstance(fault, VersionMismatchFault):
@@ -155,7 +166,7 @@ def fault_envelope(
     parent = code
     for subcode in subcodes:
         parent = etree.SubElement(parent, f"{{{env}}}Subcode")
-        etree.SubElement(parent, f"{{{env}}}Value").text = f"tns:{subcode}"
+        etree.SubElement(parent, f"{{{env}}}Value").text = subcode
     reason = etree.SubElement(element, f"{{{env}}}Reason")
     text = etree.SubElement(reason, f"{{{env}}}Text")
     text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")

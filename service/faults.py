@@ -12,6 +12,11 @@
      │    ├── MethodNotAllowedFault   Client.MethodNotAllowed HTTP method other than POST (405)
      │    ├── UnknownOperationFault   Client.UnknownOperation Body names no operation of ours
      │    └── SoapActionMismatchFault Client.SoapActionMismatch SOAPAction names another operation
+     ├── WsSecurityFault              wsse:*  (WS-Security 1.1 codes, a QName in the wsse namespace)
+     │    ├── FailedAuthenticationFault   wsse:FailedAuthentication  wrong or missing credentials
+     │    │    └── AuthenticationRequired (HTTP 401 + WWW-Authenticate: Basic) none were sent
+     │    ├── InvalidSecurityFault    wsse:InvalidSecurity    a malformed Security header
+     │    └── MessageExpiredFault     wsse:MessageExpired     stale Timestamp or token
      ├── VersionMismatchFault         VersionMismatch         SOAP 1.2 envelope on the 1.1 port, or back
      ├── MustUnderstandFault          MustUnderstand          a mustUnderstand header we do not know
      └── InternalFault                Server.Internal         our bug; the message says nothing more
@@ -72,6 +77,10 @@ class ServiceFault(Fault):  # type: ignore[misc]
     http_status_soap11: ClassVar[int] = 500
     http_status_soap12: ClassVar[int] = 500
     detail_type: ClassVar[type[ComplexModel] | None] = None
+    #: A code that is a QName outside the SOAP namespace (namespace, local name).
+    wire_qname: ClassVar[tuple[str, str] | None] = None
+    #: HTTP headers to send with the fault.
+    http_headers: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, message: str) -> None:
         super().__init__(faultcode=self.code, faultstring=message)
@@ -158,6 +167,51 @@ class UnknownOperationFault(ClientFault):
 
 class SoapActionMismatchFault(ClientFault):
     code = "Client.SoapActionMismatch"
+
+
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+class WsSecurityFault(ClientFault):
+    """A WS-Security failure; its code is ``wsse:<name>`` on the wire."""
+
+
+class FailedAuthenticationFault(WsSecurityFault):
+    code = "wsse:FailedAuthentication"
+    wire_qname = (WSSE_NS, "FailedAuthentication")
+
+    def __init__(
+        self, message: str = "The security token could not be authenticated or authorized."
+    ) -> None:
+        super().__init__(message)
+
+
+class AuthenticationRequiredFault(FailedAuthenticationFault):
+    http_status_soap11 = 401
+    http_status_soap12 = 401
+    http_headers = (("WWW-Authenticate", 'Basic realm="soap-service", charset="UTF-8"'),)
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"{operation} needs an authenticated user: send a WS-Security UsernameToken"
+            " or HTTP Basic credentials."
+        )
+
+
+class InvalidSecurityFault(WsSecurityFault):
+    code = "wsse:InvalidSecurity"
+    wire_qname = (WSSE_NS, "InvalidSecurity")
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"An error was discovered processing the Security header: {why}")
+
+
+class MessageExpiredFault(WsSecurityFault):
+    code = "wsse:MessageExpired"
+    wire_qname = (WSSE_NS, "MessageExpired")
+
+    def __init__(self) -> None:
+        super().__init__("The message has expired.")
 
 
 class VersionMismatchFault(ServiceFault):

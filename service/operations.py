@@ -32,6 +32,7 @@ from service.models import (
 )
 from service.ns import SERVICE_NAME, TNS
 from service.storage import ImageStore, NewImage, StoredImage
+from service.users import User
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Scope:
 
     settings: Settings
     store: ImageStore
+    user: User | None = None
 
 
 def _scope(ctx: object) -> Scope:

@@ -21,6 +21,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 60
+#: Users every test server has: (password, role, digest allowed). Distinctive
+#: passwords, so the log test can prove none of them is ever written.
+USERS = {
+    "tester": ("Tester-Pa55word-Zq9", "user", True),
+    "admin": ("Admin-Pa55word-Xk7", "admin", False),
+    "soapui": ("soapui-password", "user", False),
+}
+TESTER = ("tester", USERS["tester"][0])
 
 
 @dataclass
@@ -35,9 +43,30 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
+def add_users(data_dir: Path) -> None:
+    for name, (password, role, digest) in USERS.items():
+        command = [
+            sys.executable,
+            "-m",
+            "service",
+            "users",
+            "--data-dir",
+            str(data_dir),
+            "add",
+            name,
+            "--role",
+            role,
+            *(["--digest"] if digest else []),
+        ]
+        subprocess.run(
+            command, cwd=ROOT, input=password + "\n", text=True, check=True, capture_output=True
+        )
+
+
 def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> LiveServer:
     data_dir = tmp / "data"
     log_path = tmp / "server.log"
+    add_users(data_dir)
     command = [
         sys.executable,
         "-m",
@@ -114,4 +143,9 @@ def soap_version(request: pytest.FixtureRequest) -> str:
 def api(live_server: LiveServer, soap_version: str):  # type: ignore[no-untyped-def]
     from client import SoapServiceClient
 
-    return SoapServiceClient(live_server.url, soap_version=soap_version)  # type: ignore[arg-type]
+    return SoapServiceClient(
+        live_server.url,
+        soap_version=soap_version,  # type: ignore[arg-type]
+        username=TESTER[0],
+        password=TESTER[1],
+    )

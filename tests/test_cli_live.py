@@ -8,17 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, LiveServer
+from tests.conftest import ROOT, TESTER, LiveServer
 from tests.images import make_image
 
 
-def soap_client(server_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def as_tester(*args: str) -> tuple[str, ...]:
+    return ("--user", TESTER[0], "--password-stdin", *args)
+
+
+def soap_client(
+    server_url: str, *args: str, password: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "client.cli", "--url", server_url, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
+        input=password,
     )
 
 
@@ -43,7 +50,9 @@ def test_all_four_operations(live_server: LiveServer, tmp_path: Path, port: list
     assert echo.stdout.splitlines() == ["first_name: Ada", "last_name: Lovelace", "age: 36"]
     image = tmp_path / "photo.png"
     image.write_bytes(make_image("PNG", (10, 7)))
-    upload = soap_client(live_server.url, *port, "upload", str(image))
+    upload = soap_client(
+        live_server.url, *port, *as_tester("upload", str(image)), password=TESTER[1]
+    )
     assert upload.returncode == 0
     assert "format: png" in upload.stdout and "width: 10" in upload.stdout
 
@@ -70,7 +79,7 @@ def test_faults_exit_1_and_say_what_to_fix(
 def test_text_file_uploaded_as_image(live_server: LiveServer, tmp_path: Path) -> None:
     text = tmp_path / "notes.png"
     text.write_text("hello, I am text\n")
-    result = soap_client(live_server.url, "upload", str(text))
+    result = soap_client(live_server.url, *as_tester("upload", str(text)), password=TESTER[1])
     assert result.returncode == 1
     assert "Client.ImageRejected (not_an_image)" in result.stderr
 
@@ -93,3 +102,25 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert (
         soap_client("http://127.0.0.1:9", "upload", str(tmp_path / "missing.png")).returncode == 2
     )
+
+
+@pytest.mark.parametrize("auth", ["wsse-text", "wsse-digest", "basic"])
+def test_upload_needs_a_user_and_accepts_each_way_of_signing(
+    live_server: LiveServer, tmp_path: Path, auth: str
+) -> None:
+    image = tmp_path / "photo.gif"
+    image.write_bytes(make_image("GIF", (3, 2)))
+    anonymous = soap_client(live_server.url, "upload", str(image))
+    assert anonymous.returncode == 1 and "wsse:FailedAuthentication" in anonymous.stderr
+    signed = soap_client(
+        live_server.url, "--auth", auth, *as_tester("upload", str(image)), password=TESTER[1]
+    )
+    assert signed.returncode == 0, signed.stderr
+    wrong = soap_client(
+        live_server.url,
+        "--auth",
+        auth,
+        *as_tester("upload", str(image)),
+        password="not-the-password",
+    )
+    assert wrong.returncode == 1 and "wsse:FailedAuthentication" in wrong.stderr

@@ -7,8 +7,14 @@ import pytest
 from service.faults import ForbiddenXmlFault, LimitExceededFault, MalformedRequestFault
 from service.hardening import Limits, check_headers, parse_request
 
-SMALL = Limits(max_depth=5, max_elements=20, max_attributes=2, max_attribute_length=10,
-               max_text_length=50, max_headers=2)
+SMALL = Limits(
+    max_depth=5,
+    max_elements=20,
+    max_attributes=2,
+    max_attribute_length=10,
+    max_text_length=50,
+    max_headers=2,
+)
 
 
 def test_a_plain_document_passes() -> None:

@@ -6,14 +6,14 @@ import pytest
 import requests
 
 from client import Person, SoapClientError, SoapServiceClient
-from tests.conftest import LiveServer
+from tests.conftest import TESTER, LiveServer
 from tests.images import make_image
 
 MARKER = "Zq7SecretMarker"
 
 
 def test_log_has_no_request_content(live_server: LiveServer) -> None:
-    api = SoapServiceClient(live_server.url)
+    api = SoapServiceClient(live_server.url, username=TESTER[0], password=TESTER[1])
     api.greet(MARKER)
     for bad in (" ", MARKER * 10):
         with pytest.raises(SoapClientError):

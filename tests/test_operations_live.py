@@ -8,6 +8,7 @@ from datetime import timedelta, timezone
 import pytest
 
 from client import ImageRejected, Person, SoapServiceClient, ValidationError
+from tests.conftest import TESTER
 from tests.images import make_image, make_noise_png
 
 MIB = 1024 * 1024
@@ -130,7 +131,9 @@ def test_upload_blank_filename(api: SoapServiceClient) -> None:
 
 
 def test_upload_ten_mib_image(live_server, soap_version: str) -> None:  # type: ignore[no-untyped-def]
-    api = SoapServiceClient(live_server.url, soap_version=soap_version)  # type: ignore[arg-type]
+    api = SoapServiceClient(
+        live_server.url, soap_version=soap_version, username=TESTER[0], password=TESTER[1]
+    )
     data = make_noise_png(10 * MIB)
     assert 10 * MIB - 64 * 1024 < len(data) <= 10 * MIB
     receipt = api.upload_image("big.png", data)

@@ -9,7 +9,7 @@ import requests
 from lxml import etree
 
 from service import ns
-from tests.conftest import LiveServer
+from tests.conftest import TESTER, LiveServer
 
 XML = Path(__file__).parent / "xml"
 SOAP11_TYPE = "text/xml; charset=utf-8"
@@ -23,10 +23,12 @@ def post(
     content_type: str = SOAP11_TYPE,
     **headers: str,
 ) -> requests.Response:
+    """Posts ``body`` as it is, signed with HTTP Basic (UploadImage needs a user)."""
     return requests.post(
         server.url + path,
         data=body,
         headers={"Content-Type": content_type, **headers},
+        auth=TESTER,
         timeout=60,
     )
 

@@ -57,6 +57,11 @@ KNOWN_ELEMENTS = {
     "wssContainer",
     "oAuth2ProfileContainer",
     "oAuth1ProfileContainer",
+    "username",
+    "password",
+    "selectedAuthProfile",
+    "addedBasicAuthenticationTypes",
+    "preemptive",
 }
 KNOWN_ASSERTIONS = {
     "SOAP Response",
@@ -162,7 +167,20 @@ def test_every_request_satisfies_its_assertions(
         headers = {"Content-Type": "text/xml;charset=UTF-8", "SOAPAction": f'"{action}"'}
     else:
         headers = {"Content-Type": f'application/soap+xml;charset=UTF-8;action="{action}"'}
-    response = requests.post(endpoint, data=body, headers=headers, timeout=30)
+    properties = {
+        p.findtext("con:name", namespaces=C): p.findtext("con:value", namespaces=C)
+        for p in project.iterfind("con:properties/con:property", C)
+    }
+    auth = None
+    if request.findtext("con:credentials/con:authType", namespaces=C) == "Preemptive":
+        user, password = (
+            request.findtext(f"con:credentials/con:{key}", namespaces=C).replace(
+                f"${{#Project#{key}}}", properties[key]
+            )
+            for key in ("username", "password")
+        )
+        auth = (user, password)
+    response = requests.post(endpoint, data=body, headers=headers, auth=auth, timeout=30)
     envelope = etree.fromstring(response.content)
     env = ENVELOPES[version]
     schema = etree.XMLSchema(

@@ -1,8 +1,9 @@
 """The scenario every toolkit's driver runs, and the check of its report.
 
 A driver gets: the WSDL path, the endpoint URL (``.../soap`` or ``.../soap12``),
-the PNG path and the text-file path. It calls, in its toolkit's own way, and
-prints one JSON object with these keys:
+the PNG path, the text-file path, a user name and its password. It signs its
+calls with HTTP Basic in its toolkit's own way (UploadImage needs a user), calls,
+and prints one JSON object with these keys:
 
     greet            Greet(name="Ada")                         -> the greeting
     time_default     GetTime() with no zone                   -> {"timezone": ..., "utc": ISO text}

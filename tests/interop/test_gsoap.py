@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer
+from tests.conftest import TESTER, LiveServer
 from tests.interop.conftest import HERE, WSDL, require, run
 from tests.interop.scenario import check_report, parse_report
 
@@ -38,7 +38,7 @@ def test_gsoap(
     live_server: LiveServer, payloads: dict[str, Path], gsoap_driver: Path, version: str, path: str
 ) -> None:
     out = run(
-        [gsoap_driver, live_server.url + path, version, payloads["png"], payloads["text"]],
+        [gsoap_driver, live_server.url + path, version, payloads["png"], payloads["text"], *TESTER],
         cwd=gsoap_driver.parent,
     )
     check_report(parse_report(out), payloads["png"], keeps_offsets=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer
+from tests.conftest import TESTER, LiveServer
 from tests.interop.conftest import HERE, WSDL, require, run
 from tests.interop.scenario import check_report, parse_report
 
@@ -88,6 +88,7 @@ def test_jaxws(
             version,
             payloads["png"],
             payloads["text"],
+            *TESTER,
         ],
         cwd=work,
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer
+from tests.conftest import TESTER, LiveServer
 from tests.interop.conftest import HERE, require, run
 from tests.interop.scenario import check_report, parse_report
 
@@ -58,7 +58,15 @@ def test_mono_wcf(
     live_server: LiveServer, payloads: dict[str, Path], mono_build: Path, version: str, path: str
 ) -> None:
     out = run(
-        ["mono", "driver.exe", live_server.url + path, version, payloads["png"], payloads["text"]],
+        [
+            "mono",
+            "driver.exe",
+            live_server.url + path,
+            version,
+            payloads["png"],
+            payloads["text"],
+            *TESTER,
+        ],
         cwd=mono_build,
     )
     # DataContract maps xs:dateTime to DateTime, which keeps no UTC offset.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer
+from tests.conftest import TESTER, LiveServer
 from tests.interop.conftest import HERE, WSDL, require, run
 from tests.interop.scenario import check_report, parse_report
 
@@ -27,6 +27,7 @@ def test_node_soap(
             version,
             payloads["png"],
             payloads["text"],
+            *TESTER,
         ],
         cwd=NODE_DIR,
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer
+from tests.conftest import TESTER, LiveServer
 from tests.interop.conftest import HERE, WSDL, require, run
 from tests.interop.scenario import check_report, parse_report
 
@@ -25,6 +25,7 @@ def test_php_soapclient(
             version,
             payloads["png"],
             payloads["text"],
+            *TESTER,
         ],
         cwd=HERE / "php",
     )

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
 
-from tests.conftest import LiveServer
+from tests.conftest import TESTER, LiveServer
 from tests.interop.conftest import WSDL
 from tests.interop.scenario import PEOPLE, check_report
 
@@ -32,7 +33,10 @@ def _zeep_fault(call: Any) -> dict[str, str]:
 
 @pytest.mark.parametrize("port", ["Soap11", "Soap12"])
 def test_zeep(live_server: LiveServer, payloads: dict[str, Path], port: str) -> None:
-    client = zeep.Client(str(WSDL), settings=zeep.Settings(strict=True))
+    session = requests.Session()
+    session.auth = TESTER  # HTTP Basic; WS-Security through zeep is in tests/test_auth_live.py
+    transport = zeep.Transport(session=session)
+    client = zeep.Client(str(WSDL), settings=zeep.Settings(strict=True), transport=transport)
     path = "/soap" if port == "Soap11" else "/soap12"
     service = client.create_service(f"{{{TNS}}}SoapService{port}Binding", live_server.url + path)
     no_zone = service.GetTime()
@@ -70,8 +74,12 @@ def test_zeep_from_the_live_wsdl_with_defaults(live_server: LiveServer) -> None:
 def test_suds(live_server: LiveServer, payloads: dict[str, Path]) -> None:
     from suds import WebFault
     from suds.client import Client
+    from suds.transport.http import HttpAuthenticated
 
-    client = Client(WSDL.as_uri(), location=live_server.url + "/soap", cache=None)
+    transport = HttpAuthenticated(username=TESTER[0], password=TESTER[1])  # Basic, on 401
+    client = Client(
+        WSDL.as_uri(), location=live_server.url + "/soap", cache=None, transport=transport
+    )
     service = client.service
 
     def fault(call: Any) -> dict[str, str]:

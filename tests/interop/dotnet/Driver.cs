@@ -1,5 +1,5 @@
 // .NET WCF driver (Mono), compiled with the proxy svcutil generates from the contract
-// with default options. Usage: mono driver.exe ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT
+// with default options. Usage: mono driver.exe ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
 //
 // SOAP 1.1 uses BasicHttpBinding; SOAP 1.2 a CustomBinding with Soap12 text encoding,
 // as a WCF client configures either port.
@@ -101,12 +101,21 @@ static class Driver
     static int Main(string[] args)
     {
         var endpoint = new EndpointAddress(args[0]);
-        Binding binding = args[1] == "1.2"
-            ? new CustomBinding(
+        // HTTP Basic: WCF sends it after the service's 401 challenge.
+        Binding binding;
+        if (args[1] == "1.2")
+            binding = new CustomBinding(
                 new TextMessageEncodingBindingElement(MessageVersion.Soap12, Encoding.UTF8),
-                new HttpTransportBindingElement())
-            : (Binding)new BasicHttpBinding();
+                new HttpTransportBindingElement { AuthenticationScheme = System.Net.AuthenticationSchemes.Basic });
+        else
+        {
+            var basic = new BasicHttpBinding(BasicHttpSecurityMode.TransportCredentialOnly);
+            basic.Security.Transport.ClientCredentialType = HttpClientCredentialType.Basic;
+            binding = basic;
+        }
         var api = new SoapServicePortTypeClient(binding, endpoint);
+        api.ClientCredentials.UserName.UserName = args[4];
+        api.ClientCredentials.UserName.Password = args[5];
         foreach (var op in api.Endpoint.Contract.Operations)
         {
             DeclareFault(op, "ValidationFault", typeof(ValidationFaultDetail));

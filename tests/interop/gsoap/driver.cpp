@@ -1,5 +1,5 @@
 // gSOAP driver: compiled against the code wsdl2h + soapcpp2 generate from the contract
-// with their default flags. Usage: driver ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT
+// with their default flags. Usage: driver ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
 //
 // The contract has a SOAP 1.2 port, so wsdl2h makes SOAP 1.2 the namespace table's
 // default (gSOAP takes the SOAP version from the table). For the SOAP 1.1 port the
@@ -52,7 +52,9 @@ static std::vector<Namespace> soap11_table() {
 struct Ctx {
   soap *s;
   const char *endpoint;
-  void reset() { soap_destroy(s); soap_end(s); }
+  const char *user, *password;
+  // gSOAP clears userid/passwd after each call, so HTTP Basic is set again every time.
+  void reset() { soap_destroy(s); soap_end(s); s->userid = user; s->passwd = password; }
 };
 
 static std::string fault_json(soap *s) {
@@ -75,9 +77,10 @@ static std::string fault_json(soap *s) {
 static bool fail(soap *s) { soap_print_fault(s, stderr); return false; }
 
 int main(int argc, char **argv) {
-  if (argc != 5) { fprintf(stderr, "usage: driver ENDPOINT VERSION PNG TEXT\n"); return 2; }
-  Ctx x{soap_new1(SOAP_C_UTFSTRING), argv[1]};
+  if (argc != 7) { fprintf(stderr, "usage: driver ENDPOINT VERSION PNG TEXT USER PASSWORD\n"); return 2; }
+  Ctx x{soap_new1(SOAP_C_UTFSTRING), argv[1], argv[5], argv[6]};
   soap *s = x.s;
+  x.reset();
   std::vector<Namespace> table11 = soap11_table();
   if (std::string(argv[2]) == "1.1") soap_set_namespaces(s, table11.data());
   std::ostringstream r;

@@ -1,5 +1,5 @@
 // JAX-WS RI driver, compiled against the classes wsimport generates from the contract
-// with default options. Usage: java Driver WSDL ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT
+// with default options. Usage: java Driver WSDL ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
 //
 // wsimport generates a getter for the SOAP 1.1 port only unless given -extension (JAX-WS
 // treats SOAP 1.2 in a WSDL as an extension); the runtime still reads the SOAP 1.2 port
@@ -83,7 +83,10 @@ public class Driver {
     } else {
       port = service.getSoapServiceSoap11();
     }
-    ((BindingProvider) port).getRequestContext().put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, endpoint);
+    Map<String, Object> request = ((BindingProvider) port).getRequestContext();
+    request.put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, endpoint);
+    request.put(BindingProvider.USERNAME_PROPERTY, args[5]);  // HTTP Basic
+    request.put(BindingProvider.PASSWORD_PROPERTY, args[6]);
     final SoapServicePortType api = port;
 
     Map<String, Object> report = new LinkedHashMap<>();

@@ -1,10 +1,10 @@
 // node-soap driver: builds its client from the committed WSDL, calls the endpoint given.
-// Usage: node driver.js WSDL ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT
+// Usage: node driver.js WSDL ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
 "use strict";
 const fs = require("fs");
 const soap = require("soap");
 
-const [wsdl, endpoint, version, pngPath, textPath] = process.argv.slice(2);
+const [wsdl, endpoint, version, pngPath, textPath, user, password] = process.argv.slice(2);
 const PEOPLE = [["Zoë", "Ñúñez-李", 0], ["Ada", "Lovelace", 150]];
 
 async function fault(promise) {
@@ -27,6 +27,7 @@ async function fault(promise) {
   const options = { endpoint, disableCache: true, customDeserializer: { dateTime: (text) => text } };
   if (version === "1.2") options.forceSoap12Headers = true;
   const client = await soap.createClientAsync(wsdl, options);
+  client.setSecurity(new soap.BasicAuthSecurity(user, password));
   // Both ports are in the WSDL; pick the binding that matches the endpoint.
   const port = version === "1.2" ? "SoapServiceSoap12" : "SoapServiceSoap11";
   const svc = client.SoapService[port];

@@ -1,7 +1,7 @@
 <?php
 // PHP SoapClient driver (ext-soap), WSDL mode with default options but the endpoint.
-// Usage: php driver.php WSDL ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT
-[$_, $wsdl, $endpoint, $version, $pngPath, $textPath] = $argv;
+// Usage: php driver.php WSDL ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
+[$_, $wsdl, $endpoint, $version, $pngPath, $textPath, $user, $password] = $argv;
 ini_set('soap.wsdl_cache_enabled', '0');  // never hide a contract change behind a cache
 
 $client = new SoapClient($wsdl, [
@@ -9,6 +9,8 @@ $client = new SoapClient($wsdl, [
     'soap_version' => $version === '1.2' ? SOAP_1_2 : SOAP_1_1,
     'exceptions' => true,
     'cache_wsdl' => WSDL_CACHE_NONE,
+    'login' => $user,        // HTTP Basic
+    'password' => $password,
 ]);
 $people = [['Zoë', 'Ñúñez-李', 0], ['Ada', 'Lovelace', 150]];
 

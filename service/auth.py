@@ -1,0 +1,77 @@
+"""Who is calling, and may they call this operation.
+
+Credentials come from a WS-Security header (``service.wssecurity``) or HTTP
+Basic. When both are sent, both must hold and name the same user. Sent
+credentials are always checked, even for an anonymous operation: wrong
+credentials never pass silently. Operations not listed as anonymous need a
+user; without one the answer is HTTP 401 with ``WWW-Authenticate: Basic``,
+which is what lets WCF and other HTTP stacks send their credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from lxml import etree
+
+from service.faults import (
+    AuthenticationRequiredFault,
+    FailedAuthenticationFault,
+    InvalidSecurityFault,
+)
+from service.users import User, UserStore
+from service.wssecurity import SECURITY, Freshness, authenticate
+
+
+@dataclass(frozen=True)
+class Policy:
+    anonymous_operations: frozenset[str]
+    freshness: Freshness = Freshness()
+
+    @classmethod
+    def parse(cls, anonymous: str, freshness: Freshness | None = None) -> Policy:
+        names = frozenset(name.strip() for name in anonymous.split(",") if name.strip())
+        return cls(names, freshness or Freshness())
+
+    def allows_anonymous(self, operation: str) -> bool:
+        return operation in self.anonymous_operations
+
+
+def _basic(authorization: str, users: UserStore) -> User | None:
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        name, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, ValueError):
+        raise AuthenticationRequiredFault("This operation") from None
+    user = users.check_password(name, password) if sep else None
+    if user is None:
+        raise AuthenticationRequiredFault("This operation")
+    return user
+
+
+def identify(
+    operation: str,
+    header: etree._Element | None,
+    authorization: str | None,
+    users: UserStore,
+    policy: Policy,
+) -> User | None:
+    """The caller, or None for an anonymous call the policy allows; else a fault."""
+    from_header = None
+    if header is not None:
+        blocks = header.findall(SECURITY)
+        if len(blocks) > 1:
+            raise InvalidSecurityFault("more than one Security header.")
+        if blocks:
+            from_header = authenticate(blocks[0], users, policy.freshness)
+    from_http = _basic(authorization, users) if authorization else None
+    if from_header and from_http and from_header.name != from_http.name:
+        raise FailedAuthenticationFault()
+    user = from_header or from_http
+    if user is None and not policy.allows_anonymous(operation):
+        raise AuthenticationRequiredFault(operation)
+    return user

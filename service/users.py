@@ -1,0 +1,174 @@
+"""Users: who may call what, stored in the data directory. Plain Python, no spyne.
+
+Passwords are stored as salted scrypt hashes, which is all that HTTP Basic
+and WS-Security ``PasswordText`` need. ``PasswordDigest`` is different: the
+server must recompute ``Base64(SHA-1(nonce + created + password))``, which
+needs the password itself. So a user added with ``--digest`` also gets the
+password stored *encrypted* (Fernet: AES-128-CBC with HMAC-SHA256) under a
+key kept in ``secret.key`` beside the database, created with mode 0600. The
+trade-off: anyone who can read both files can recover digest users'
+passwords; keep the data directory readable by the service account only, or
+prefer PasswordText over TLS, which needs no recoverable secret.
+
+The nonces of accepted digest tokens live here too (table ``nonces``), so
+every worker process refuses a replay, not only the one that saw it first.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from cryptography.fernet import Fernet
+
+ROLES: Final = ("user", "admin")
+_SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    digest_secret BLOB,
+    created_at    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nonces (
+    nonce   TEXT PRIMARY KEY,
+    expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);
+"""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class UserError(ValueError):
+    """A user-management request that cannot be done; the message says why."""
+
+
+def _hash(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)  # type: ignore[arg-type]
+    return f"scrypt${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def _matches(password: str, stored: str) -> bool:
+    _, salt, _digest = stored.split("$")
+    return hmac.compare_digest(_hash(password, base64.b64decode(salt)), stored)
+
+
+# Compared against when a user does not exist, so both cases take as long.
+_DUMMY_HASH: Final = _hash(secrets.token_urlsafe(16))
+
+
+class UserStore:
+    def __init__(self, data_dir: Path, max_nonces: int = 1_000_000) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "users.sqlite3"
+        self.key_path = data_dir / "secret.key"
+        self.max_nonces = max_nonces
+        self._local = threading.local()
+        self._verified: dict[tuple[str, bytes], str] = {}
+        self._pepper = secrets.token_bytes(32)
+        self._conn.executescript(_SCHEMA)
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def _fernet(self) -> Fernet:
+        if not self.key_path.exists():
+            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(Fernet.generate_key())
+        return Fernet(self.key_path.read_bytes())
+
+    # --- management ---
+
+    def add(self, name: str, password: str, role: str = "user", digest: bool = False) -> User:
+        if not name or len(name) > 100 or not name.isprintable() or ":" in name:
+            raise UserError("a user name is 1 to 100 printable characters, without ':'")
+        if role not in ROLES:
+            raise UserError(f"role must be one of {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise UserError("a password has at least 8 characters")
+        secret = self._fernet().encrypt(password.encode()) if digest else None
+        try:
+            self._conn.execute(
+                "INSERT INTO users (name, role, password_hash, digest_secret, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (name, role, _hash(password), secret, time.time()),
+            )
+        except sqlite3.IntegrityError:
+            raise UserError(f"user {name!r} exists already") from None
+        return User(name, role)
+
+    def remove(self, name: str) -> None:
+        if self._conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+            raise UserError(f"no user {name!r}")
+
+    def list(self) -> list[tuple[User, bool]]:
+        rows = self._conn.execute(
+            "SELECT name, role, digest_secret IS NOT NULL FROM users ORDER BY name"
+        ).fetchall()
+        return [(User(name, role), bool(digest)) for name, role, digest in rows]
+
+    # --- verification ---
+
+    def check_password(self, name: str, password: str) -> User | None:
+        """The user, if ``password`` is theirs; slow by design, cached per process."""
+        row = self._conn.execute(
+            "SELECT role, password_hash FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        stored = row[1] if row else _DUMMY_HASH
+        key = (name, hmac.digest(self._pepper, password.encode(), "sha256"))
+        ok = self._verified.get(key) == stored or _matches(password, stored)
+        if not ok or row is None:
+            return None
+        if len(self._verified) > 10_000:
+            self._verified.clear()
+        self._verified[key] = stored  # valid only while the stored hash is unchanged
+        return User(name, row[0])
+
+    def digest_secret(self, name: str) -> tuple[User, str] | None:
+        row = self._conn.execute(
+            "SELECT role, digest_secret FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None or row[1] is None:
+            return None
+        return User(name, row[0]), self._fernet().decrypt(row[1]).decode()
+
+    def remember_nonce(self, nonce: str, expires: float) -> bool:
+        """False when ``nonce`` was seen and has not expired yet (a replay), or no room."""
+        conn = self._conn
+        now = time.time()
+        conn.execute("DELETE FROM nonces WHERE expires < ?", (now,))
+        if conn.execute("SELECT COUNT(*) FROM nonces").fetchone()[0] >= self.max_nonces:
+            return False
+        try:
+            conn.execute("INSERT INTO nonces (nonce, expires) VALUES (?, ?)", (nonce, expires))
+        except sqlite3.IntegrityError:
+            return False
+        return True

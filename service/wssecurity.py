@@ -1,0 +1,125 @@
+"""WS-Security 1.1 UsernameToken Profile: who signed this request.
+
+Accepted in a ``wsse:Security`` header:
+
+1. one ``wsse:UsernameToken`` with ``wsse:Username`` and ``wsse:Password`` of
+   type PasswordText (the default) or PasswordDigest, where
+   digest = Base64(SHA-1(nonce + created + password)) and ``wsse:Nonce`` and
+   ``wsu:Created`` are required;
+2. an optional ``wsu:Timestamp``: ``Created`` not in the future and
+   ``Expires`` not in the past, each give or take the allowed clock skew;
+3. a digest token's ``Created`` must be fresh (within the freshness window,
+   plus skew), and its nonce unseen within that window (shared by all
+   workers through the user store), so a captured token cannot be replayed.
+
+Failures are the WSS fault codes, and never say which half was wrong:
+``wsse:InvalidSecurity`` (the header is malformed), ``wsse:MessageExpired``
+(stale timestamps), ``wsse:FailedAuthentication`` (anything else).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Final
+
+from lxml import etree
+
+from service.faults import FailedAuthenticationFault, InvalidSecurityFault, MessageExpiredFault
+from service.users import User, UserStore
+
+WSSE: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+_PROFILE: Final = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+)
+PASSWORD_TEXT: Final = f"{_PROFILE}#PasswordText"
+PASSWORD_DIGEST: Final = f"{_PROFILE}#PasswordDigest"
+SECURITY: Final = f"{{{WSSE}}}Security"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    max_clock_skew: float = 300.0
+    token_lifetime: float = 300.0
+
+
+def _instant(text: str | None, what: str) -> float:
+    if not text:
+        raise InvalidSecurityFault(f"{what} is missing.")
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidSecurityFault(f"{what} is not an xs:dateTime.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def _only(parent: etree._Element, tag: str, what: str) -> etree._Element | None:
+    found = parent.findall(tag)
+    if len(found) > 1:
+        raise InvalidSecurityFault(f"The Security header holds more than one {what}.")
+    return found[0] if found else None
+
+
+def authenticate(
+    security: etree._Element, users: UserStore, freshness: Freshness, now: float | None = None
+) -> User:
+    """The user a ``wsse:Security`` header proves, or a WSS fault."""
+    now = time.time() if now is None else now
+    skew = freshness.max_clock_skew
+    stamp = _only(security, f"{{{WSU}}}Timestamp", "Timestamp")
+    if stamp is not None:
+        created = _instant(stamp.findtext(f"{{{WSU}}}Created"), "Timestamp/Created")
+        if created > now + skew:
+            raise InvalidSecurityFault("Timestamp/Created is in the future.")
+        expires_text = stamp.findtext(f"{{{WSU}}}Expires")
+        if expires_text is not None and _instant(expires_text, "Timestamp/Expires") < now - skew:
+            raise MessageExpiredFault()
+    token = _only(security, f"{{{WSSE}}}UsernameToken", "UsernameToken")
+    if token is None:
+        raise InvalidSecurityFault("The Security header holds no UsernameToken.")
+    username = (token.findtext(f"{{{WSSE}}}Username") or "").strip()
+    password = token.find(f"{{{WSSE}}}Password")
+    if not username or password is None:
+        raise InvalidSecurityFault("The UsernameToken needs a Username and a Password.")
+    kind = password.get("Type", PASSWORD_TEXT)
+    if kind == PASSWORD_TEXT:
+        user = users.check_password(username, password.text or "")
+        if user is None:
+            raise FailedAuthenticationFault()
+        return user
+    if kind != PASSWORD_DIGEST:
+        raise InvalidSecurityFault("The Password Type is neither PasswordText nor PasswordDigest.")
+    nonce_text = (token.findtext(f"{{{WSSE}}}Nonce") or "").strip()
+    created_text = (token.findtext(f"{{{WSU}}}Created") or "").strip()
+    try:
+        nonce = base64.b64decode(nonce_text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidSecurityFault("The Nonce is not base64.") from None
+    if not nonce:
+        raise InvalidSecurityFault("A PasswordDigest needs a Nonce.")
+    created = _instant(created_text, "UsernameToken/Created")
+    if created > now + skew:
+        raise InvalidSecurityFault("UsernameToken/Created is in the future.")
+    if created < now - freshness.token_lifetime - skew:
+        raise MessageExpiredFault()
+    found = users.digest_secret(username)
+    if found is None:
+        raise FailedAuthenticationFault()
+    user, secret = found
+    expected = base64.b64encode(
+        hashlib.sha1(nonce + created_text.encode() + secret.encode()).digest()
+    ).decode()
+    if not hmac.compare_digest(expected, (password.text or "").strip()):
+        raise FailedAuthenticationFault()
+    nonce_key = f"{username}:{nonce_text}"
+    if not users.remember_nonce(nonce_key, created + freshness.token_lifetime + 2 * skew):
+        raise FailedAuthenticationFault()
+    return user
