@@ -105,6 +105,22 @@ class TracePlugin(Plugin):  # type: ignore[misc]
         return envelope, http_headers
 
 
+class _Session(requests.Session):
+    """A session whose ``verify`` wins over $REQUESTS_CA_BUNDLE and $CURL_CA_BUNDLE.
+
+    requests lets those variables override ``Session.verify``; a CA file given
+    to this client on purpose must not be silently replaced.
+    """
+
+    def __init__(self, verify: bool | str) -> None:
+        super().__init__()
+        self.verify = verify
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("verify", self.verify)
+        return super().request(*args, **kwargs)
+
+
 class FreshUsernameToken(UsernameToken):  # type: ignore[misc]
     """zeep's UsernameToken, with a new wsu:Timestamp (5 minutes) on every request."""
 
@@ -140,8 +156,7 @@ class SoapServiceClient:
         binding, path = _BINDINGS[soap_version]
         self.address = url.rstrip("/") + path
         self.soap_version = soap_version
-        session = session or requests.Session()
-        session.verify = verify
+        session = session or _Session(verify)
         wsse = None
         if username is not None:
             if auth == "basic":

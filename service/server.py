@@ -46,11 +46,11 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
         sock.listen(self.backlog)  # queue connections before the workers are up
         self._sso = sock
         self.bound_port = sock.getsockname()[1]
-        settings = self.settings.with_overrides(port=self.bound_port)
-        settings = settings.with_overrides(public_url=settings.base_url)
-        os.environ.update(settings.to_env())  # the workers read their settings from here
         scheme = "https" if self.ssl_ctx[0] else "http"
         local = f"{scheme}://{self.bind_addr}:{self.bound_port}"
+        settings = self.settings.with_overrides(port=self.bound_port)
+        settings = settings.with_overrides(public_url=settings.public_url or local)
+        os.environ.update(settings.to_env())  # the workers read their settings from here
         print(f"soap-service: listening on {local}", flush=True)
         print(f"soap-service: SOAP 1.1 {settings.base_url}/soap", flush=True)
         print(f"soap-service: SOAP 1.2 {settings.base_url}/soap12", flush=True)

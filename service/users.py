@@ -160,10 +160,10 @@ class UserStore:
             return None
         return User(name, row[0]), self._fernet().decrypt(row[1]).decode()
 
-    def remember_nonce(self, nonce: str, expires: float) -> bool:
+    def remember_nonce(self, nonce: str, expires: float, now: float | None = None) -> bool:
         """False when ``nonce`` was seen and has not expired yet (a replay), or no room."""
         conn = self._conn
-        now = time.time()
+        now = time.time() if now is None else now
         conn.execute("DELETE FROM nonces WHERE expires < ?", (now,))
         if conn.execute("SELECT COUNT(*) FROM nonces").fetchone()[0] >= self.max_nonces:
             return False

@@ -120,6 +120,6 @@ def authenticate(
     if not hmac.compare_digest(expected, (password.text or "").strip()):
         raise FailedAuthenticationFault()
     nonce_key = f"{username}:{nonce_text}"
-    if not users.remember_nonce(nonce_key, created + freshness.token_lifetime + 2 * skew):
+    if not users.remember_nonce(nonce_key, created + freshness.token_lifetime + 2 * skew, now):
         raise FailedAuthenticationFault()
     return user

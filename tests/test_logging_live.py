@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from client import Person, SoapClientError, SoapServiceClient
-from tests.conftest import TESTER, LiveServer
+from tests.conftest import TESTER, USERS, LiveServer
 from tests.images import make_image
 
 MARKER = "Zq7SecretMarker"
@@ -36,6 +36,16 @@ def test_log_has_no_request_content(live_server: LiveServer) -> None:
         timeout=30,
         headers={"Content-Type": "text/xml", "Authorization": f"Basic {MARKER}"},
     )
+    for auth in ("wsse-text", "wsse-digest", "basic"):
+        wrong = SoapServiceClient(
+            live_server.url, username=MARKER, password=MARKER + "pw", auth=auth
+        )
+        with pytest.raises(SoapClientError):
+            wrong.upload_image("a.png", make_image("PNG"))
+        right = SoapServiceClient(
+            live_server.url, username=TESTER[0], password=TESTER[1], auth=auth
+        )
+        right.upload_image("a.png", make_image("PNG"))
     assert api.greet("flush") == "Hello, flush!"
 
     log = live_server.log_text()
@@ -43,3 +53,9 @@ def test_log_has_no_request_content(live_server: LiveServer) -> None:
     assert "operation=Greet outcome=fault fault=Client.Validation" in log
     assert MARKER not in log
     assert "Traceback" not in log
+    # Nothing secret from this test or any test before it on this server (the auth
+    # tests run first): passwords, tokens, Authorization headers.
+    for password, _role, _digest in USERS.values():
+        assert password not in log
+    for secret in ("Authorization", "Basic ", "UsernameToken", "PasswordDigest", "Nonce"):
+        assert secret not in log

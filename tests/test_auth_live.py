@@ -1,0 +1,224 @@
+"""Authentication and authorisation through the real server, on both ports."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+
+from client import AuthenticationError, SoapServiceClient
+from service import ns
+from service.wssecurity import PASSWORD_DIGEST, WSSE, WSU
+from tests.conftest import TESTER, USERS, LiveServer, start_server, stop_server
+from tests.images import make_image
+
+ENVELOPE = (
+    '<s:Envelope xmlns:s="{env}" xmlns:t="urn:soap-service:v1"><s:Header>{header}</s:Header>'
+    "<s:Body>{body}</s:Body></s:Envelope>"
+)
+UPLOAD = (
+    "<t:UploadImage><t:filename>a.gif</t:filename>"
+    f"<t:content>{base64.b64encode(make_image('GIF', (2, 2))).decode()}</t:content>"
+    "</t:UploadImage>"
+)
+
+
+def digest_header(user: str, password: str, nonce: bytes, must_understand: bool = False) -> str:
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + password.encode()).digest())
+    flag = ' s:mustUnderstand="1"' if must_understand else ""
+    return (
+        f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}"{flag}><wsse:UsernameToken>'
+        f"<wsse:Username>{user}</wsse:Username>"
+        f'<wsse:Password Type="{PASSWORD_DIGEST}">{digest.decode()}</wsse:Password>'
+        f"<wsse:Nonce>{base64.b64encode(nonce).decode()}</wsse:Nonce>"
+        f"<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security>"
+    )
+
+
+def wsse_code(response: requests.Response) -> str:
+    """The SOAP 1.1 faultcode as sent: a QName, here in the wsse namespace."""
+    root = etree.fromstring(response.content)
+    code = root.findtext(f"{{{ns.SOAP11_ENV}}}Body/{{{ns.SOAP11_ENV}}}Fault/faultcode")
+    fault = root.find(f"{{{ns.SOAP11_ENV}}}Body/{{{ns.SOAP11_ENV}}}Fault")
+    assert fault is not None and fault.nsmap.get("wsse") == WSSE
+    return str(code)
+
+
+def post(server: LiveServer, header: str, body: str, **kwargs: object) -> requests.Response:
+    data = ENVELOPE.format(env=ns.SOAP11_ENV, header=header, body=body).encode()
+    return requests.post(
+        server.url + "/soap",
+        data=data,
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=30,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("auth", ["wsse-text", "wsse-digest", "basic"])
+def test_each_way_of_signing_on_each_port(
+    live_server: LiveServer, soap_version: str, auth: str
+) -> None:
+    api = SoapServiceClient(
+        live_server.url,
+        soap_version=soap_version,
+        username=TESTER[0],
+        password=TESTER[1],
+        auth=auth,  # type: ignore[arg-type]
+    )
+    assert api.upload_image("a.png", make_image("PNG")).format == "png"
+    assert api.greet("Ada") == "Hello, Ada!"
+
+
+@pytest.mark.parametrize("auth", ["wsse-text", "wsse-digest", "basic"])
+def test_wrong_credentials_fail_everywhere(
+    live_server: LiveServer, soap_version: str, auth: str
+) -> None:
+    api = SoapServiceClient(
+        live_server.url,
+        soap_version=soap_version,
+        username=TESTER[0],
+        password="nope-nope",
+        auth=auth,  # type: ignore[arg-type]
+    )
+    for call in (lambda: api.upload_image("a.png", make_image("PNG")), lambda: api.greet("Ada")):
+        with pytest.raises(AuthenticationError) as caught:
+            call()
+        assert caught.value.code == "wsse:FailedAuthentication"
+
+
+def test_no_credentials_is_a_401_challenge(live_server: LiveServer) -> None:
+    response = post(live_server, "", UPLOAD)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Basic realm="soap-service"')
+    assert wsse_code(response) == "wsse:FailedAuthentication"
+    soap12 = requests.post(
+        live_server.url + "/soap12",
+        data=ENVELOPE.format(env=ns.SOAP12_ENV, header="", body=UPLOAD).encode(),
+        headers={"Content-Type": "application/soap+xml; charset=utf-8"},
+        timeout=30,
+    )
+    assert soap12.status_code == 401
+    values = etree.fromstring(soap12.content).xpath("//*[local-name()='Value']/text()")
+    assert values == ["soap:Sender", "wsse:FailedAuthentication"]
+
+
+def test_wrong_basic_is_a_401_and_wrong_wsse_a_500(live_server: LiveServer) -> None:
+    assert post(live_server, "", UPLOAD, auth=("tester", "bad-password")).status_code == 401
+    wrong = digest_header(TESTER[0], "bad-password", os.urandom(16))
+    response = post(live_server, wrong, UPLOAD)
+    assert response.status_code == 500
+    assert wsse_code(response) == "wsse:FailedAuthentication"
+
+
+def test_anonymous_operations_stay_open_but_check_sent_credentials(
+    live_server: LiveServer,
+) -> None:
+    greet = "<t:Greet><t:name>Ada</t:name></t:Greet>"
+    assert post(live_server, "", greet).status_code == 200
+    assert post(live_server, "", greet, auth=TESTER).status_code == 200
+    assert post(live_server, "", greet, auth=("tester", "bad-password")).status_code == 401
+
+
+def test_security_header_marked_must_understand_is_understood(live_server: LiveServer) -> None:
+    header = digest_header(*TESTER, os.urandom(16), must_understand=True)
+    response = post(live_server, header, UPLOAD)
+    assert response.status_code == 200, response.text
+
+
+def test_a_replayed_token_is_refused_by_every_worker(live_server: LiveServer) -> None:
+    header = digest_header(*TESTER, os.urandom(16))
+    responses = [post(live_server, header, UPLOAD) for _ in range(6)]
+    assert responses[0].status_code == 200
+    for replay in responses[1:]:
+        assert replay.status_code == 500
+        assert wsse_code(replay) == "wsse:FailedAuthentication"
+
+
+def test_basic_and_wsse_must_name_the_same_user(live_server: LiveServer) -> None:
+    header = digest_header(*TESTER, os.urandom(16))
+    admin = ("admin", USERS["admin"][0])
+    assert post(live_server, header, UPLOAD, auth=admin).status_code == 500
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(
+        tmp_path_factory.mktemp("strict"), env={"SOAP_SERVICE_ANONYMOUS_OPERATIONS": "Greet"}
+    )
+    yield server
+    stop_server(server)
+
+
+def test_the_policy_is_configurable(strict_server: LiveServer) -> None:
+    assert post(strict_server, "", "<t:Greet><t:name>Ada</t:name></t:Greet>").status_code == 200
+    echo = (
+        "<t:EchoPerson><t:person><t:first_name>A</t:first_name><t:last_name>B</t:last_name>"
+        "<t:age>1</t:age></t:person></t:EchoPerson>"
+    )
+    assert post(strict_server, "", echo).status_code == 401
+    assert post(strict_server, "", echo, auth=TESTER).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    import ipaddress
+
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certfile, keyfile = folder / "cert.pem", folder / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = start_server(folder, "--certfile", str(certfile), "--keyfile", str(keyfile))
+    yield server, certfile
+    stop_server(server)
+
+
+def test_tls(tls_server: tuple[LiveServer, Path]) -> None:
+    server, certfile = tls_server
+    assert server.url.startswith("https://127.0.0.1:")
+    api = SoapServiceClient(
+        server.url, username=TESTER[0], password=TESTER[1], verify=str(certfile)
+    )
+    assert api.greet("Ada") == "Hello, Ada!"
+    assert api.upload_image("a.png", make_image("PNG")).format == "png"
+    wsdl = requests.get(server.url + "/soap?wsdl", verify=str(certfile), timeout=30)
+    assert b'location="https://127.0.0.1:' in wsdl.content
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(server.url + "/healthz", timeout=30)  # not trusted without the CA

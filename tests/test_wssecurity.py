@@ -1,0 +1,205 @@
+"""service.wssecurity and service.users alone: every way a token passes or fails."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from service.faults import FailedAuthenticationFault, InvalidSecurityFault, MessageExpiredFault
+from service.users import UserError, UserStore
+from service.wssecurity import PASSWORD_DIGEST, PASSWORD_TEXT, WSSE, WSU, Freshness, authenticate
+
+NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
+FRESH = Freshness(max_clock_skew=60, token_lifetime=300)
+
+
+@pytest.fixture(scope="module")
+def users(tmp_path_factory: pytest.TempPathFactory) -> UserStore:
+    store = UserStore(tmp_path_factory.mktemp("users"))
+    store.add("ada", "lovelace-1815", digest=True)
+    store.add("grace", "hopper-1906", role="admin")
+    return store
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def security(
+    user: str = "ada",
+    password: str = "lovelace-1815",
+    kind: str = PASSWORD_TEXT,
+    created: datetime = NOW,
+    nonce: bytes | None = None,
+    timestamp: tuple[datetime, datetime | None] | None = None,
+    raw_digest: str | None = None,
+) -> etree._Element:
+    sec = etree.Element(f"{{{WSSE}}}Security", nsmap={"wsse": WSSE, "wsu": WSU})
+    if timestamp:
+        ts = etree.SubElement(sec, f"{{{WSU}}}Timestamp")
+        etree.SubElement(ts, f"{{{WSU}}}Created").text = stamp(timestamp[0])
+        if timestamp[1]:
+            etree.SubElement(ts, f"{{{WSU}}}Expires").text = stamp(timestamp[1])
+    token = etree.SubElement(sec, f"{{{WSSE}}}UsernameToken")
+    etree.SubElement(token, f"{{{WSSE}}}Username").text = user
+    pw = etree.SubElement(token, f"{{{WSSE}}}Password", Type=kind)
+    if kind == PASSWORD_DIGEST:
+        nonce = os.urandom(16) if nonce is None else nonce
+        text = stamp(created)
+        pw.text = (
+            raw_digest
+            or base64.b64encode(
+                hashlib.sha1(nonce + text.encode() + password.encode()).digest()
+            ).decode()
+        )
+        etree.SubElement(token, f"{{{WSSE}}}Nonce").text = base64.b64encode(nonce).decode()
+        etree.SubElement(token, f"{{{WSU}}}Created").text = text
+    else:
+        pw.text = password
+    return sec
+
+
+def check(users: UserStore, element: etree._Element) -> str:
+    return authenticate(element, users, FRESH, now=NOW.timestamp()).name
+
+
+def test_password_text(users: UserStore) -> None:
+    assert check(users, security()) == "ada"
+    assert check(users, security("grace", "hopper-1906")) == "grace"
+
+
+def test_password_digest(users: UserStore) -> None:
+    assert check(users, security(kind=PASSWORD_DIGEST)) == "ada"
+
+
+def test_digest_with_a_timestamp(users: UserStore) -> None:
+    element = security(kind=PASSWORD_DIGEST, timestamp=(NOW, NOW + timedelta(minutes=5)))
+    assert check(users, element) == "ada"
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        security(password="wrong-password"),
+        security(user="nobody"),
+        security(kind=PASSWORD_DIGEST, password="wrong-password"),
+        security(user="grace", password="hopper-1906", kind=PASSWORD_DIGEST),  # no digest secret
+        security(user="nobody", kind=PASSWORD_DIGEST),
+    ],
+    ids=["wrong-password", "unknown-user", "wrong-digest", "no-digest-secret", "digest-unknown"],
+)
+def test_failures_never_say_which_half(users: UserStore, element: etree._Element) -> None:
+    with pytest.raises(FailedAuthenticationFault) as caught:
+        check(users, element)
+    assert caught.value.message == "The security token could not be authenticated or authorized."
+
+
+def test_a_replayed_digest_is_refused(users: UserStore) -> None:
+    nonce = os.urandom(16)
+    assert check(users, security(kind=PASSWORD_DIGEST, nonce=nonce)) == "ada"
+    with pytest.raises(FailedAuthenticationFault):
+        check(users, security(kind=PASSWORD_DIGEST, nonce=nonce))
+
+
+def test_replays_are_refused_by_every_store_on_the_same_data(
+    users: UserStore, tmp_path: Path
+) -> None:
+    other_worker = UserStore(users.path.parent)
+    nonce = os.urandom(16)
+    assert check(users, security(kind=PASSWORD_DIGEST, nonce=nonce)) == "ada"
+    with pytest.raises(FailedAuthenticationFault):
+        check(other_worker, security(kind=PASSWORD_DIGEST, nonce=nonce))
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        security(kind=PASSWORD_DIGEST, created=NOW - timedelta(minutes=7)),
+        security(timestamp=(NOW - timedelta(minutes=10), NOW - timedelta(minutes=5))),
+    ],
+    ids=["stale-token", "expired-timestamp"],
+)
+def test_expired(users: UserStore, element: etree._Element) -> None:
+    with pytest.raises(MessageExpiredFault):
+        check(users, element)
+
+
+def _mangled(change: str) -> etree._Element:
+    element = security(kind=PASSWORD_DIGEST)
+    token = element.find(f"{{{WSSE}}}UsernameToken")
+    if change == "no-token":
+        element.remove(token)
+    elif change == "two-tokens":
+        element.append(etree.fromstring(etree.tostring(token)))
+    elif change == "bad-nonce":
+        token.find(f"{{{WSSE}}}Nonce").text = "@@not base64@@"
+    elif change == "no-created":
+        token.remove(token.find(f"{{{WSU}}}Created"))
+    elif change == "bad-created":
+        token.find(f"{{{WSU}}}Created").text = "yesterday"
+    elif change == "future":
+        token.find(f"{{{WSU}}}Created").text = stamp(NOW + timedelta(hours=1))
+    elif change == "unknown-type":
+        token.find(f"{{{WSSE}}}Password").set("Type", "urn:example:rot13")
+    elif change == "no-password":
+        token.remove(token.find(f"{{{WSSE}}}Password"))
+    return element
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "no-token",
+        "two-tokens",
+        "bad-nonce",
+        "no-created",
+        "bad-created",
+        "future",
+        "unknown-type",
+        "no-password",
+    ],
+)
+def test_invalid_security(users: UserStore, change: str) -> None:
+    with pytest.raises(InvalidSecurityFault):
+        check(users, _mangled(change))
+
+
+def test_store_keeps_no_plain_password(tmp_path: Path) -> None:
+    store = UserStore(tmp_path)
+    store.add("textonly", "Plain-Secret-123")
+    store.add("digester", "Digest-Secret-456", digest=True)
+    raw = (tmp_path / "users.sqlite3").read_bytes()
+    assert b"Plain-Secret-123" not in raw and b"Digest-Secret-456" not in raw
+    assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600
+    assert [(u.name, d) for u, d in store.list()] == [("digester", True), ("textonly", False)]
+    store.remove("textonly")
+    assert store.check_password("textonly", "Plain-Secret-123") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "role"),
+    [
+        ("", "long-enough", "user"),
+        ("a:b", "long-enough", "user"),
+        ("ok", "short", "user"),
+        ("ok", "long-enough", "root"),
+    ],
+)
+def test_user_rules(tmp_path: Path, name: str, password: str, role: str) -> None:
+    with pytest.raises(UserError):
+        UserStore(tmp_path).add(name, password, role=role)
+
+
+def test_nonce_cache_is_bounded(tmp_path: Path) -> None:
+    store = UserStore(tmp_path, max_nonces=3)
+    now = NOW.timestamp()
+    assert all(store.remember_nonce(f"n{i}", now + 60, now) for i in range(3))
+    assert not store.remember_nonce("n-new", now + 60, now)  # full: refuse rather than forget
+    assert store.remember_nonce("n-later", now + 200, now + 120)  # the old ones expired
