@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install interop-deps wsdl wsdl-check soapui clean
+.PHONY: run test lint install interop-deps wsdl wsdl-check soapui fuzz soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "spyne 2.14 needs Python 3.11 here, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -28,6 +28,12 @@ test: $(STAMP)
 ## Every toolchain the interop suite drives (apt-get as root, npm, pip)
 interop-deps: $(STAMP)
 	tests/interop/install-deps.sh
+
+## A long coverage-guided fuzz campaign (FUZZ_RUNS inputs, default one million)
+FUZZ_RUNS ?= 1000000
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/atheris_target.py -runs=$(FUZZ_RUNS) -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=tests/output/
 
 ## Lint and type-check the service and the client
 lint: $(STAMP)

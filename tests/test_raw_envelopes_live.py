@@ -70,6 +70,7 @@ CASES = [
     ("missing_field.xml", "/soap", "Client.Validation", 500),
     ("extra_field.xml", "/soap", "Client.Validation", 500),
     ("bad_base64.xml", "/soap", "Client.Validation", 500),
+    ("non_ascii_base64.xml", "/soap", "Client.Validation", 500),  # found by atheris
     ("must_understand.xml", "/soap", "MustUnderstand", 500),
     ("soap12_envelope.xml", "/soap", "VersionMismatch", 500),
 ]

@@ -1,0 +1,66 @@
+"""The fuzz property, bounded for CI: hypothesis mutations, then a short atheris run.
+
+FUZZ_EXAMPLES (default 400) and FUZZ_ATHERIS_RUNS (default 3000) set the budget;
+``make fuzz`` runs a long atheris campaign (see tests/fuzz/atheris_target.py).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests.conftest import ROOT
+from tests.fuzz.harness import BASIC, SEEDS, Harness
+from tests.fuzz.strategies import fuzzed_requests
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
+ATHERIS_RUNS = int(os.environ.get("FUZZ_ATHERIS_RUNS", "3000"))
+
+
+@pytest.fixture(scope="module")
+def harness() -> Harness:
+    return Harness.create()
+
+
+def test_seeds_are_valid_requests(harness: Harness) -> None:
+    for path, content_type, body in SEEDS:
+        status, headers, data = harness.call(path, body, content_type, {"Authorization": BASIC})
+        assert status == 200, data
+        harness.check(path, status, headers, data)
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(request=fuzzed_requests())
+def test_every_answer_is_a_proper_soap_answer(
+    harness: Harness, request: tuple[str, bytes, str, dict[str, str]]
+) -> None:
+    path, body, content_type, headers = request
+    status, response_headers, data = harness.call(path, body, content_type, headers)
+    harness.check(path, status, response_headers, data)
+
+
+def test_atheris_smoke(tmp_path: pytest.TempPathFactory) -> None:
+    pytest.importorskip("atheris")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "tests/fuzz/atheris_target.py",
+            f"-runs={ATHERIS_RUNS}",
+            "-rss_limit_mb=2048",
+            "-print_final_stats=1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert f"stat::number_of_executed_units: {ATHERIS_RUNS}" in result.stderr
