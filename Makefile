@@ -35,10 +35,15 @@ fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz/atheris_target.py -runs=$(FUZZ_RUNS) -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix=tests/output/
 
+## 64 connections mixing every operation (SOAK_SECONDS, default 60); fails on any wrong answer
+SOAK_SECONDS ?= 60
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) --connections 64
+
 ## Lint and type-check the service and the client
 lint: $(STAMP)
-	$(BIN)/ruff check service client tests
-	$(BIN)/ruff format --check service client tests
+	$(BIN)/ruff check service client tests bench
+	$(BIN)/ruff format --check service client tests bench
 	$(BIN)/mypy service client
 
 ## Regenerate the committed contract from the models (a deliberate change: review it)

@@ -7,124 +7,19 @@ takes them, so nothing here sleeps or polls.
 
 from __future__ import annotations
 
-import os
-import queue
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT = 60
-#: Users every test server has: (password, role, digest allowed). Distinctive
-#: passwords, so the log test can prove none of them is ever written.
-USERS = {
-    "tester": ("Tester-Pa55word-Zq9", "user", True),
-    "admin": ("Admin-Pa55word-Xk7", "admin", False),
-    "soapui": ("soapui-password", "user", False),
-}
-TESTER = ("tester", USERS["tester"][0])
-
-
-@dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen[str]
-    log_path: Path
-    data_dir: Path
-    log: IO[str]
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def add_users(data_dir: Path) -> None:
-    for name, (password, role, digest) in USERS.items():
-        command = [
-            sys.executable,
-            "-m",
-            "service",
-            "users",
-            "--data-dir",
-            str(data_dir),
-            "add",
-            name,
-            "--role",
-            role,
-            *(["--digest"] if digest else []),
-        ]
-        subprocess.run(
-            command, cwd=ROOT, input=password + "\n", text=True, check=True, capture_output=True
-        )
-
-
-def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> LiveServer:
-    data_dir = tmp / "data"
-    log_path = tmp / "server.log"
-    add_users(data_dir)
-    command = [
-        sys.executable,
-        "-m",
-        "service",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--data-dir",
-        str(data_dir),
-        "--workers",
-        "2",
-        *extra,
-    ]
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-            log.write(line)
-            log.flush()
-        lines.put("")
-
-    threading.Thread(target=pump, daemon=True).start()
-    while True:
-        try:
-            line = lines.get(timeout=STARTUP_TIMEOUT)
-        except queue.Empty:
-            process.kill()
-            raise RuntimeError(f"server did not start; log:\n{log_path.read_text()}") from None
-        if not line:
-            raise RuntimeError(f"server exited; log:\n{log_path.read_text()}")
-        if "listening on " in line:
-            url = line.split("listening on ", 1)[1].strip()
-            return LiveServer(url, process, log_path, data_dir, log)
-
-
-def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
-    if server.process.stdout is not None:
-        server.process.stdout.close()
-    server.log.close()
+from tests.live_server import (  # noqa: F401  (re-exported for the tests)
+    ROOT,
+    TESTER,
+    USERS,
+    LiveServer,
+    add_users,
+    start_server,
+    stop_server,
+)
 
 
 @pytest.fixture(scope="session")
