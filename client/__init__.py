@@ -1,9 +1,17 @@
 """A typed zeep client for soap-service; see ``client.client``."""
 
-from client.client import ImageReceipt, Person, SoapServiceClient, TimeInfo
+from client.client import (
+    ImageData,
+    ImagePage,
+    ImageReceipt,
+    Person,
+    SoapServiceClient,
+    TimeInfo,
+)
 from client.exceptions import (
     AuthenticationError,
     ImageRejected,
+    NotFound,
     SoapClientError,
     SoapFault,
     TransportError,
@@ -12,8 +20,11 @@ from client.exceptions import (
 
 __all__ = [
     "AuthenticationError",
+    "ImageData",
+    "ImagePage",
     "ImageReceipt",
     "ImageRejected",
+    "NotFound",
     "Person",
     "SoapClientError",
     "SoapFault",

@@ -15,7 +15,7 @@ Results are plain dataclasses; faults become the exceptions of
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from zeep.wsse.utils import WSU
 from client.exceptions import (
     AuthenticationError,
     ImageRejected,
+    NotFound,
     SoapFault,
     TransportError,
     ValidationError,
@@ -74,6 +75,20 @@ class ImageReceipt:
     width: int
     height: int
     received_at: datetime
+
+
+@dataclass(frozen=True)
+class ImageData:
+    receipt: ImageReceipt
+    filename: str
+    content_type: str | None
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ImagePage:
+    images: list[ImageReceipt]
+    next_page_token: str | None
 
 
 class TracePlugin(Plugin):  # type: ignore[misc]
@@ -154,6 +169,7 @@ class SoapServiceClient:
         (``wsse-text``: PasswordText, ``wsse-digest``: PasswordDigest, both with a
         Timestamp) or with HTTP ``basic``. ``verify`` is a CA file for HTTPS."""
         binding, path = _BINDINGS[soap_version]
+        self._username, self._password, self._timeout = username, password or "", timeout
         self.address = url.rstrip("/") + path
         self.soap_version = soap_version
         session = session or _Session(verify)
@@ -204,7 +220,44 @@ class SoapServiceClient:
             content=content,
             content_type=content_type,
         )
-        return ImageReceipt(**{name: result[name] for name in ImageReceipt.__dataclass_fields__})
+        return _receipt(result)
+
+    def get_image(self, image_id: str) -> ImageData:
+        """A stored image with its bytes (see also :meth:`download`)."""
+        result = self._call(self._service.GetImage, image_id=image_id)
+        return ImageData(
+            receipt=_receipt(result),
+            filename=result.filename,
+            content_type=result.content_type,
+            content=result.content,
+        )
+
+    def list_images(self, page_size: int | None = None, page_token: str | None = None) -> ImagePage:
+        """One page of receipts, newest first."""
+        result = self._call(self._service.ListImages, page_size=page_size, page_token=page_token)
+        receipts = result.images.ImageReceipt if result.images is not None else []
+        return ImagePage([_receipt(r) for r in receipts or []], result.next_page_token)
+
+    def delete_image(self, image_id: str) -> ImageReceipt:
+        """Deletes one of the caller's images; returns its receipt."""
+        return _receipt(self._call(self._service.DeleteImage, image_id=image_id))
+
+    def download(self, image_id: str, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+        """The image's bytes over plain HTTP (GET /images/{id}), a chunk at a time."""
+        url = self.address.rsplit("/", 1)[0] + f"/images/{image_id}"
+        session = self._zeep.transport.session
+        auth = (self._username, self._password) if self._username else None
+        try:
+            response = session.get(url, auth=auth, stream=True, timeout=self._timeout)
+        except requests.RequestException as error:
+            raise TransportError(f"cannot reach {url}: {error}") from None
+        if response.status_code == 404:
+            raise NotFound("Client.NotFound", response.text.strip(), None, image_id=image_id)
+        if response.status_code == 401:
+            raise AuthenticationError("wsse:FailedAuthentication", response.text.strip())
+        if response.status_code != 200:
+            raise TransportError(f"HTTP {response.status_code} from {url}")
+        yield from response.iter_content(chunk_size)
 
     def _call(self, operation: Callable[..., T], **kwargs: Any) -> T:
         try:
@@ -232,6 +285,9 @@ class SoapServiceClient:
                 field=typed.findtext(f"{{{TNS}}}field", ""),
                 reason=typed.findtext(f"{{{TNS}}}reason", ""),
             )
+        if typed is not None and typed.tag == f"{{{TNS}}}NotFoundFaultDetail":
+            image_id = typed.findtext(f"{{{TNS}}}image_id", "")
+            return NotFound(code, message, detail, image_id=image_id)
         if typed is not None and typed.tag == f"{{{TNS}}}ImageRejectedFaultDetail":
             return ImageRejected(
                 code,
@@ -241,6 +297,10 @@ class SoapServiceClient:
                 reason_message=typed.findtext(f"{{{TNS}}}message", ""),
             )
         return SoapFault(code, message, detail)
+
+
+def _receipt(result: Any) -> ImageReceipt:
+    return ImageReceipt(**{name: result[name] for name in ImageReceipt.__dataclass_fields__})
 
 
 def _dotted_code(fault: zeep.exceptions.Fault) -> str:

@@ -4,6 +4,7 @@
      ├── SoapFault              the service answered with a SOAP fault
      │    ├── ValidationError   Client.Validation: ``field`` and ``reason``
      │    ├── ImageRejected     Client.ImageRejected: ``reason`` code and ``reason_message``
+     │    ├── NotFound          Client.NotFound: ``image_id`` (missing, or not yours to see)
      │    └── AuthenticationError  wsse:FailedAuthentication, wsse:InvalidSecurity,
      │                             wsse:MessageExpired (WS-Security codes, kept as such)
      └── TransportError         no SOAP answer at all: connection, timeout, HTTP error page
@@ -62,6 +63,16 @@ class ImageRejected(SoapFault):
         super().__init__(code, message, detail)
         self.reason = reason
         self.reason_message = reason_message
+
+
+class NotFound(SoapFault):
+    """No such image, or not one the caller may see."""
+
+    def __init__(
+        self, code: str, message: str, detail: etree._Element | None, *, image_id: str
+    ) -> None:
+        super().__init__(code, message, detail)
+        self.image_id = image_id
 
 
 class AuthenticationError(SoapFault):

@@ -14,6 +14,7 @@ user (UploadImage) send HTTP Basic credentials from the project properties
 from __future__ import annotations
 
 import base64
+import re
 import sys
 import uuid
 from dataclasses import dataclass
@@ -127,7 +128,103 @@ CASES: Final = (
         (("//tns:ImageRejectedFaultDetail/tns:reason/text()", "not_an_image"),),
         fault="ImageRejected",
     ),
+    Case(
+        "GetImage unknown id",
+        "GetImage",
+        "<tns:GetImage><tns:image_id>0000unknown</tns:image_id></tns:GetImage>",
+        (("//tns:NotFoundFaultDetail/tns:image_id/text()", "0000unknown"),),
+        fault="NotFound",
+    ),
+    Case(
+        "GetImage empty id",
+        "GetImage",
+        "<tns:GetImage><tns:image_id></tns:image_id></tns:GetImage>",
+        (("//tns:ValidationFaultDetail/tns:field/text()", "image_id"),),
+        fault="Validation",
+    ),
+    Case(
+        "ListImages",
+        "ListImages",
+        "<tns:ListImages><tns:page_size>5</tns:page_size></tns:ListImages>",
+        (("local-name(//tns:ListImagesResult/tns:images)", "images"),),
+    ),
+    Case(
+        "ListImages bad page token",
+        "ListImages",
+        "<tns:ListImages><tns:page_token>nope</tns:page_token></tns:ListImages>",
+        (("//tns:ValidationFaultDetail/tns:field/text()", "page_token"),),
+        fault="Validation",
+    ),
+    Case(
+        "DeleteImage unknown id",
+        "DeleteImage",
+        "<tns:DeleteImage><tns:image_id>0000unknown</tns:image_id></tns:DeleteImage>",
+        (("//tns:NotFoundFaultDetail/tns:image_id/text()", "0000unknown"),),
+        fault="NotFound",
+    ),
+    Case(
+        "DeleteImage empty id",
+        "DeleteImage",
+        "<tns:DeleteImage><tns:image_id></tns:image_id></tns:DeleteImage>",
+        (("//tns:ValidationFaultDetail/tns:field/text()", "image_id"),),
+        fault="Validation",
+    ),
 )
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A SoapUI property transfer: text at ``path`` in ``source``'s response to a property."""
+
+    name: str
+    source: str
+    path: str
+    prop: str
+
+
+@dataclass(frozen=True)
+class TestCase:
+    name: str
+    steps: tuple[Case | Transfer, ...]
+
+
+_ID_REF = "${#TestCase#image_id}"
+LIFECYCLE: Final = TestCase(
+    "Image lifecycle",
+    (
+        Case(
+            "Upload",
+            "UploadImage",
+            "<tns:UploadImage><tns:filename>lifecycle.png</tns:filename>"
+            f"<tns:content>{base64.b64encode(TINY_PNG).decode()}</tns:content></tns:UploadImage>",
+            (("//tns:UploadImageResult/tns:format/text()", "png"),),
+        ),
+        Transfer("image_id", "Upload", "//tns:UploadImageResult/tns:image_id", "image_id"),
+        Case(
+            "Get",
+            "GetImage",
+            f"<tns:GetImage><tns:image_id>{_ID_REF}</tns:image_id></tns:GetImage>",
+            (
+                ("//tns:GetImageResult/tns:image_id/text()", _ID_REF),
+                ("//tns:GetImageResult/tns:format/text()", "png"),
+            ),
+        ),
+        Case(
+            "Delete",
+            "DeleteImage",
+            f"<tns:DeleteImage><tns:image_id>{_ID_REF}</tns:image_id></tns:DeleteImage>",
+            (("//tns:DeleteImageResult/tns:image_id/text()", _ID_REF),),
+        ),
+        Case(
+            "Get after delete",
+            "GetImage",
+            f"<tns:GetImage><tns:image_id>{_ID_REF}</tns:image_id></tns:GetImage>",
+            (("//tns:NotFoundFaultDetail/tns:image_id/text()", _ID_REF),),
+            fault="NotFound",
+        ),
+    ),
+)
+TEST_CASES: Final = (*(TestCase(c.name, (c,)) for c in CASES), LIFECYCLE)
 
 #: Operations the service's default policy lets anonymous callers use.
 ANONYMOUS: Final = frozenset({"Greet", "GetTime", "EchoPerson"})
@@ -201,6 +298,47 @@ def _assertions(case: Case, version: str, ids: tuple[str, ...]) -> list[str]:
     return out
 
 
+def _step_name(test_case: TestCase, name: str, version: str) -> str:
+    base = name if len(test_case.steps) > 1 else test_case.name
+    return f"{base} (SOAP {version.replace('_', '.')})"
+
+
+def _step(
+    test_case: TestCase, step: Case | Transfer, binding: str, version: str, path: str
+) -> list[str]:
+    name = _step_name(test_case, step.name, version)
+    ids = ("step", test_case.name, name, binding)
+    if isinstance(step, Transfer):
+        source = _step_name(test_case, step.source, version)
+        return [
+            f'<con:testStep type="transfer" id="{_id(*ids)}" name={quoteattr(name)}>'
+            f'<con:settings/><con:config xsi:type="con:PropertyTransfersStep" xmlns:xsi="{XSI}">'
+            '<con:transfers setNullOnMissingSource="true" transferTextContent="true" '
+            'failOnError="true" ignoreEmpty="false" transferToAll="false" entitize="false" '
+            f'transferChildNodes="false"><con:name>{step.prop}</con:name>'
+            f"<con:sourceType>Response</con:sourceType><con:sourceStep>{escape(source)}"
+            f"</con:sourceStep><con:sourcePath>{escape(_declarations(version) + step.path)}"
+            f"</con:sourcePath><con:targetType>{step.prop}</con:targetType>"
+            "<con:targetStep>#TestCase#</con:targetStep></con:transfers>"
+            "</con:config></con:testStep>"
+        ]
+    return [
+        f'<con:testStep type="request" id="{_id(*ids)}" name={quoteattr(name)}><con:settings/>',
+        f'<con:config xsi:type="con:RequestStep" xmlns:xsi="{XSI}">'
+        f"<con:interface>{binding}</con:interface><con:operation>{step.operation}</con:operation>",
+        f'<con:request name={quoteattr(name)} id="{_id(*ids, "request")}">'
+        "<con:settings/><con:encoding>UTF-8</con:encoding>"
+        f"<con:endpoint>${{#Project#endpoint}}{path}</con:endpoint>"
+        f"<con:request>{_cdata(_envelope(version, step.body))}</con:request>",
+        *_assertions(step, version, ids),
+        NO_AUTH if step.operation in ANONYMOUS else BASIC_AUTH,
+        '<con:jmsConfig JMSDeliveryMode="PERSISTENT"/><con:jmsPropertyConfig/>'
+        f'<con:wsaConfig mustUnderstand="NONE" version="200508" action="{TNS}/{step.operation}"/>'
+        '<con:wsrmConfig version="1.2"/>',
+        "</con:request></con:config></con:testStep>",
+    ]
+
+
 def render(wsdl: str) -> str:
     """The project document for the contract ``wsdl`` (its text)."""
     lines = [
@@ -210,10 +348,8 @@ def render(wsdl: str) -> str:
         f'abortOnError="false" runType="SEQUENTIAL" xmlns:con="{CON}">',
         "<con:settings/>",
     ]
-    operations = []
-    for case in CASES:
-        if case.operation not in operations:
-            operations.append(case.operation)
+    operations = re.findall(r'<wsdl:operation name="(\w+)">', wsdl.split("<wsdl:binding")[0])
+    examples = {c.operation: c for t in TEST_CASES for c in t.steps if isinstance(c, Case)}
     for binding, version, path in INTERFACES:
         definition = "http://localhost:8000/soap?wsdl"
         lines += [
@@ -228,7 +364,7 @@ def render(wsdl: str) -> str:
             f"<con:endpoints><con:endpoint>${{#Project#endpoint}}{path}</con:endpoint></con:endpoints>",
         ]
         for operation in operations:
-            first = next(c for c in CASES if c.operation == operation)
+            first = examples[operation]
             lines += [
                 f'<con:operation id="{_id(binding, operation)}" isOneWay="false" '
                 f'action="{TNS}/{operation}" name="{operation}" bindingOperationName="{operation}" '
@@ -246,33 +382,25 @@ def render(wsdl: str) -> str:
         f'<con:testSuite id="{_id("suite")}" name="soap-service contract">',
         "<con:settings/><con:runType>SEQUENTIAL</con:runType>",
     ]
-    for case in CASES:
-        lines += [
-            f'<con:testCase id="{_id("case", case.name)}" failOnError="true" '
+    for test_case in TEST_CASES:
+        lines.append(
+            f'<con:testCase id="{_id("case", test_case.name)}" failOnError="true" '
             'failTestCaseOnErrors="true" keepSession="false" maxResults="0" '
-            f'name="{case.name}" searchProperties="true"><con:settings/>',
-        ]
+            f'name="{test_case.name}" searchProperties="true"><con:settings/>'
+        )
         for binding, version, path in INTERFACES:
-            step = f"{case.name} (SOAP {version.replace('_', '.')})"
-            ids = ("step", case.name, binding)
-            lines += [
-                f'<con:testStep type="request" id="{_id(*ids)}" name={quoteattr(step)}>'
-                "<con:settings/>",
-                f'<con:config xsi:type="con:RequestStep" xmlns:xsi="{XSI}">'
-                f"<con:interface>{binding}</con:interface>"
-                f"<con:operation>{case.operation}</con:operation>",
-                f'<con:request name={quoteattr(step)} id="{_id(*ids, "request")}">'
-                "<con:settings/><con:encoding>UTF-8</con:encoding>"
-                f"<con:endpoint>${{#Project#endpoint}}{path}</con:endpoint>"
-                f"<con:request>{_cdata(_envelope(version, case.body))}</con:request>",
-                *_assertions(case, version, ids),
-                NO_AUTH if case.operation in ANONYMOUS else BASIC_AUTH,
-                '<con:jmsConfig JMSDeliveryMode="PERSISTENT"/><con:jmsPropertyConfig/>'
-                f'<con:wsaConfig mustUnderstand="NONE" version="200508" action="{TNS}/{case.operation}"/>'
-                '<con:wsrmConfig version="1.2"/>',
-                "</con:request></con:config></con:testStep>",
-            ]
-        lines += ["<con:properties/></con:testCase>"]
+            for step in test_case.steps:
+                lines += _step(test_case, step, binding, version, path)
+        props = sorted({s.prop for s in test_case.steps if isinstance(s, Transfer)})
+        lines.append(
+            "<con:properties>"
+            + "".join(
+                f"<con:property><con:name>{p}</con:name><con:value/></con:property>" for p in props
+            )
+            + "</con:properties></con:testCase>"
+            if props
+            else "<con:properties/></con:testCase>"
+        )
     lines += [
         "<con:properties/></con:testSuite>",
         "<con:properties><con:property><con:name>endpoint</con:name>"

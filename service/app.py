@@ -25,6 +25,7 @@ from service.auth import Policy
 from service.config import Settings
 from service.contract import SOAP11_PATH, SOAP12_PATH, render_wsdl
 from service.dispatch import Dispatcher
+from service.downloads import download
 from service.envelope import SoapVersion, http_status, open_envelope
 from service.faults import (
     MethodNotAllowedFault,
@@ -34,7 +35,7 @@ from service.faults import (
 )
 from service.hardening import Limits, check_headers, parse_request
 from service.operations import Scope, build_application
-from service.storage import SqliteImageStore
+from service.storage import open_store
 from service.users import UserStore
 from service.wssecurity import Freshness
 
@@ -57,14 +58,14 @@ class SoapApplication:
         self.settings = settings
         self.limits = Limits.from_settings(settings)
         spyne_app = build_application()
-        self.store = SqliteImageStore(settings.database_path)
+        self.store = open_store(settings.database_url, str(settings.data_dir))
         self.users = UserStore(settings.data_dir)
-        policy = Policy.parse(
+        self.policy = Policy.parse(
             settings.anonymous_operations,
             Freshness(settings.max_clock_skew, settings.token_lifetime),
         )
         self.dispatcher = Dispatcher(
-            spyne_app, Scope(settings=settings, store=self.store), self.users, policy
+            spyne_app, Scope(settings=settings, store=self.store), self.users, self.policy
         )
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
 
@@ -78,6 +79,12 @@ class SoapApplication:
         version = PORTS.get(path.rstrip("/") or "/")
         operation: str | None = None
         fault: ServiceFault | None = None
+        if version is None and path.startswith("/images/") and method in ("GET", "HEAD"):
+            got = download(path[len("/images/") :], environ, self.store, self.users, self.policy)
+            headers = [*got.headers, ("X-Request-ID", request_id)]
+            start_response(_status_line(got.status), headers)
+            self._log(request_id, method, "/images", "download", None, got.status, started)
+            return [] if method == "HEAD" else got.body
         if version is None:
             status, headers, body = self._other(method, path)
         elif method in ("GET", "HEAD") and _wants_wsdl(environ):
@@ -94,18 +101,31 @@ class SoapApplication:
                 headers += fault.http_headers
         headers += [("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
         start_response(_status_line(status), headers)
+        shown = path if path in PORTS or path in ("/", "/healthz") else "-"
+        self._log(request_id, method, shown, operation, fault, status, started)
+        return [b"" if method == "HEAD" else body]
+
+    @staticmethod
+    def _log(
+        request_id: str,
+        method: str,
+        path: str,
+        operation: str | None,
+        fault: ServiceFault | None,
+        status: int,
+        started: float,
+    ) -> None:
         access_log.info(
             "request_id=%s method=%s path=%s operation=%s outcome=%s fault=%s status=%d ms=%.2f",
             request_id,
             method,
-            path if path in PORTS or path in ("/", "/healthz") else "-",
+            path,
             operation or "-",
-            "fault" if fault else "ok",
+            "fault" if fault or status >= 400 else "ok",
             fault.code if fault else "-",
             status,
             (time.perf_counter() - started) * 1000,
         )
-        return [b"" if method == "HEAD" else body]
 
     def _soap(
         self, environ: Environ, method: str, version: SoapVersion
@@ -197,11 +217,15 @@ def _media_type(header: str) -> tuple[str, dict[str, str]]:
 
 _REASONS: Final = {
     200: "OK",
+    206: "Partial Content",
+    304: "Not Modified",
+    401: "Unauthorized",
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Content Too Large",
     415: "Unsupported Media Type",
+    416: "Range Not Satisfiable",
     500: "Internal Server Error",
 }
 

@@ -47,6 +47,8 @@ class Settings:
     max_clock_skew: int = 300
     token_lifetime: int = 300
     log_level: str = "INFO"
+    #: A postgresql:// DSN selects PostgreSQL; empty means SQLite in data_dir.
+    database_url: str = ""
 
     @property
     def base_url(self) -> str:

@@ -157,15 +157,18 @@ class _Schema:
                     f"{child_where}: nillable fields are not allowed; declare it with"
                     " REQUIRED or OPTIONAL from service.models"
                 )
-            if attrs.min_occurs not in (0, 1) or attrs.max_occurs != 1:
-                raise ContractError(f"{child_where}: only single-valued fields are supported")
-            etree.SubElement(
+            repeated = attrs.max_occurs != 1
+            if attrs.min_occurs not in (0, 1) or (repeated and _finite(attrs.max_occurs)):
+                raise ContractError(f"{child_where}: fields are single, or repeated without bound")
+            element = etree.SubElement(
                 sequence,
                 _xs("element"),
                 name=child_name,
                 type=self.type_ref(child, child_where),
                 minOccurs=str(attrs.min_occurs),
             )
+            if repeated:
+                element.set("maxOccurs", "unbounded")
         return sequence
 
 

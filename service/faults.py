@@ -4,6 +4,7 @@
      ├── ClientFault                  the request is wrong: fix it and send again
      │    ├── ValidationFault         Client.Validation       declared; detail: field, reason
      │    ├── ImageRejectedFault      Client.ImageRejected    declared; detail: reason, message
+     │    ├── NotFoundFault           Client.NotFound         declared; detail: image_id
      │    ├── MalformedRequestFault   Client.MalformedRequest not XML, not an envelope, no Body
      │    ├── ForbiddenXmlFault       Client.ForbiddenXml     DTDs, entities, processing tricks
      │    ├── LimitExceededFault      Client.LimitExceeded    depth, element count, attributes, text, headers
@@ -131,6 +132,25 @@ class ImageRejectedFault(ClientFault):
         return ImageRejectedFaultDetail(reason=self.reason, message=self.reason_message)
 
 
+class NotFoundFaultDetail(ComplexModel):
+    """Which image does not exist (or is not yours to see)."""
+
+    __namespace__ = TNS
+    _type_info = [("image_id", Unicode(**REQUIRED))]
+
+
+class NotFoundFault(ClientFault):
+    code = "Client.NotFound"
+    detail_type = NotFoundFaultDetail
+
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"No image {image_id!r} that you may see.")
+        self.image_id = image_id
+
+    def typed_detail(self) -> ComplexModel:
+        return NotFoundFaultDetail(image_id=self.image_id)
+
+
 class MalformedRequestFault(ClientFault):
     code = "Client.MalformedRequest"
 
@@ -231,4 +251,4 @@ class InternalFault(ServiceFault):
 
 def declared_faults() -> tuple[type[ServiceFault], ...]:
     """The faults with a detail type, in the order the contract lists them."""
-    return (ValidationFault, ImageRejectedFault)
+    return (ValidationFault, ImageRejectedFault, NotFoundFault)

@@ -77,6 +77,21 @@ class TimeInfo(ComplexModel):
     ]
 
 
+def ImageId(**occurs: Any) -> type:
+    """An image's id, as its receipt gives it."""
+    return Unicode(min_len=1, max_len=64, type_name="ImageId", **occurs)
+
+
+def PageSize(**occurs: Any) -> type:
+    """How many receipts a page holds: 1 to 100."""
+    return Integer32(ge=1, le=100, type_name="PageSize", **occurs)
+
+
+def PageToken(**occurs: Any) -> type:
+    """Where the previous page ended, as it said."""
+    return Unicode(min_len=1, max_len=200, type_name="PageToken", **occurs)
+
+
 class ImageReceipt(ComplexModel):
     """What the service stored for an uploaded image."""
 
@@ -92,13 +107,57 @@ class ImageReceipt(ComplexModel):
     ]
 
 
+class ImageData(ComplexModel):
+    """A stored image: its receipt's facts and its bytes."""
+
+    __namespace__ = TNS
+    _type_info = [
+        *ImageReceipt._type_info.items(),  # type: ignore[attr-defined]
+        ("filename", Filename(**REQUIRED)),
+        ("content_type", MediaType(**OPTIONAL)),
+        ("content", ByteArray(**REQUIRED)),
+    ]
+
+
+class ArrayOfImageReceipt(ComplexModel):
+    """Receipts, as WCF publishes arrays: a wrapper type around the repeated element.
+
+    A repeated element straight in a sequence is not a DataContract; Mono's
+    svcutil then falls back to an importer that scrambles every operation.
+    """
+
+    __namespace__ = TNS
+    _type_info = [
+        (
+            "ImageReceipt",
+            ImageReceipt.customize(min_occurs=0, max_occurs="unbounded", nillable=False),
+        ),
+    ]
+
+
+class ImagePage(ComplexModel):
+    """One page of receipts, newest first, and where the next page starts."""
+
+    __namespace__ = TNS
+    _type_info = [
+        ("images", ArrayOfImageReceipt.customize(**REQUIRED)),
+        ("next_page_token", PageToken(**OPTIONAL)),
+    ]
+
+
 __all__ = [
     "OPTIONAL",
     "REQUIRED",
     "Age",
     "ByteArray",
     "Filename",
+    "ArrayOfImageReceipt",
+    "ImageData",
+    "ImageId",
+    "ImagePage",
     "ImageReceipt",
+    "PageSize",
+    "PageToken",
     "MediaType",
     "Person",
     "PersonName",

@@ -16,14 +16,20 @@ from spyne.application import Application
 from spyne.protocol.xml import XmlDocument
 
 from service.config import Settings
-from service.faults import ImageRejectedFault, ValidationFault
+from service.faults import ImageRejectedFault, NotFoundFault, ValidationFault
 from service.imaging import ImageError, inspect_image
 from service.models import (
     OPTIONAL,
     REQUIRED,
+    ArrayOfImageReceipt,
     Filename,
+    ImageData,
+    ImageId,
+    ImagePage,
     ImageReceipt,
     MediaType,
+    PageSize,
+    PageToken,
     Person,
     PersonName,
     Text,
@@ -31,7 +37,7 @@ from service.models import (
     TimeZoneName,
 )
 from service.ns import SERVICE_NAME, TNS
-from service.storage import ImageStore, NewImage, StoredImage
+from service.storage import Cursor, ImageRecord, ImageStore, NewImage
 from service.users import User
 
 
@@ -143,7 +149,8 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         from the bytes themselves; filename and content_type are kept as the
         client's labels and are never trusted. Refused with an
         ImageRejectedFault whose reason is too_large, not_an_image,
-        unsupported_format or corrupt.
+        unsupported_format or corrupt. Uploading the same bytes again returns
+        the receipt of the first upload.
         """
         scope = _scope(ctx)
         filename = _required_text("filename", filename)
@@ -160,7 +167,7 @@ class SoapService(ServiceBase):  # type: ignore[misc]
             info = inspect_image(data)
         except ImageError as error:
             raise ImageRejectedFault(error.reason, error.message) from None
-        stored = scope.store.add(
+        stored, _new = scope.store.add(
             NewImage(
                 filename=filename,
                 content=data,
@@ -169,21 +176,117 @@ class SoapService(ServiceBase):  # type: ignore[misc]
                 format=info.format,
                 width=info.width,
                 height=info.height,
-            )
+            ),
+            owner=_owner(scope),
         )
         return receipt(stored)
 
-
-def receipt(stored: StoredImage) -> ImageReceipt:
-    return ImageReceipt(
-        image_id=stored.image_id,
-        sha256=stored.sha256,
-        size_bytes=stored.size_bytes,
-        format=stored.format,
-        width=stored.width,
-        height=stored.height,
-        received_at=stored.received_at,
+    @rpc(
+        ImageId(**REQUIRED),
+        _args=("image_id",),
+        _returns=ImageData.customize(**REQUIRED),
+        _out_variable_name="GetImageResult",
+        _throws=[ValidationFault, NotFoundFault],
     )
+    def GetImage(ctx, image_id: str) -> ImageData:
+        """Returns a stored image: its receipt's facts and its bytes.
+
+        You see your own images (an admin sees all); any other id is a
+        NotFoundFault. For large images, GET /images/{image_id} streams the
+        bytes over plain HTTP, with ETag and Range support.
+        """
+        scope = _scope(ctx)
+        record = _visible(scope, image_id)
+        content = scope.store.content(record.image_id) or b""
+        return ImageData(
+            **_receipt_fields(record),
+            filename=record.filename,
+            content_type=record.content_type,
+            content=content,
+        )
+
+    @rpc(
+        PageSize(**OPTIONAL),
+        PageToken(**OPTIONAL),
+        _args=("page_size", "page_token"),
+        _returns=ImagePage.customize(**REQUIRED),
+        _out_variable_name="ListImagesResult",
+        _throws=[ValidationFault],
+    )
+    def ListImages(ctx, page_size: int | None, page_token: str | None) -> ImagePage:
+        """Lists receipts of your images (an admin: everyone's), newest first.
+
+        page_size: 1 to 100, 20 when absent. page_token: the next_page_token
+        of the previous page; absent for the first page. The last page has no
+        next_page_token.
+        """
+        scope = _scope(ctx)
+        size = page_size or 20
+        after = None
+        if page_token is not None:
+            try:
+                after = Cursor.parse(page_token)
+            except ValueError:
+                raise ValidationFault("page_token", "is not a page token of this service") from None
+        owner = None if scope.user is not None and scope.user.is_admin else _owner(scope)
+        records = scope.store.list_images(owner, size + 1, after)
+        page, more = records[:size], len(records) > size
+        last = page[-1] if page else None
+        token = Cursor(last.received_at, last.image_id).token() if more and last else None
+        return ImagePage(
+            images=ArrayOfImageReceipt(ImageReceipt=[receipt(r) for r in page]),
+            next_page_token=token,
+        )
+
+    @rpc(
+        ImageId(**REQUIRED),
+        _args=("image_id",),
+        _returns=ImageReceipt.customize(**REQUIRED),
+        _out_variable_name="DeleteImageResult",
+        _throws=[ValidationFault, NotFoundFault],
+    )
+    def DeleteImage(ctx, image_id: str) -> ImageReceipt:
+        """Deletes one of your images (an admin: anyone's); returns its receipt.
+
+        Any other id is a NotFoundFault. The bytes go when no other upload
+        shares them.
+        """
+        scope = _scope(ctx)
+        record = _visible(scope, image_id)
+        deleted = scope.store.delete(record.image_id)
+        if deleted is None:  # deleted meanwhile by another request
+            raise NotFoundFault(image_id)
+        return receipt(deleted)
+
+
+def _owner(scope: Scope) -> str:
+    """Who owns what this caller stores: the user, or "" for anonymous callers."""
+    return scope.user.name if scope.user is not None else ""
+
+
+def _visible(scope: Scope, image_id: str) -> ImageRecord:
+    """The record, if this caller may see it; else NotFoundFault (never "forbidden")."""
+    record = scope.store.get(image_id)
+    admin = scope.user is not None and scope.user.is_admin
+    if record is None or not (admin or record.owner == _owner(scope)):
+        raise NotFoundFault(image_id)
+    return record
+
+
+def _receipt_fields(record: ImageRecord) -> dict[str, object]:
+    return {
+        "image_id": record.image_id,
+        "sha256": record.sha256,
+        "size_bytes": record.size_bytes,
+        "format": record.format,
+        "width": record.width,
+        "height": record.height,
+        "received_at": record.received_at,
+    }
+
+
+def receipt(record: ImageRecord) -> ImageReceipt:
+    return ImageReceipt(**_receipt_fields(record))
 
 
 def build_application() -> Application:

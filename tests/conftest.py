@@ -20,13 +20,25 @@ from tests.live_server import (  # noqa: F401  (re-exported for the tests)
     start_server,
     stop_server,
 )
+from tests.pg import fresh_database
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = start_server(tmp_path_factory.mktemp("live"))
-    yield server
-    stop_server(server)
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The real server, once on each storage backend: every live test runs on both."""
+    if request.param == "sqlite":
+        server = start_server(tmp_path_factory.mktemp("live-sqlite"))
+        yield server
+        stop_server(server)
+        return
+    with fresh_database() as dsn:
+        server = start_server(
+            tmp_path_factory.mktemp("live-postgres"), env={"SOAP_SERVICE_DATABASE_URL": dsn}
+        )
+        yield server
+        stop_server(server)
 
 
 @pytest.fixture(params=["1.1", "1.2"], ids=["soap11", "soap12"])

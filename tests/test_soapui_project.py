@@ -62,6 +62,12 @@ KNOWN_ELEMENTS = {
     "selectedAuthProfile",
     "addedBasicAuthenticationTypes",
     "preemptive",
+    "transfers",
+    "sourceType",
+    "sourceStep",
+    "sourcePath",
+    "targetType",
+    "targetStep",
 }
 KNOWN_ASSERTIONS = {
     "SOAP Response",
@@ -123,7 +129,7 @@ def test_suite_covers_every_operation_and_declared_fault(
     project: etree._Element, wsdl: etree._Element
 ) -> None:
     covered: set[tuple[str, str | None]] = set()
-    for step in project.iterfind(".//con:testStep", C):
+    for step in project.iterfind(".//con:testStep[@type='request']", C):
         operation = step.findtext("con:config/con:operation", namespaces=C)
         request = step.find("con:config/con:request", C)
         types = {a.get("type") for a in request.iterfind("con:assertion", C)}
@@ -142,43 +148,69 @@ def test_suite_covers_every_operation_and_declared_fault(
             assert (name, fault.get("name")) in covered, (name, fault.get("name"))
 
 
-def _steps(project: etree._Element) -> list[tuple[str, etree._Element]]:
-    return [(s.get("name"), s) for s in project.iterfind(".//con:testStep", C)]
+def _cases(project: etree._Element) -> list[tuple[str, etree._Element]]:
+    return [(c.get("name"), c) for c in project.iterfind(".//con:testCase", C)]
 
 
-STEPS = _steps(etree.parse(str(PROJECT_PATH)).getroot())
+CASES = _cases(etree.parse(str(PROJECT_PATH)).getroot())
 
 
-@pytest.mark.parametrize("step", [s for _, s in STEPS], ids=[n for n, _ in STEPS])
-def test_every_request_satisfies_its_assertions(
-    live_server: LiveServer, project: etree._Element, step: etree._Element
+def _xpath(text: str, document: etree._Element) -> list[object]:
+    declared = dict(re.findall(r"declare namespace (\w+)='([^']+)';", text))
+    path = re.sub(r"declare namespace \w+='[^']+';\s*", "", text).strip()
+    found = document.xpath(path, namespaces=declared)
+    return found if isinstance(found, list) else [found]
+
+
+def _text(node: object) -> str:
+    return node.text or "" if isinstance(node, etree._Element) else str(node)
+
+
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=[n for n, _ in CASES])
+def test_every_test_case_passes_live(
+    live_server: LiveServer, project: etree._Element, case: etree._Element
 ) -> None:
+    """Runs a test case as SoapUI's runner would: steps in order, transfers applied."""
+    project_props = {
+        p.findtext("con:name", namespaces=C): p.findtext("con:value", namespaces=C)
+        for p in project.iterfind("con:properties/con:property", C)
+    }
+    project_props["endpoint"] = live_server.url
+    case_props: dict[str, str] = {}
+
+    def expand(text: str) -> str:
+        text = re.sub(r"\$\{#Project#(\w+)\}", lambda m: project_props[m.group(1)], text)
+        return re.sub(r"\$\{#TestCase#(\w+)\}", lambda m: case_props[m.group(1)], text)
+
+    responses: dict[str, etree._Element] = {}
+    for step in case.iterfind("con:testStep", C):
+        if step.get("type") == "transfer":
+            transfer = step.find("con:config/con:transfers", C)
+            source = responses[transfer.findtext("con:sourceStep", namespaces=C)]
+            found = _xpath(transfer.findtext("con:sourcePath", namespaces=C), source)
+            assert found, "the transfer's source path found nothing"
+            case_props[transfer.findtext("con:targetType", namespaces=C)] = _text(found[0])
+            continue
+        responses[step.get("name")] = _run_request(project, step, expand)
+
+
+def _run_request(project: etree._Element, step: etree._Element, expand: object) -> etree._Element:
     interface_name = step.findtext("con:config/con:interface", namespaces=C)
     interface = project.find(f"con:interface[@name='{interface_name}']", C)
     version = interface.get("soapVersion")
     operation = step.findtext("con:config/con:operation", namespaces=C)
     action = interface.find(f"con:operation[@name='{operation}']", C).get("action")
     request = step.find("con:config/con:request", C)
-    endpoint = request.findtext("con:endpoint", namespaces=C).replace(
-        "${#Project#endpoint}", live_server.url
-    )
-    body = request.findtext("con:request", namespaces=C).encode()
+    endpoint = expand(request.findtext("con:endpoint", namespaces=C))  # type: ignore[operator]
+    body = expand(request.findtext("con:request", namespaces=C)).encode()  # type: ignore[operator]
     if version == "1_1":
         headers = {"Content-Type": "text/xml;charset=UTF-8", "SOAPAction": f'"{action}"'}
     else:
         headers = {"Content-Type": f'application/soap+xml;charset=UTF-8;action="{action}"'}
-    properties = {
-        p.findtext("con:name", namespaces=C): p.findtext("con:value", namespaces=C)
-        for p in project.iterfind("con:properties/con:property", C)
-    }
     auth = None
     if request.findtext("con:credentials/con:authType", namespaces=C) == "Preemptive":
-        user, password = (
-            request.findtext(f"con:credentials/con:{key}", namespaces=C).replace(
-                f"${{#Project#{key}}}", properties[key]
-            )
-            for key in ("username", "password")
-        )
+        user = expand(request.findtext("con:credentials/con:username", namespaces=C))  # type: ignore[operator]
+        password = expand(request.findtext("con:credentials/con:password", namespaces=C))  # type: ignore[operator]
         auth = (user, password)
     response = requests.post(endpoint, data=body, headers=headers, auth=auth, timeout=30)
     envelope = etree.fromstring(response.content)
@@ -186,9 +218,9 @@ def test_every_request_satisfies_its_assertions(
     schema = etree.XMLSchema(
         schema_element(interface.findtext(".//con:content", namespaces=C).encode())
     )
+    fault = envelope.find(f"{{{env}}}Body/{{{env}}}Fault")
     for assertion in request.iterfind("con:assertion", C):
         kind = assertion.get("type")
-        fault = envelope.find(f"{{{env}}}Body/{{{env}}}Fault")
         if kind == "SOAP Response":
             assert envelope.tag == f"{{{env}}}Envelope"
             assert envelope.find(f"{{{env}}}Body") is not None
@@ -200,9 +232,7 @@ def test_every_request_satisfies_its_assertions(
             for child in envelope.find(f"{{{env}}}Body"):
                 schema.assertValid(child)
         elif kind == "XPath Match":
-            text = assertion.findtext("con:configuration/path", namespaces=C)
-            declared = dict(re.findall(r"declare namespace (\w+)='([^']+)';", text))
-            path = re.sub(r"declare namespace \w+='[^']+';\s*", "", text).strip()
-            found = envelope.xpath(path, namespaces=declared)
-            expected = assertion.findtext("con:configuration/content", namespaces=C)
-            assert [str(v) for v in found][:1] == [expected], (path, found)
+            found = _xpath(assertion.findtext("con:configuration/path", namespaces=C), envelope)
+            expected = expand(assertion.findtext("con:configuration/content", namespaces=C))  # type: ignore[operator]
+            assert [_text(v) for v in found][:1] == [expected], (step.get("name"), found)
+    return envelope

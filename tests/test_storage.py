@@ -1,45 +1,150 @@
-"""service.storage alone: durable settings, one transaction per upload, nothing half-written."""
+"""The storage contract: every backend passes the same tests.
+
+SQLite always; PostgreSQL when ``SOAP_TEST_DATABASE_URL`` names a server
+(a maintenance DSN: a fresh database is created for the run and dropped after).
+Under ``CI=true`` a missing PostgreSQL fails the run instead of skipping it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from service.storage import NewImage, SqliteImageStore
+from service.storage import Cursor, ImageStore, NewImage, open_store
+from service.storage.sqlite import LATEST as SQLITE_LATEST
+from service.storage.sqlite import MIGRATIONS, SqliteImageStore
+from tests.pg import fresh_database
 
 
-def image(content: bytes = b"\x89PNG...") -> NewImage:
-    return NewImage("a.png", content, "image/png", "0" * 64, "png", 1, 1)
+def image(content: bytes, name: str = "a.png") -> NewImage:
+    return NewImage(name, content, "image/png", hashlib.sha256(content).hexdigest(), "png", 1, 1)
 
 
-def test_add_get_content(tmp_path: Path) -> None:
-    store = SqliteImageStore(tmp_path / "db.sqlite3")
-    stored = store.add(image(b"abc"))
-    assert store.get(stored.image_id) == stored
-    assert store.content(stored.image_id) == b"abc"
+@pytest.fixture(scope="module")
+def pg_dsn() -> Iterator[str]:
+    with fresh_database() as dsn:
+        yield dsn
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ImageStore]:
+    if request.param == "sqlite":
+        made: ImageStore = open_store("", str(tmp_path))
+    else:
+        made = open_store(request.getfixturevalue("pg_dsn"), str(tmp_path))
+        conn = made._conn  # type: ignore[attr-defined]
+        conn.execute("TRUNCATE images, blobs")
+    yield made
+    made.close()
+
+
+def test_add_get_and_read_back(store: ImageStore) -> None:
+    record, new = store.add(image(b"first"), owner="ada")
+    assert new and record.owner == "ada" and record.size_bytes == 5
+    assert store.get(record.image_id) == record
+    assert store.content(record.image_id) == b"first"
     assert store.get("missing") is None and store.content("missing") is None
 
 
-def test_wal_and_full_sync(tmp_path: Path) -> None:
-    store = SqliteImageStore(tmp_path / "db.sqlite3")
-    conn = store._conn
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+def test_same_bytes_same_owner_is_the_same_record(store: ImageStore) -> None:
+    first, _ = store.add(image(b"same", "one.png"), owner="ada")
+    again, new = store.add(image(b"same", "two.png"), owner="ada")
+    assert not new and again == first
 
 
-def test_a_failed_insert_leaves_nothing(tmp_path: Path) -> None:
+def test_same_bytes_other_owners_share_one_blob(store: ImageStore) -> None:
+    ada, _ = store.add(image(b"shared"), owner="ada")
+    bob, new = store.add(image(b"shared"), owner="bob")
+    assert new and bob.image_id != ada.image_id and bob.sha256 == ada.sha256
+    assert store.delete(ada.image_id) == ada
+    assert store.content(bob.image_id) == b"shared"
+    assert store.delete(bob.image_id) == bob
+    assert store.delete(bob.image_id) is None
+    assert store.integrity_problems() == []
+
+
+def test_listing_is_newest_first_and_pages(store: ImageStore) -> None:
+    made = [store.add(image(f"img-{i}".encode()), owner="ada")[0] for i in range(7)]
+    store.add(image(b"other"), owner="bob")
+    seen, after = [], None
+    while True:
+        page = store.list_images("ada", 3, after)
+        seen += page
+        if len(page) < 3:
+            break
+        after = Cursor(page[-1].received_at, page[-1].image_id)
+    assert [r.image_id for r in seen] == [r.image_id for r in reversed(made)]
+    assert len(store.list_images(None, 100, None)) == 8
+
+
+def test_ranges_are_read_in_chunks(store: ImageStore) -> None:
+    data = os.urandom(700_000)
+    record, _ = store.add(image(data), owner="ada")
+    for start, end in [(0, len(data)), (1, 2), (100, 400_000), (len(data) - 5, len(data))]:
+        chunks = list(store.chunks(record.sha256, start, end))
+        assert b"".join(chunks) == data[start:end]
+        assert all(len(c) <= 256 * 1024 for c in chunks)
+
+
+def test_a_failed_add_leaves_nothing(store: ImageStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> uuid.UUID:
+        raise RuntimeError("disk says no")
+
+    monkeypatch.setattr(uuid, "uuid4", broken)
+    with pytest.raises(RuntimeError):
+        store.add(image(b"never"), owner="ada")
+    monkeypatch.undo()
+    assert store.list_images(None, 10, None) == []
+    assert store.integrity_problems() == []
+
+
+def test_schema_is_current_and_upgrade_is_idempotent(store: ImageStore) -> None:
+    version = store.schema_version()
+    assert version >= 1
+    assert store.upgrade() == version == store.schema_version()
+
+
+def test_sqlite_uses_wal_and_full_sync(tmp_path: Path) -> None:
     store = SqliteImageStore(tmp_path / "db.sqlite3")
-    store._conn.execute(
-        "CREATE TRIGGER fail BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_sqlite_migrates_the_first_layout(tmp_path: Path) -> None:
+    path = tmp_path / "images.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(MIGRATIONS[1])
+    old.execute(
+        "INSERT INTO images VALUES (?, ?, ?, 'png', 1, 1, 'old.png', NULL, ?, ?)",
+        (
+            "abc123",
+            hashlib.sha256(b"old").hexdigest(),
+            3,
+            datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC).isoformat(),
+            b"old",
+        ),
     )
-    with pytest.raises(sqlite3.IntegrityError):
-        store.add(image())
-    assert store._conn.execute("SELECT COUNT(*) FROM images").fetchone()[0] == 0
-    assert not store._conn.in_transaction
+    old.commit()
+    old.close()
+    store = SqliteImageStore(path)
+    assert store.schema_version() == SQLITE_LATEST
+    record = store.get("abc123")
+    assert record is not None and record.owner == "" and record.filename == "old.png"
+    assert record.received_at == datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    assert store.content("abc123") == b"old"
+    assert store.integrity_problems() == []
 
 
-def test_rows_survive_reopening(tmp_path: Path) -> None:
-    stored = SqliteImageStore(tmp_path / "db.sqlite3").add(image(b"kept"))
-    assert SqliteImageStore(tmp_path / "db.sqlite3").content(stored.image_id) == b"kept"
+@pytest.mark.parametrize("token", ["", "x", "bm9wZQ", Cursor(datetime.now(UTC), "a b").token()])
+def test_page_tokens_are_checked(token: str) -> None:
+    with pytest.raises(ValueError):
+        Cursor.parse(token)
+    cursor = Cursor(datetime(2026, 11, 21, 1, 2, 3, 4, tzinfo=UTC), "abc")
+    assert Cursor.parse(cursor.token()) == cursor

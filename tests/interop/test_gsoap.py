@@ -15,10 +15,9 @@ IMPORT_DIR = Path("/usr/share/gsoap/import")  # stlvector.h and friends, for soa
 
 
 @pytest.fixture(scope="module")
-def gsoap_driver(build_dir: Path) -> Path:
+def gsoap_driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require("wsdl2h", "soapcpp2", "g++", str(IMPORT_DIR))
-    work = build_dir / "gsoap"
-    work.mkdir()
+    work = tmp_path_factory.mktemp("gsoap")
     shutil.copy(HERE / "gsoap" / "driver.cpp", work)
     run(["wsdl2h", "-o", "service.h", WSDL], cwd=work)
     run(["soapcpp2", "-I", IMPORT_DIR, "service.h"], cwd=work)

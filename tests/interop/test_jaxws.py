@@ -35,10 +35,10 @@ RUNTIME = [
 
 
 @pytest.fixture(scope="module")
-def java_build(build_dir: Path) -> tuple[Path, str]:
+def java_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     require("wsimport", "javac", "java", *(str(JARS / f"{jar}.jar") for jar in RUNTIME))
-    work = build_dir / "java"
-    (work / "src").mkdir(parents=True)
+    work = tmp_path_factory.mktemp("java")
+    (work / "src").mkdir()
     (work / "classes").mkdir()
     run(["wsimport", "-keep", "-d", work / "classes", "-s", work / "src", WSDL], cwd=work)
     classpath = ":".join([*(str(JARS / f"{jar}.jar") for jar in RUNTIME), str(work / "classes")])

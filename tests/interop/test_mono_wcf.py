@@ -18,10 +18,9 @@ from tests.interop.scenario import check_report, parse_report
 
 
 @pytest.fixture(scope="module")
-def mono_build(live_server: LiveServer, build_dir: Path) -> Path:
+def mono_build(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     require("svcutil", "mcs", "mono")
-    work = build_dir / "dotnet"
-    work.mkdir()
+    work = tmp_path_factory.mktemp("dotnet")
     run(["svcutil", "--noLogo", live_server.url + "/soap?wsdl"], cwd=work)
     shutil.copy(HERE / "dotnet" / "Driver.cs", work)
     run(

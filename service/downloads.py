@@ -1,0 +1,106 @@
+"""``GET /images/{image_id}``: an image's bytes over plain HTTP, streamed.
+
+The same visibility as GetImage (your own images; an admin sees all), with
+HTTP Basic credentials. Answers carry ``Content-Type``, ``Content-Length``,
+``ETag`` (the quoted sha256), ``Accept-Ranges: bytes``; ``If-None-Match``
+gets a 304, one ``Range: bytes=a-b`` (or ``a-`` or ``-n``) a 206 or a 416.
+Several ranges are served whole (200), which RFC 9110 allows. The body is
+an iterator of chunks read from the store, so memory stays flat whatever
+the image's size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from service.auth import Policy, identify
+from service.faults import ServiceFault
+from service.storage import ImageRecord, ImageStore
+from service.users import UserStore
+
+_RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)")
+_ID: Final = re.compile(r"[A-Za-z0-9]{1,64}")
+
+
+@dataclass(frozen=True)
+class Download:
+    status: int
+    headers: list[tuple[str, str]]
+    body: Iterable[bytes]
+
+
+def _text(status: int, message: str, *headers: tuple[str, str]) -> Download:
+    data = (message + "\n").encode()
+    return Download(
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(data))),
+            *headers,
+        ],
+        [data],
+    )
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None | str:
+    """(start, end) exclusive; None to serve it all; "unsatisfiable" for a 416."""
+    match = _RANGE.fullmatch(header.strip())
+    if match is None:
+        return None  # not a single byte range: ignore it
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last n bytes
+        count = int(last)
+        if count == 0:
+            return "unsatisfiable"
+        return max(0, size - count), size
+    start = int(first)
+    end = min(size, int(last) + 1) if last else size
+    if start >= size or end <= start:
+        return "unsatisfiable"
+    return start, end
+
+
+def download(
+    image_id: str,
+    environ: dict[str, object],
+    store: ImageStore,
+    users: UserStore,
+    policy: Policy,
+) -> Download:
+    try:
+        user = identify(
+            "GetImage", None, str(environ.get("HTTP_AUTHORIZATION") or ""), users, policy
+        )
+    except ServiceFault as fault:
+        return _text(fault.http_status_soap11, fault.message, *fault.http_headers)
+    record: ImageRecord | None = store.get(image_id) if _ID.fullmatch(image_id) else None
+    owner = user.name if user is not None else ""
+    admin = user is not None and user.is_admin
+    if record is None or not (admin or record.owner == owner):
+        return _text(404, f"No image {image_id!r} that you may see.")
+    etag = f'"{record.sha256}"'
+    common = [("ETag", etag), ("Accept-Ranges", "bytes"), ("Cache-Control", "private")]
+    matches = str(environ.get("HTTP_IF_NONE_MATCH") or "")
+    if matches.strip() == "*" or etag in [m.strip() for m in matches.split(",")]:
+        return Download(304, common, [])
+    size = record.size_bytes
+    wanted = _byte_range(str(environ.get("HTTP_RANGE") or ""), size)
+    if wanted == "unsatisfiable":
+        return _text(416, "Range Not Satisfiable", ("Content-Range", f"bytes */{size}"), *common)
+    start, end = wanted if isinstance(wanted, tuple) else (0, size)
+    headers = [
+        ("Content-Type", f"image/{record.format}"),
+        ("Content-Length", str(end - start)),
+        *common,
+    ]
+    status = 200
+    if isinstance(wanted, tuple):
+        status = 206
+        headers.append(("Content-Range", f"bytes {start}-{end - 1}/{size}"))
+    body: Iterator[bytes] = store.chunks(record.sha256, start, end)
+    return Download(status, headers, body)

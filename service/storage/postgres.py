@@ -1,0 +1,195 @@
+"""The PostgreSQL backend: several service instances on one database.
+
+Selected by a DSN (``--database-url postgresql://...``). The schema is
+versioned in ``schema_version`` and migrated by ``soap-service db upgrade``
+(and at start-up) under an advisory lock, so instances starting together do
+not race. Blob bytes are stored uncompressed (``STORAGE EXTERNAL``) so reads
+of a range are slices, not whole-value fetches; downloads read a chunk at a
+time. Commits are synchronous (the server's default ``synchronous_commit``):
+a receipt is only returned once the upload's transaction is durable.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import psycopg
+
+from service.storage import CHUNK, Cursor, ImageRecord, NewImage, StorageError
+
+MIGRATIONS: Final[dict[int, list[str]]] = {
+    1: [
+        """CREATE TABLE blobs (
+            sha256 TEXT PRIMARY KEY, size_bytes BIGINT NOT NULL, format TEXT NOT NULL,
+            width INTEGER NOT NULL, height INTEGER NOT NULL, content BYTEA NOT NULL)""",
+        "ALTER TABLE blobs ALTER COLUMN content SET STORAGE EXTERNAL",
+        """CREATE TABLE images (
+            image_id TEXT PRIMARY KEY, owner TEXT NOT NULL,
+            sha256 TEXT NOT NULL REFERENCES blobs (sha256),
+            filename TEXT NOT NULL, content_type TEXT, received_at TIMESTAMPTZ NOT NULL,
+            UNIQUE (owner, sha256))""",
+        "CREATE INDEX images_by_time ON images (received_at DESC, image_id DESC)",
+        "CREATE INDEX images_by_owner ON images (owner, received_at DESC, image_id DESC)",
+    ],
+}
+LATEST: Final = max(MIGRATIONS)
+_LOCK: Final = 0x50A9_5E41  # advisory lock id for migrations
+_COLUMNS: Final = (
+    "i.image_id, i.owner, i.sha256, b.size_bytes, b.format, b.width, b.height,"
+    " i.filename, i.content_type, i.received_at"
+)
+
+
+def _record(row: tuple[Any, ...]) -> ImageRecord:
+    *head, received_at = row
+    return ImageRecord(*head, received_at.astimezone(UTC))  # type: ignore[call-arg]
+
+
+class PostgresImageStore:
+    """Images in PostgreSQL; a connection per thread."""
+
+    def __init__(self, dsn: str, upgrade: bool = True) -> None:
+        self.dsn = dsn
+        self._local = threading.local()
+        if upgrade:
+            self.upgrade()
+
+    @property
+    def _conn(self) -> psycopg.Connection[Any]:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            try:
+                conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10)
+            except psycopg.OperationalError as error:
+                raise StorageError("the database cannot be reached") from error
+            self._local.conn = conn
+        return conn
+
+    def schema_version(self) -> int:
+        row = self._conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+        if not row or not row[0]:
+            return 0
+        found = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(found[0] or 0) if found else 0
+
+    def upgrade(self) -> int:
+        conn = self._conn
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            for target in range(self.schema_version() + 1, LATEST + 1):
+                for statement in MIGRATIONS[target]:
+                    conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (target,))
+        return LATEST
+
+    def add(self, image: NewImage, owner: str) -> tuple[ImageRecord, bool]:
+        conn = self._conn
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO blobs (sha256, size_bytes, format, width, height, content)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING",
+                (
+                    image.sha256,
+                    len(image.content),
+                    image.format,
+                    image.width,
+                    image.height,
+                    image.content,
+                ),
+            )
+            inserted = conn.execute(
+                "INSERT INTO images (image_id, owner, sha256, filename, content_type, received_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (owner, sha256) DO NOTHING"
+                " RETURNING image_id",
+                (
+                    uuid.uuid4().hex,
+                    owner,
+                    image.sha256,
+                    image.filename,
+                    image.content_type,
+                    datetime.now(UTC),
+                ),
+            ).fetchone()
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256)"
+                " WHERE i.owner = %s AND i.sha256 = %s",
+                (owner, image.sha256),
+            ).fetchone()
+        assert row is not None
+        return _record(row), inserted is not None
+
+    def get(self, image_id: str) -> ImageRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256) WHERE i.image_id = %s",
+            (image_id,),
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    def list_images(self, owner: str | None, limit: int, after: Cursor | None) -> list[ImageRecord]:
+        where: list[str] = []
+        params: list[object] = []
+        if owner is not None:
+            where.append("i.owner = %s")
+            params.append(owner)
+        if after is not None:
+            where.append("(i.received_at, i.image_id) < (%s, %s)")
+            params += [after.received_at, after.image_id]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256) {clause}"  # type: ignore[arg-type]
+            " ORDER BY i.received_at DESC, i.image_id DESC LIMIT %s",
+            (*params, limit),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def delete(self, image_id: str) -> ImageRecord | None:
+        conn = self._conn
+        with conn.transaction():
+            record = self.get(image_id)
+            if record is not None:
+                conn.execute("DELETE FROM images WHERE image_id = %s", (image_id,))
+                conn.execute(
+                    "DELETE FROM blobs WHERE sha256 = %s AND NOT EXISTS"
+                    " (SELECT 1 FROM images WHERE sha256 = %s)",
+                    (record.sha256, record.sha256),
+                )
+        return record
+
+    def chunks(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
+        position = start
+        while position < end:
+            row = self._conn.execute(
+                "SELECT substring(content FROM %s FOR %s) FROM blobs WHERE sha256 = %s",
+                (position + 1, min(CHUNK, end - position), sha256),
+            ).fetchone()
+            if row is None or not row[0]:
+                return
+            data = bytes(row[0])
+            position += len(data)
+            yield data
+
+    def content(self, image_id: str) -> bytes | None:
+        record = self.get(image_id)
+        if record is None:
+            return None
+        return b"".join(self.chunks(record.sha256, 0, record.size_bytes))
+
+    def integrity_problems(self) -> list[str]:
+        """What is inconsistent: orphaned blobs or records, bytes that fail their hash."""
+        from service.storage.sqlite import _integrity
+
+        return _integrity(self, self._conn.execute)
+
+    def ping(self) -> None:
+        self._conn.execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,188 @@
+"""Images read back, listed, deleted and downloaded, through the live server (both backends)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+import requests
+
+from client import AuthenticationError, NotFound, SoapServiceClient, ValidationError
+from tests.conftest import TESTER, USERS, LiveServer
+from tests.images import make_image, make_noise_png
+
+
+def client(server: LiveServer, user: str = "tester", **kwargs: object) -> SoapServiceClient:
+    return SoapServiceClient(server.url, username=user, password=USERS[user][0], **kwargs)  # type: ignore[arg-type]
+
+
+def unique_png() -> bytes:
+    return make_image("PNG", (3 + int.from_bytes(os.urandom(2), "big") % 500, 2))
+
+
+def test_get_image_returns_what_was_uploaded(live_server: LiveServer, soap_version: str) -> None:
+    api = client(live_server, soap_version=soap_version)
+    data = unique_png()
+    receipt = api.upload_image("pic.png", data, "image/png")
+    got = api.get_image(receipt.image_id)
+    assert got.receipt == receipt
+    assert got.content == data and got.filename == "pic.png" and got.content_type == "image/png"
+    assert hashlib.sha256(got.content).hexdigest() == receipt.sha256
+
+
+def test_same_bytes_twice_is_one_image(live_server: LiveServer) -> None:
+    api, admin = client(live_server), client(live_server, "admin")
+    data = unique_png()
+    first = api.upload_image("a.png", data)
+    assert api.upload_image("renamed.png", data) == first
+    theirs = admin.upload_image("a.png", data)
+    assert theirs.image_id != first.image_id and theirs.sha256 == first.sha256
+
+
+def test_listing_pages_newest_first(live_server: LiveServer) -> None:
+    api = client(live_server)
+    made = [api.upload_image(f"{i}.png", unique_png()) for i in range(5)]
+    seen, token, pages = [], None, 0
+    while True:
+        page = api.list_images(page_size=2, page_token=token)
+        assert len(page.images) <= 2
+        seen += [r.image_id for r in page.images]
+        pages += 1
+        token = page.next_page_token
+        if token is None:
+            break
+    assert seen[:5] == [r.image_id for r in reversed(made)]
+    assert len(seen) == len(set(seen)) and pages >= 3
+    everyone = client(live_server, "admin").list_images(page_size=100)
+    assert {r.image_id for r in made} <= {r.image_id for r in everyone.images}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 101}, "page_size"),
+        ({"page_token": "not-a-token"}, "page_token"),
+    ],
+)
+def test_listing_arguments_are_checked(live_server: LiveServer, kwargs: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client(live_server).list_images(**kwargs)
+    assert caught.value.field == field
+
+
+def test_users_see_only_their_images_and_admins_see_all(live_server: LiveServer) -> None:
+    owner, other, admin = (
+        client(live_server),
+        client(live_server, "soapui"),
+        client(live_server, "admin"),
+    )
+    receipt = owner.upload_image("mine.png", unique_png())
+    with pytest.raises(NotFound) as caught:
+        other.get_image(receipt.image_id)
+    assert caught.value.image_id == receipt.image_id and caught.value.code == "Client.NotFound"
+    assert receipt.image_id not in {r.image_id for r in other.list_images(100).images}
+    assert admin.get_image(receipt.image_id).receipt == receipt
+    with pytest.raises(AuthenticationError):
+        SoapServiceClient(live_server.url).get_image(receipt.image_id)
+
+
+def test_delete(live_server: LiveServer, soap_version: str) -> None:
+    owner = client(live_server, soap_version=soap_version)
+    other = client(live_server, "soapui", soap_version=soap_version)
+    admin = client(live_server, "admin", soap_version=soap_version)
+    receipt = owner.upload_image("bye.png", unique_png())
+    with pytest.raises(NotFound):
+        other.delete_image(receipt.image_id)
+    assert owner.delete_image(receipt.image_id) == receipt
+    for call in (owner.get_image, owner.delete_image):
+        with pytest.raises(NotFound):
+            call(receipt.image_id)
+    second = owner.upload_image("again.png", unique_png())
+    assert admin.delete_image(second.image_id) == second
+
+
+@pytest.fixture(scope="module")
+def stored(live_server: LiveServer) -> tuple[str, bytes, str]:
+    data = make_image("GIF", (120, 90)) + b""
+    receipt = client(live_server).upload_image("dl.gif", data)
+    return receipt.image_id, data, receipt.sha256
+
+
+def get(server: LiveServer, image_id: str, **headers: str) -> requests.Response:
+    return requests.get(f"{server.url}/images/{image_id}", headers=headers, auth=TESTER, timeout=30)
+
+
+def test_download(live_server: LiveServer, stored: tuple[str, bytes, str]) -> None:
+    image_id, data, sha = stored
+    response = get(live_server, image_id)
+    assert response.status_code == 200 and response.content == data
+    assert response.headers["Content-Type"] == "image/gif"
+    assert response.headers["Content-Length"] == str(len(data))
+    assert response.headers["ETag"] == f'"{sha}"'
+    assert response.headers["Accept-Ranges"] == "bytes"
+    head = requests.head(f"{live_server.url}/images/{image_id}", auth=TESTER, timeout=30)
+    assert head.status_code == 200 and head.content == b""
+
+
+def test_if_none_match(live_server: LiveServer, stored: tuple[str, bytes, str]) -> None:
+    image_id, _, sha = stored
+    assert get(live_server, image_id, **{"If-None-Match": f'"{sha}"'}).status_code == 304
+    assert get(live_server, image_id, **{"If-None-Match": '"other"'}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("spec", "piece"),
+    [
+        ("bytes=10-19", slice(10, 20)),
+        ("bytes=100-", slice(100, None)),
+        ("bytes=-5", slice(-5, None)),
+        ("bytes=0-0", slice(0, 1)),
+        ("bytes=5-999999", slice(5, None)),
+    ],
+)
+def test_ranges(
+    live_server: LiveServer, stored: tuple[str, bytes, str], spec: str, piece: slice
+) -> None:
+    image_id, data, _ = stored
+    response = get(live_server, image_id, Range=spec)
+    assert response.status_code == 206
+    assert response.content == data[piece]
+    start = piece.start if piece.start is None or piece.start >= 0 else len(data) + piece.start
+    start = start or 0
+    assert response.headers["Content-Range"] == (
+        f"bytes {start}-{start + len(data[piece]) - 1}/{len(data)}"
+    )
+
+
+def test_unsatisfiable_and_ignored_ranges(
+    live_server: LiveServer, stored: tuple[str, bytes, str]
+) -> None:
+    image_id, data, _ = stored
+    bad = get(live_server, image_id, Range=f"bytes={len(data)}-")
+    assert bad.status_code == 416 and bad.headers["Content-Range"] == f"bytes */{len(data)}"
+    several = get(live_server, image_id, Range="bytes=0-1,5-6")
+    assert several.status_code == 200 and several.content == data
+
+
+def test_download_needs_the_right_user(
+    live_server: LiveServer, stored: tuple[str, bytes, str]
+) -> None:
+    image_id, _, _ = stored
+    url = f"{live_server.url}/images/{image_id}"
+    anonymous = requests.get(url, timeout=30)
+    assert anonymous.status_code == 401 and "Basic" in anonymous.headers["WWW-Authenticate"]
+    other = requests.get(url, auth=("soapui", USERS["soapui"][0]), timeout=30)
+    assert other.status_code == 404
+    assert requests.get(url, auth=("admin", USERS["admin"][0]), timeout=30).status_code == 200
+    assert get(live_server, "no-such-image").status_code == 404
+    assert get(live_server, "../../etc/passwd").status_code in (404,)
+
+
+def test_ten_mib_round_trip(live_server: LiveServer) -> None:
+    api = client(live_server)
+    data = make_noise_png(10 * 1024 * 1024)
+    receipt = api.upload_image("big.png", data)
+    assert b"".join(api.download(receipt.image_id)) == data
+    assert api.get_image(receipt.image_id).content == data
