@@ -59,7 +59,8 @@ class SoapApplication:
         self.limits = Limits.from_settings(settings)
         spyne_app = build_application()
         self.store = open_store(settings.database_url, str(settings.data_dir))
-        self.users = UserStore(settings.data_dir)
+        shared = self.store if settings.database_url else None
+        self.users = UserStore(settings.data_dir, shared_nonces=shared)  # type: ignore[arg-type]
         self.policy = Policy.parse(
             settings.anonymous_operations,
             Freshness(settings.max_clock_skew, settings.token_lifetime),

@@ -6,6 +6,7 @@ soap-service wsdl check [--wsdl wsdl/service.wsdl] [--url http://host:port/soap?
 soap-service users add NAME [--role admin] [--digest]   (password from stdin)
 soap-service users remove NAME
 soap-service users list
+soap-service db upgrade|version [--database-url DSN]
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         max_image_bytes=args.max_image_bytes,
         log_level=args.log_level,
+        database_url=args.database_url,
     )
     serve(settings, certfile=args.certfile, keyfile=args.keyfile)
     return 0
@@ -112,6 +114,28 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from service.storage import StorageError, open_store
+
+    settings = Settings.from_env().with_overrides(
+        data_dir=args.data_dir, database_url=args.database_url
+    )
+    where = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir}"
+    try:
+        store = open_store(settings.database_url, str(settings.data_dir), upgrade=False)
+        before = store.schema_version()
+        if args.db_command == "upgrade":
+            after = store.upgrade()
+            print(f"{where}: schema version {before} -> {after}")
+        else:
+            print(f"{where}: schema version {before}")
+        store.close()
+    except StorageError as error:
+        print(f"soap-service: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="soap-service", description=__doc__.split("\n")[0])
     commands = top.add_subparsers(dest="command", required=True)
@@ -125,6 +149,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, help="threads per worker (default 4)")
     serve.add_argument("--max-image-bytes", type=int, help="largest image accepted (10 MiB)")
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    serve.add_argument("--database-url", help="a PostgreSQL DSN (default: SQLite in the data dir)")
     serve.add_argument("--certfile", type=Path, help="TLS certificate (PEM)")
     serve.add_argument("--keyfile", type=Path, help="TLS private key (PEM)")
     serve.set_defaults(func=cmd_serve)
@@ -154,6 +179,14 @@ def parser() -> argparse.ArgumentParser:
     remove.add_argument("name")
     users_commands.add_parser("list", help="list users, roles and password kinds")
     users.set_defaults(func=cmd_users)
+
+    db = commands.add_parser("db", help="the image store's schema")
+    db.add_argument("--data-dir", type=Path, help="the SQLite store's directory (./data)")
+    db.add_argument("--database-url", help="a PostgreSQL DSN instead of SQLite")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="create or migrate the schema to the newest version")
+    db_commands.add_parser("version", help="print the schema version")
+    db.set_defaults(func=cmd_db)
     return top
 
 

@@ -11,7 +11,9 @@ passwords; keep the data directory readable by the service account only, or
 prefer PasswordText over TLS, which needs no recoverable secret.
 
 The nonces of accepted digest tokens live here too (table ``nonces``), so
-every worker process refuses a replay, not only the one that saw it first.
+every worker process refuses a replay, not only the one that saw it first;
+with PostgreSQL configured they live in the database instead, shared by every
+instance behind the load balancer (``shared_nonces``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from cryptography.fernet import Fernet
 
@@ -46,6 +48,10 @@ CREATE TABLE IF NOT EXISTS nonces (
 );
 CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);
 """
+
+
+class NonceBook(Protocol):
+    def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -78,11 +84,14 @@ _DUMMY_HASH: Final = _hash(secrets.token_urlsafe(16))
 
 
 class UserStore:
-    def __init__(self, data_dir: Path, max_nonces: int = 1_000_000) -> None:
+    def __init__(
+        self, data_dir: Path, max_nonces: int = 1_000_000, shared_nonces: NonceBook | None = None
+    ) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "users.sqlite3"
         self.key_path = data_dir / "secret.key"
         self.max_nonces = max_nonces
+        self.shared_nonces = shared_nonces
         self._local = threading.local()
         self._verified: dict[tuple[str, bytes], str] = {}
         self._pepper = secrets.token_bytes(32)
@@ -162,8 +171,10 @@ class UserStore:
 
     def remember_nonce(self, nonce: str, expires: float, now: float | None = None) -> bool:
         """False when ``nonce`` was seen and has not expired yet (a replay), or no room."""
-        conn = self._conn
         now = time.time() if now is None else now
+        if self.shared_nonces is not None:
+            return self.shared_nonces.remember_nonce(nonce, expires, now, self.max_nonces)
+        conn = self._conn
         conn.execute("DELETE FROM nonces WHERE expires < ?", (now,))
         if conn.execute("SELECT COUNT(*) FROM nonces").fetchone()[0] >= self.max_nonces:
             return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -60,10 +61,15 @@ def add_users(data_dir: Path) -> None:
         )
 
 
-def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> LiveServer:
-    data_dir = tmp / "data"
+def start_server(
+    tmp: Path, *extra: str, env: dict[str, str] | None = None, data_dir: Path | None = None
+) -> LiveServer:
+    """Starts the server with its log in ``tmp`` and its data in ``data_dir`` (or tmp/data)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    data_dir = data_dir or tmp / "data"
     log_path = tmp / "server.log"
-    add_users(data_dir)
+    if not (data_dir / "users.sqlite3").exists():
+        add_users(data_dir)
     command = [
         sys.executable,
         "-m",
@@ -87,6 +93,7 @@ def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> L
         stderr=log,
         text=True,
         env={**os.environ, **(env or {})},
+        start_new_session=True,  # its own process group: kill_server reaches the workers
     )
     lines: queue.Queue[str] = queue.Queue()
 
@@ -110,6 +117,15 @@ def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> L
         if "listening on " in line:
             url = line.split("listening on ", 1)[1].strip()
             return LiveServer(url, process, log_path, data_dir, log)
+
+
+def kill_server(server: LiveServer) -> None:
+    """SIGKILL the server and its workers at once, as a crash would."""
+    os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait()
+    if server.process.stdout is not None:
+        server.process.stdout.close()
+    server.log.close()
 
 
 def stop_server(server: LiveServer) -> None:

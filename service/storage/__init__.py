@@ -108,14 +108,17 @@ class ImageStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(database_url: str, data_dir: str) -> ImageStore:
-    """PostgreSQL for a DSN (URI or ``key=value``), else the SQLite file in ``data_dir``."""
+def open_store(database_url: str, data_dir: str, upgrade: bool = True) -> ImageStore:
+    """PostgreSQL for a DSN (URI or ``key=value``), else the SQLite file in ``data_dir``.
+
+    ``upgrade`` brings the schema to the newest version first (idempotent).
+    """
     if database_url:
         from service.storage.postgres import PostgresImageStore
 
-        return PostgresImageStore(database_url)
+        return PostgresImageStore(database_url, upgrade=upgrade)
     from pathlib import Path
 
     from service.storage.sqlite import SqliteImageStore
 
-    return SqliteImageStore(Path(data_dir) / "images.sqlite3")
+    return SqliteImageStore(Path(data_dir) / "images.sqlite3", upgrade=upgrade)

@@ -35,6 +35,11 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
         "CREATE INDEX images_by_time ON images (received_at DESC, image_id DESC)",
         "CREATE INDEX images_by_owner ON images (owner, received_at DESC, image_id DESC)",
     ],
+    # 2: WS-Security nonces, shared by every instance on this database
+    2: [
+        "CREATE TABLE nonces (nonce TEXT PRIMARY KEY, expires DOUBLE PRECISION NOT NULL)",
+        "CREATE INDEX nonces_expires ON nonces (expires)",
+    ],
 }
 LATEST: Final = max(MIGRATIONS)
 _LOCK: Final = 0x50A9_5E41  # advisory lock id for migrations
@@ -178,6 +183,21 @@ class PostgresImageStore:
         if record is None:
             return None
         return b"".join(self.chunks(record.sha256, 0, record.size_bytes))
+
+    def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool:
+        """False when ``nonce`` is still remembered (a replay), or ``limit`` are."""
+        conn = self._conn
+        with conn.transaction():
+            conn.execute("DELETE FROM nonces WHERE expires < %s", (now,))
+            count = conn.execute("SELECT count(*) FROM nonces").fetchone()
+            if count is not None and count[0] >= limit:
+                return False
+            inserted = conn.execute(
+                "INSERT INTO nonces (nonce, expires) VALUES (%s, %s)"
+                " ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
+                (nonce, expires),
+            ).fetchone()
+        return inserted is not None
 
     def integrity_problems(self) -> list[str]:
         """What is inconsistent: orphaned blobs or records, bytes that fail their hash."""
