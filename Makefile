@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install interop-deps wsdl wsdl-check soapui fuzz soak clean
+.PHONY: run test lint install interop-deps wsdl wsdl-check soapui fuzz soak bench-memory clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "spyne 2.14 needs Python 3.11 here, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -39,6 +39,11 @@ fuzz: $(STAMP)
 SOAK_SECONDS ?= 60
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) --connections 64
+
+## Peak worker memory for a 10 MiB image (upload, GetImage, HTTP download), per backend
+bench-memory: $(STAMP)
+	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.memory --database-url "$$(tests/pg-start.sh)"
 
 ## Lint and type-check the service and the client
 lint: $(STAMP)
