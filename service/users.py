@@ -24,13 +24,14 @@ import hmac
 import os
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
 from cryptography.fernet import Fernet
+
+from service.sqlitedb import PerThreadConnection
 
 ROLES: Final = ("user", "admin")
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
@@ -92,20 +93,14 @@ class UserStore:
         self.key_path = data_dir / "secret.key"
         self.max_nonces = max_nonces
         self.shared_nonces = shared_nonces
-        self._local = threading.local()
+        self._connections = PerThreadConnection(self.path, synchronous="NORMAL")
         self._verified: dict[tuple[str, bytes], str] = {}
         self._pepper = secrets.token_bytes(32)
         self._conn.executescript(_SCHEMA)
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
 
     def _fernet(self) -> Fernet:
         if not self.key_path.exists():

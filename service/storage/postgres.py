@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import psycopg
 
-from service.storage import CHUNK, Cursor, ImageRecord, NewImage, StorageError
+from service.storage import CHUNK, ImageRecord, NewImage, StorageError
+from service.storage.sql import JOINED, SqlImageStore
 
 MIGRATIONS: Final[dict[int, list[str]]] = {
     1: [
@@ -43,18 +45,9 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
 }
 LATEST: Final = max(MIGRATIONS)
 _LOCK: Final = 0x50A9_5E41  # advisory lock id for migrations
-_COLUMNS: Final = (
-    "i.image_id, i.owner, i.sha256, b.size_bytes, b.format, b.width, b.height,"
-    " i.filename, i.content_type, i.received_at"
-)
 
 
-def _record(row: tuple[Any, ...]) -> ImageRecord:
-    *head, received_at = row
-    return ImageRecord(*head, received_at.astimezone(UTC))  # type: ignore[call-arg]
-
-
-class PostgresImageStore:
+class PostgresImageStore(SqlImageStore):
     """Images in PostgreSQL; a connection per thread."""
 
     def __init__(self, dsn: str, upgrade: bool = True) -> None:
@@ -73,6 +66,16 @@ class PostgresImageStore:
                 raise StorageError("the database cannot be reached") from error
             self._local.conn = conn
         return conn
+
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        return self._conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+
+    def _transaction(self) -> AbstractContextManager[object]:
+        return self._conn.transaction()
+
+    def _record(self, row: Sequence[Any]) -> ImageRecord:
+        *head, received_at = row
+        return ImageRecord(*head, received_at.astimezone(UTC))  # type: ignore[call-arg]
 
     def schema_version(self) -> int:
         row = self._conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
@@ -121,49 +124,10 @@ class PostgresImageStore:
                 ),
             ).fetchone()
             row = conn.execute(
-                f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256)"
-                " WHERE i.owner = %s AND i.sha256 = %s",
-                (owner, image.sha256),
+                f"{JOINED} WHERE i.owner = %s AND i.sha256 = %s", (owner, image.sha256)
             ).fetchone()
         assert row is not None
-        return _record(row), inserted is not None
-
-    def get(self, image_id: str) -> ImageRecord | None:
-        row = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256) WHERE i.image_id = %s",
-            (image_id,),
-        ).fetchone()
-        return None if row is None else _record(row)
-
-    def list_images(self, owner: str | None, limit: int, after: Cursor | None) -> list[ImageRecord]:
-        where: list[str] = []
-        params: list[object] = []
-        if owner is not None:
-            where.append("i.owner = %s")
-            params.append(owner)
-        if after is not None:
-            where.append("(i.received_at, i.image_id) < (%s, %s)")
-            params += [after.received_at, after.image_id]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256) {clause}"  # type: ignore[arg-type]
-            " ORDER BY i.received_at DESC, i.image_id DESC LIMIT %s",
-            (*params, limit),
-        ).fetchall()
-        return [_record(row) for row in rows]
-
-    def delete(self, image_id: str) -> ImageRecord | None:
-        conn = self._conn
-        with conn.transaction():
-            record = self.get(image_id)
-            if record is not None:
-                conn.execute("DELETE FROM images WHERE image_id = %s", (image_id,))
-                conn.execute(
-                    "DELETE FROM blobs WHERE sha256 = %s AND NOT EXISTS"
-                    " (SELECT 1 FROM images WHERE sha256 = %s)",
-                    (record.sha256, record.sha256),
-                )
-        return record
+        return self._record(row), inserted is not None
 
     def chunks(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         position = start
@@ -177,12 +141,6 @@ class PostgresImageStore:
             data = bytes(row[0])
             position += len(data)
             yield data
-
-    def content(self, image_id: str) -> bytes | None:
-        record = self.get(image_id)
-        if record is None:
-            return None
-        return b"".join(self.chunks(record.sha256, 0, record.size_bytes))
 
     def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool:
         """False when ``nonce`` is still remembered (a replay), or ``limit`` are."""
@@ -198,15 +156,6 @@ class PostgresImageStore:
                 (nonce, expires),
             ).fetchone()
         return inserted is not None
-
-    def integrity_problems(self) -> list[str]:
-        """What is inconsistent: orphaned blobs or records, bytes that fail their hash."""
-        from service.storage.sqlite import _integrity
-
-        return _integrity(self, self._conn.execute)
-
-    def ping(self) -> None:
-        self._conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -9,16 +9,17 @@ image bytes go through SQLite's incremental blob I/O, a chunk at a time.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from service.storage import CHUNK, TIME_FORMAT, Cursor, ImageRecord, NewImage
+from service.sqlitedb import PerThreadConnection
+from service.storage import CHUNK, TIME_FORMAT, ImageRecord, NewImage
+from service.storage.sql import JOINED, SqlImageStore
 
 #: Version -> statements that bring the previous version to it.
 MIGRATIONS: Final[dict[int, str]] = {
@@ -59,38 +60,42 @@ CREATE INDEX images_by_owner ON images (owner, received_at DESC, image_id DESC);
 """,
 }
 LATEST: Final = max(MIGRATIONS)
-_COLUMNS: Final = (
-    "i.image_id, i.owner, i.sha256, b.size_bytes, b.format, b.width, b.height,"
-    " i.filename, i.content_type, i.received_at"
-)
 
 
-def _record(row: tuple[object, ...]) -> ImageRecord:
-    *head, received_at = row
-    moment = datetime.strptime(str(received_at), TIME_FORMAT).replace(tzinfo=UTC)
-    return ImageRecord(*head, moment)  # type: ignore[arg-type,call-arg]
-
-
-class SqliteImageStore:
+class SqliteImageStore(SqlImageStore):
     """Images in one SQLite file; a connection per thread."""
 
     def __init__(self, path: Path, upgrade: bool = True) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connections = PerThreadConnection(path, synchronous="FULL", foreign_keys=True)
         if upgrade:
             self.upgrade()
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
+
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        return self._conn.execute(sql, params)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    def _time_param(self, moment: datetime) -> object:
+        return moment.strftime(TIME_FORMAT)
+
+    def _record(self, row: Sequence[Any]) -> ImageRecord:
+        *head, received_at = row
+        moment = datetime.strptime(str(received_at), TIME_FORMAT).replace(tzinfo=UTC)
+        return ImageRecord(*head, moment)  # type: ignore[call-arg]
 
     def schema_version(self) -> int:
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
@@ -121,13 +126,11 @@ class SqliteImageStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             existing = conn.execute(
-                f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256)"
-                " WHERE i.owner = ? AND i.sha256 = ?",
-                (owner, image.sha256),
+                f"{JOINED} WHERE i.owner = ? AND i.sha256 = ?", (owner, image.sha256)
             ).fetchone()
             if existing:
                 conn.execute("COMMIT")
-                return _record(existing), False
+                return self._record(existing), False
             conn.execute(
                 "INSERT OR IGNORE INTO blobs (sha256, size_bytes, format, width, height, content)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -170,48 +173,6 @@ class SqliteImageStore:
             raise
         return record, True
 
-    def get(self, image_id: str) -> ImageRecord | None:
-        row = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256) WHERE i.image_id = ?",
-            (image_id,),
-        ).fetchone()
-        return None if row is None else _record(row)
-
-    def list_images(self, owner: str | None, limit: int, after: Cursor | None) -> list[ImageRecord]:
-        where: list[str] = []
-        params: list[object] = []
-        if owner is not None:
-            where.append("i.owner = ?")
-            params.append(owner)
-        if after is not None:
-            where.append("(i.received_at, i.image_id) < (?, ?)")
-            params += [after.received_at.strftime(TIME_FORMAT), after.image_id]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM images i JOIN blobs b USING (sha256) {clause}"
-            " ORDER BY i.received_at DESC, i.image_id DESC LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        return [_record(row) for row in rows]
-
-    def delete(self, image_id: str) -> ImageRecord | None:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            record = self.get(image_id)
-            if record is not None:
-                conn.execute("DELETE FROM images WHERE image_id = ?", (image_id,))
-                conn.execute(
-                    "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS"
-                    " (SELECT 1 FROM images WHERE sha256 = ?)",
-                    (record.sha256, record.sha256),
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return record
-
     def chunks(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         row = self._conn.execute("SELECT rowid FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
@@ -226,47 +187,5 @@ class SqliteImageStore:
                 position += len(data)
                 yield data
 
-    def content(self, image_id: str) -> bytes | None:
-        record = self.get(image_id)
-        if record is None:
-            return None
-        return b"".join(self.chunks(record.sha256, 0, record.size_bytes))
-
-    def integrity_problems(self) -> list[str]:
-        """What is inconsistent: orphaned blobs or records, bytes that fail their hash."""
-        return _integrity(self, self._conn.execute)
-
-    def ping(self) -> None:
-        self._conn.execute("SELECT 1").fetchone()
-
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
-
-def _integrity(store: object, execute: Any) -> list[str]:
-    problems = [
-        f"orphaned blob {sha}"
-        for (sha,) in execute(
-            "SELECT sha256 FROM blobs b WHERE NOT EXISTS"
-            " (SELECT 1 FROM images i WHERE i.sha256 = b.sha256)"
-        ).fetchall()
-    ]
-    problems += [
-        f"record {image_id} without its blob"
-        for (image_id,) in execute(
-            "SELECT image_id FROM images i WHERE NOT EXISTS"
-            " (SELECT 1 FROM blobs b WHERE b.sha256 = i.sha256)"
-        ).fetchall()
-    ]
-    for sha, size in execute("SELECT sha256, size_bytes FROM blobs").fetchall():
-        digest = hashlib.sha256()
-        length = 0
-        for chunk in store.chunks(sha, 0, size):  # type: ignore[attr-defined]
-            digest.update(chunk)
-            length += len(chunk)
-        if digest.hexdigest() != sha or length != size:
-            problems.append(f"blob {sha} does not hash to its name")
-    return problems
+        self._connections.close()

@@ -56,6 +56,21 @@ def test_generated_code_is_natural(java_build: tuple[Path, str]) -> None:
     assert re.search(r"public TimeInfo getTime\( @WebParam\([^)]*\) String timezone\)", signatures)
     assert re.search(r"public Person echoPerson\( @WebParam\([^)]*\) Person person\)", signatures)
     assert re.search(r"public ImageReceipt uploadImage\( .*byte\[\] content", signatures)
+    assert re.search(r"public ImageData getImage\( @WebParam\([^)]*\) String imageId\)", signatures)
+    assert re.search(
+        r"public ImagePage listImages\( @WebParam\([^)]*\) Integer pageSize, "
+        r"@WebParam\([^)]*\) String pageToken\)",
+        signatures,
+    )
+    assert re.search(
+        r"public ImageReceipt deleteImage\( @WebParam\([^)]*\) String imageId\)"
+        r" throws NotFoundFault, ValidationFault",
+        signatures,
+    )
+    assert (
+        "protected List<ImageReceipt> imageReceipt;"
+        in (package / "ArrayOfImageReceipt.java").read_text()
+    )
     person = (package / "Person.java").read_text()
     assert "protected int age;" in person and "protected String firstName;" in person
     for source in package.glob("*.java"):

@@ -48,6 +48,10 @@ def test_generated_proxy_is_natural(mono_build: Path) -> None:
         r"content, string content_type\);",
         proxy,
     )
+    assert "soapservice.v1.ImageData GetImage(string image_id);" in proxy
+    assert "soapservice.v1.ImagePage ListImages(int page_size, string page_token);" in proxy
+    assert "soapservice.v1.ImageReceipt DeleteImage(string image_id);" in proxy
+    assert "public soapservice.v1.ImageReceipt[] images {" in proxy
     assert "public int age {" in proxy and "public string first_name {" in proxy
     assert "public long size_bytes {" in proxy
 

@@ -1,0 +1,106 @@
+"""What the SQL backends share: the queries, written once with ``?`` placeholders.
+
+A backend supplies four things: how to run a statement (``_execute``), a
+transaction (``_transaction``), how a time is stored (``_time_param``) and how
+a row becomes a record (``_record``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Final
+
+from service.storage import Cursor, ImageRecord
+
+COLUMNS: Final = (
+    "i.image_id, i.owner, i.sha256, b.size_bytes, b.format, b.width, b.height,"
+    " i.filename, i.content_type, i.received_at"
+)
+JOINED: Final = f"SELECT {COLUMNS} FROM images i JOIN blobs b USING (sha256)"
+
+
+class SqlImageStore:
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        raise NotImplementedError
+
+    def _transaction(self) -> AbstractContextManager[object]:
+        raise NotImplementedError
+
+    def _time_param(self, moment: datetime) -> object:
+        return moment
+
+    def _record(self, row: Sequence[Any]) -> ImageRecord:
+        raise NotImplementedError
+
+    def chunks(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def get(self, image_id: str) -> ImageRecord | None:
+        row = self._execute(f"{JOINED} WHERE i.image_id = ?", (image_id,)).fetchone()
+        return None if row is None else self._record(row)
+
+    def list_images(self, owner: str | None, limit: int, after: Cursor | None) -> list[ImageRecord]:
+        where: list[str] = []
+        params: list[object] = []
+        if owner is not None:
+            where.append("i.owner = ?")
+            params.append(owner)
+        if after is not None:
+            where.append("(i.received_at, i.image_id) < (?, ?)")
+            params += [self._time_param(after.received_at), after.image_id]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._execute(
+            f"{JOINED} {clause} ORDER BY i.received_at DESC, i.image_id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [self._record(row) for row in rows]
+
+    def delete(self, image_id: str) -> ImageRecord | None:
+        with self._transaction():
+            record = self.get(image_id)
+            if record is not None:
+                self._execute("DELETE FROM images WHERE image_id = ?", (image_id,))
+                self._execute(
+                    "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS"
+                    " (SELECT 1 FROM images WHERE sha256 = ?)",
+                    (record.sha256, record.sha256),
+                )
+        return record
+
+    def content(self, image_id: str) -> bytes | None:
+        record = self.get(image_id)
+        if record is None:
+            return None
+        return b"".join(self.chunks(record.sha256, 0, record.size_bytes))
+
+    def integrity_problems(self) -> list[str]:
+        """What is inconsistent: orphaned blobs or records, bytes that fail their hash."""
+        problems = [
+            f"orphaned blob {sha}"
+            for (sha,) in self._execute(
+                "SELECT sha256 FROM blobs b WHERE NOT EXISTS"
+                " (SELECT 1 FROM images i WHERE i.sha256 = b.sha256)"
+            ).fetchall()
+        ]
+        problems += [
+            f"record {image_id} without its blob"
+            for (image_id,) in self._execute(
+                "SELECT image_id FROM images i WHERE NOT EXISTS"
+                " (SELECT 1 FROM blobs b WHERE b.sha256 = i.sha256)"
+            ).fetchall()
+        ]
+        for sha, size in self._execute("SELECT sha256, size_bytes FROM blobs").fetchall():
+            digest = hashlib.sha256()
+            length = 0
+            for chunk in self.chunks(sha, 0, size):
+                digest.update(chunk)
+                length += len(chunk)
+            if digest.hexdigest() != sha or length != size:
+                problems.append(f"blob {sha} does not hash to its name")
+        return problems
+
+    def ping(self) -> None:
+        self._execute("SELECT 1").fetchone()
