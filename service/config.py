@@ -62,10 +62,6 @@ class Settings:
         # line breaks a client may insert every 76 characters, plus the envelope
         return base64_len + base64_len // 76 * 2 + ENVELOPE_ALLOWANCE
 
-    @property
-    def database_path(self) -> Path:
-        return self.data_dir / "images.sqlite3"
-
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

@@ -247,8 +247,3 @@ class InternalFault(ServiceFault):
 
     def __init__(self, message: str = "The service failed to process the request.") -> None:
         super().__init__(message)
-
-
-def declared_faults() -> tuple[type[ServiceFault], ...]:
-    """The faults with a detail type, in the order the contract lists them."""
-    return (ValidationFault, ImageRejectedFault, NotFoundFault)

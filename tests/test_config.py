@@ -28,7 +28,7 @@ def test_environment_overrides() -> None:
     )
     assert settings.port == 9000
     assert settings.base_url == "https://x.example"
-    assert settings.database_path == Path("/srv/soap/images.sqlite3")
+    assert settings.data_dir == Path("/srv/soap")
 
 
 def test_round_trip_through_the_environment() -> None:

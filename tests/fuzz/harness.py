@@ -50,9 +50,8 @@ class Harness:
     @classmethod
     def create(cls, data_dir: Path | None = None) -> Harness:
         folder = data_dir or Path(tempfile.mkdtemp(prefix="soap-fuzz-"))
-        UserStore(folder).add(*USER, digest=True) if not (
-            folder / "users.sqlite3"
-        ).exists() else None
+        if not (folder / "users.sqlite3").exists():
+            UserStore(folder).add(*USER, digest=True)
         settings = Settings(data_dir=folder, max_image_bytes=64 * 1024, log_level="CRITICAL")
         app = SoapApplication(settings)
         errors = ErrorRecords()

@@ -64,8 +64,3 @@ def payloads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     text = folder / "notes.txt"
     text.write_bytes(b"I am plain text, not an image.\n")
     return {"png": png, "text": text}
-
-
-@pytest.fixture(scope="session")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("interop-build")
