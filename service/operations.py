@@ -232,7 +232,7 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         records = scope.store.list_images(owner, size + 1, after)
         page, more = records[:size], len(records) > size
         last = page[-1] if page else None
-        token = Cursor(last.received_at, last.image_id).token() if more and last else None
+        token = Cursor(last.seq).token() if more and last else None
         return ImagePage(
             images=ArrayOfImageReceipt(ImageReceipt=[receipt(r) for r in page]),
             next_page_token=token,

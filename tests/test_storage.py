@@ -79,9 +79,27 @@ def test_listing_is_newest_first_and_pages(store: ImageStore) -> None:
         seen += page
         if len(page) < 3:
             break
-        after = Cursor(page[-1].received_at, page[-1].image_id)
+        after = Cursor(page[-1].seq)
     assert [r.image_id for r in seen] == [r.image_id for r in reversed(made)]
     assert len(store.list_images(None, 100, None)) == 8
+
+
+def test_listing_follows_acknowledgement_order_when_the_clock_steps_back(
+    store: ImageStore,
+) -> None:
+    # A wall clock can go backwards (NTP, a resumed VM, another instance's
+    # clock); the order in which uploads were acknowledged cannot.
+    times = iter(datetime(2026, 11, 21, 12, 0, s, tzinfo=UTC) for s in (30, 10, 50, 0, 20, 5))
+    store.clock = lambda: next(times)  # type: ignore[attr-defined]
+    made = [store.add(image(f"clock-{i}".encode()), owner="ada")[0] for i in range(5)]
+    assert [r.received_at.second for r in made] == [30, 10, 50, 0, 20]
+    seen = store.list_images("ada", 2, None)
+    seen += store.list_images("ada", 2, Cursor(seen[-1].seq))
+    seen += store.list_images("ada", 2, Cursor(seen[-1].seq))
+    assert [r.image_id for r in seen] == [r.image_id for r in reversed(made)]
+    store.delete(made[-1].image_id)
+    again, _ = store.add(image(b"clock-again"), owner="ada")
+    assert again.seq > made[-1].seq  # a number is never handed out twice
 
 
 def test_ranges_are_read_in_chunks(store: ImageStore) -> None:
@@ -140,11 +158,35 @@ def test_sqlite_migrates_the_first_layout(tmp_path: Path) -> None:
     assert record.received_at == datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     assert store.content("abc123") == b"old"
     assert store.integrity_problems() == []
+    newer, _ = store.add(image(b"newer"), owner="ada")
+    assert record.seq == 1 and newer.seq == 2
+    assert [r.image_id for r in store.list_images(None, 10, None)] == [newer.image_id, "abc123"]
 
 
-@pytest.mark.parametrize("token", ["", "x", "bm9wZQ", Cursor(datetime.now(UTC), "a b").token()])
+def test_sqlite_version_2_records_keep_their_time_order(tmp_path: Path) -> None:
+    path = tmp_path / "images.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(MIGRATIONS[1] + MIGRATIONS[2] + "PRAGMA user_version = 2;")
+    for name, second in [("b", 20), ("a", 10), ("c", 30)]:
+        sha = hashlib.sha256(name.encode()).hexdigest()
+        old.execute("INSERT INTO blobs VALUES (?, 1, 'png', 1, 1, ?)", (sha, name.encode()))
+        old.execute(
+            "INSERT INTO images VALUES (?, 'ada', ?, 'x.png', NULL, ?)",
+            (name, sha, f"2026-01-01T00:00:{second}.000000Z"),
+        )
+    old.commit()
+    old.close()
+    store = SqliteImageStore(path)
+    assert [r.image_id for r in store.list_images(None, 10, None)] == ["c", "b", "a"]
+    assert store.add(image(b"d"), owner="ada")[0].seq == 4
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "x", "bm9wZQ", "djJ8MA", "djJ8LTE", "djJ8MXw", "djF8Mw", "MjAyNi0xMS0yMXxhYmM"],
+)
 def test_page_tokens_are_checked(token: str) -> None:
     with pytest.raises(ValueError):
         Cursor.parse(token)
-    cursor = Cursor(datetime(2026, 11, 21, 1, 2, 3, 4, tzinfo=UTC), "abc")
+    cursor = Cursor(42)
     assert Cursor.parse(cursor.token()) == cursor

@@ -17,7 +17,7 @@ import base64
 import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 #: received_at is kept as this text in SQLite: it sorts in time order.
@@ -48,31 +48,36 @@ class ImageRecord:
     filename: str
     content_type: str | None
     received_at: datetime
+    #: acknowledgement order: a newer upload has a larger one
+    seq: int
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a page of a listing ends: the last record's time and id."""
+    """Where a page of a listing ends: the last record's position.
 
-    received_at: datetime
-    image_id: str
+    Listings are ordered by ``seq``, the order in which the store acknowledged
+    uploads, not by ``received_at``: a wall clock can step backwards (NTP,
+    a VM resumed, another instance's clock), an acknowledgement order cannot.
+    """
+
+    seq: int
 
     def token(self) -> str:
-        raw = f"{self.received_at.strftime(TIME_FORMAT)}|{self.image_id}".encode()
+        raw = f"v2|{self.seq}".encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def parse(cls, token: str) -> Cursor:
         """The cursor in ``token``; ValueError when it is not one of ours."""
         try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            when, image_id = raw.split("|")
-            moment = datetime.strptime(when, TIME_FORMAT).replace(tzinfo=UTC)
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+            version, seq = raw.split("|")
         except (binascii.Error, UnicodeDecodeError, ValueError) as error:
             raise ValueError("not a page token of this service") from error
-        if not image_id or not image_id.isalnum():
+        if version != "v2" or not seq.isdigit() or len(seq) > 18 or int(seq) < 1:
             raise ValueError("not a page token of this service")
-        return cls(moment, image_id)
+        return cls(int(seq))
 
 
 class StorageError(Exception):

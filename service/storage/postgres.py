@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Final
 
 import psycopg
@@ -41,6 +41,22 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
     2: [
         "CREATE TABLE nonces (nonce TEXT PRIMARY KEY, expires DOUBLE PRECISION NOT NULL)",
         "CREATE INDEX nonces_expires ON nonces (expires)",
+    ],
+    # 3: listings follow acknowledgement order (seq), not the wall clock, which
+    #    can step backwards and differs between instances.
+    3: [
+        "ALTER TABLE images ADD COLUMN seq BIGINT",
+        """UPDATE images SET seq = ranked.n FROM (
+            SELECT image_id, row_number() OVER (ORDER BY received_at, image_id) AS n FROM images
+        ) AS ranked WHERE images.image_id = ranked.image_id""",
+        "CREATE SEQUENCE images_seq OWNED BY images.seq",
+        "SELECT setval('images_seq', coalesce((SELECT max(seq) FROM images), 0) + 1, false)",
+        "ALTER TABLE images ALTER COLUMN seq SET DEFAULT nextval('images_seq')",
+        "ALTER TABLE images ALTER COLUMN seq SET NOT NULL",
+        "DROP INDEX images_by_time",
+        "DROP INDEX images_by_owner",
+        "CREATE UNIQUE INDEX images_by_seq ON images (seq DESC)",
+        "CREATE INDEX images_by_owner ON images (owner, seq DESC)",
     ],
 }
 LATEST: Final = max(MIGRATIONS)
@@ -74,8 +90,8 @@ class PostgresImageStore(SqlImageStore):
         return self._conn.transaction()
 
     def _record(self, row: Sequence[Any]) -> ImageRecord:
-        *head, received_at = row
-        return ImageRecord(*head, received_at.astimezone(UTC))  # type: ignore[call-arg]
+        *head, received_at, seq = row
+        return ImageRecord(*head, received_at.astimezone(UTC), seq)  # type: ignore[call-arg]
 
     def schema_version(self) -> int:
         row = self._conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
@@ -120,7 +136,7 @@ class PostgresImageStore(SqlImageStore):
                     image.sha256,
                     image.filename,
                     image.content_type,
-                    datetime.now(UTC),
+                    self.clock(),
                 ),
             ).fetchone()
             row = conn.execute(

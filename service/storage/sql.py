@@ -1,36 +1,39 @@
 """What the SQL backends share: the queries, written once with ``?`` placeholders.
 
-A backend supplies four things: how to run a statement (``_execute``), a
-transaction (``_transaction``), how a time is stored (``_time_param``) and how
-a row becomes a record (``_record``).
+A backend supplies three things: how to run a statement (``_execute``), a
+transaction (``_transaction``) and how a row becomes a record (``_record``).
+``clock`` stamps ``received_at``; it is only ever shown, never ordered by.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from service.storage import Cursor, ImageRecord
 
 COLUMNS: Final = (
     "i.image_id, i.owner, i.sha256, b.size_bytes, b.format, b.width, b.height,"
-    " i.filename, i.content_type, i.received_at"
+    " i.filename, i.content_type, i.received_at, i.seq"
 )
 JOINED: Final = f"SELECT {COLUMNS} FROM images i JOIN blobs b USING (sha256)"
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class SqlImageStore:
+    clock: Callable[[], datetime] = staticmethod(utc_now)
+
     def _execute(self, sql: str, params: Sequence[object] = ()) -> Any:
         raise NotImplementedError
 
     def _transaction(self) -> AbstractContextManager[object]:
         raise NotImplementedError
-
-    def _time_param(self, moment: datetime) -> object:
-        return moment
 
     def _record(self, row: Sequence[Any]) -> ImageRecord:
         raise NotImplementedError
@@ -49,11 +52,11 @@ class SqlImageStore:
             where.append("i.owner = ?")
             params.append(owner)
         if after is not None:
-            where.append("(i.received_at, i.image_id) < (?, ?)")
-            params += [self._time_param(after.received_at), after.image_id]
+            where.append("i.seq < ?")
+            params.append(after.seq)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._execute(
-            f"{JOINED} {clause} ORDER BY i.received_at DESC, i.image_id DESC LIMIT ?",
+            f"{JOINED} {clause} ORDER BY i.seq DESC LIMIT ?",
             (*params, limit),
         ).fetchall()
         return [self._record(row) for row in rows]

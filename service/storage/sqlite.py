@@ -58,6 +58,20 @@ DROP TABLE images_v1;
 CREATE INDEX images_by_time ON images (received_at DESC, image_id DESC);
 CREATE INDEX images_by_owner ON images (owner, received_at DESC, image_id DESC);
 """,
+    # 3: listings follow acknowledgement order (seq), not the wall clock, which
+    #    can step backwards; existing records keep their time order.
+    3: """
+ALTER TABLE images ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE images SET seq = ranked.n FROM (
+    SELECT image_id, row_number() OVER (ORDER BY received_at, image_id) AS n FROM images
+) AS ranked WHERE images.image_id = ranked.image_id;
+CREATE TABLE image_seq (last INTEGER NOT NULL);
+INSERT INTO image_seq SELECT coalesce(max(seq), 0) FROM images;
+DROP INDEX images_by_time;
+DROP INDEX images_by_owner;
+CREATE UNIQUE INDEX images_by_seq ON images (seq DESC);
+CREATE INDEX images_by_owner ON images (owner, seq DESC);
+""",
 }
 LATEST: Final = max(MIGRATIONS)
 
@@ -89,13 +103,10 @@ class SqliteImageStore(SqlImageStore):
             self._conn.execute("ROLLBACK")
             raise
 
-    def _time_param(self, moment: datetime) -> object:
-        return moment.strftime(TIME_FORMAT)
-
     def _record(self, row: Sequence[Any]) -> ImageRecord:
-        *head, received_at = row
+        *head, received_at, seq = row
         moment = datetime.strptime(str(received_at), TIME_FORMAT).replace(tzinfo=UTC)
-        return ImageRecord(*head, moment)  # type: ignore[call-arg]
+        return ImageRecord(*head, moment, seq)  # type: ignore[call-arg]
 
     def schema_version(self) -> int:
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
@@ -143,6 +154,9 @@ class SqliteImageStore(SqlImageStore):
                     image.content,
                 ),
             )
+            # The write lock taken by BEGIN IMMEDIATE orders these; numbers never repeat.
+            conn.execute("UPDATE image_seq SET last = last + 1")
+            (seq,) = conn.execute("SELECT last FROM image_seq").fetchone()
             record = ImageRecord(
                 image_id=uuid.uuid4().hex,
                 owner=owner,
@@ -153,11 +167,13 @@ class SqliteImageStore(SqlImageStore):
                 height=image.height,
                 filename=image.filename,
                 content_type=image.content_type,
-                received_at=datetime.now(UTC),
+                received_at=self.clock(),
+                seq=seq,
             )
             conn.execute(
-                "INSERT INTO images (image_id, owner, sha256, filename, content_type, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO images"
+                " (image_id, owner, sha256, filename, content_type, received_at, seq)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.image_id,
                     owner,
@@ -165,6 +181,7 @@ class SqliteImageStore(SqlImageStore):
                     image.filename,
                     image.content_type,
                     record.received_at.strftime(TIME_FORMAT),
+                    seq,
                 ),
             )
             conn.execute("COMMIT")
