@@ -18,13 +18,15 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs
 
+from service import mtom as mtom_format
 from service.auth import Policy
 from service.config import Settings
 from service.contract import SOAP11_PATH, SOAP12_PATH, render_wsdl
-from service.dispatch import Dispatcher
+from service.dispatch import Dispatcher, Outcome
 from service.downloads import download
 from service.envelope import SoapVersion, http_status, open_envelope
 from service.faults import (
@@ -91,15 +93,16 @@ class SoapApplication:
         elif method in ("GET", "HEAD") and _wants_wsdl(environ):
             status, headers, body = 200, [("Content-Type", "text/xml; charset=utf-8")], self.wsdl
         else:
-            try:
-                status, body, operation, fault = self._soap(environ, method, version)
-            except ServiceFault as early:
-                fault = early
-                status = http_status(version, early)
-                body = self.dispatcher.fault(version, early)
-            headers = [("Content-Type", version.content_type)]
+            reply = self._soap(environ, method, version)
+            operation, fault, encoding = reply.operation, reply.fault, reply.encoding
+            headers = [("Content-Type", reply.content_type)]
             if fault is not None:
                 headers += fault.http_headers
+            headers += [("Content-Length", str(reply.length)), ("X-Request-ID", request_id)]
+            start_response(_status_line(reply.status), headers)
+            shown = path.rstrip("/")
+            self._log(request_id, method, shown, operation, fault, reply.status, started, encoding)
+            return [] if method == "HEAD" else reply.chunks
         headers += [("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
         start_response(_status_line(status), headers)
         shown = path if path in PORTS or path in ("/", "/healthz") else "-"
@@ -115,9 +118,11 @@ class SoapApplication:
         fault: ServiceFault | None,
         status: int,
         started: float,
+        encoding: str = "-",
     ) -> None:
         access_log.info(
-            "request_id=%s method=%s path=%s operation=%s outcome=%s fault=%s status=%d ms=%.2f",
+            "request_id=%s method=%s path=%s operation=%s outcome=%s fault=%s status=%d"
+            " encoding=%s ms=%.2f",
             request_id,
             method,
             path,
@@ -125,40 +130,45 @@ class SoapApplication:
             "fault" if fault or status >= 400 else "ok",
             fault.code if fault else "-",
             status,
+            encoding,
             (time.perf_counter() - started) * 1000,
         )
 
-    def _soap(
-        self, environ: Environ, method: str, version: SoapVersion
-    ) -> tuple[int, bytes, str | None, ServiceFault | None]:
-        if method != "POST":
-            raise MethodNotAllowedFault(
-                f"Send SOAP requests with POST; GET {environ.get('PATH_INFO')}?wsdl returns the WSDL."
-            )
-        media_type, params = _media_type(environ.get("CONTENT_TYPE", ""))
-        if media_type not in _ACCEPTED_MEDIA[version]:
-            other = version.other
-            if media_type in _ACCEPTED_MEDIA[other]:
-                raise UnsupportedMediaFault(
-                    f"{media_type} is the SOAP {other.value} media type; this port speaks SOAP"
-                    f" {version.value} ({_ACCEPTED_MEDIA[version][0]})."
+    def _soap(self, environ: Environ, method: str, version: SoapVersion) -> _Reply:
+        """The reply to a request on a SOAP port, faults included; never raises a fault."""
+        mtom: mtom_format.Package | None = None
+        try:
+            if method != "POST":
+                raise MethodNotAllowedFault(
+                    f"Send SOAP requests with POST; GET {environ.get('PATH_INFO')}?wsdl"
+                    " returns the WSDL."
                 )
-            raise UnsupportedMediaFault(
-                f"Content-Type {media_type or '(none)'} is not accepted here; send"
-                f" {_ACCEPTED_MEDIA[version][0]}."
+            media_type, params = mtom_format.parse_media_type(environ.get("CONTENT_TYPE", ""))
+            soap_media = _ACCEPTED_MEDIA[version][0]
+            if media_type == mtom_format.MULTIPART:
+                mtom = mtom_format.unpack(self._read_body(environ), params, soap_media)
+                root = parse_request(mtom.root, self.limits)
+                mtom_format.resolve_includes(root, mtom.attachments, self.limits.max_text_length)
+            else:
+                _check_media(media_type, version)
+                root = parse_request(self._read_body(environ), self.limits)
+            request = open_envelope(root, version)
+            check_headers(request.header, self.limits)
+            if version is SoapVersion.SOAP11:
+                soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
+            else:
+                soap_action = (mtom.action if mtom else params.get("action")) or ""
+            outcome = self.dispatcher.respond(
+                request, soap_action or None, environ.get("HTTP_AUTHORIZATION")
             )
-        data = self._read_body(environ)
-        request = open_envelope(parse_request(data, self.limits), version)
-        check_headers(request.header, self.limits)
-        if version is SoapVersion.SOAP11:
-            soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
-        else:
-            soap_action = params.get("action", "")
-        outcome = self.dispatcher.respond(
-            request, soap_action or None, environ.get("HTTP_AUTHORIZATION")
-        )
+        except ServiceFault as early:
+            outcome = Outcome(self.dispatcher.fault_tree(version, early), None, early)
         status = http_status(version, outcome.fault) if outcome.fault else 200
-        return status, outcome.body, outcome.operation, outcome.fault
+        if mtom is None:
+            body = outcome.body
+            return _Reply(status, version.content_type, [body], len(body), outcome, "xml")
+        packed = mtom_format.pack(outcome.envelope, outcome.binary, mtom.soap_media, None)
+        return _Reply(status, packed.content_type, packed.chunks, packed.length, outcome, "mtom")
 
     def _read_body(self, environ: Environ) -> bytes:
         limit = self.settings.body_limit
@@ -201,19 +211,44 @@ class SoapApplication:
         return 404, text, b"Not found. The service is at /soap (SOAP 1.1) and /soap12 (SOAP 1.2).\n"
 
 
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    content_type: str
+    chunks: list[bytes]
+    length: int
+    outcome: Outcome
+    #: how the request's body came: plain XML or MTOM
+    encoding: str
+
+    @property
+    def operation(self) -> str | None:
+        return self.outcome.operation
+
+    @property
+    def fault(self) -> ServiceFault | None:
+        return self.outcome.fault
+
+
+def _check_media(media_type: str, version: SoapVersion) -> None:
+    if media_type in _ACCEPTED_MEDIA[version]:
+        return
+    other = version.other
+    if media_type in _ACCEPTED_MEDIA[other]:
+        raise UnsupportedMediaFault(
+            f"{media_type} is the SOAP {other.value} media type; this port speaks SOAP"
+            f" {version.value} ({_ACCEPTED_MEDIA[version][0]})."
+        )
+    raise UnsupportedMediaFault(
+        f"Content-Type {media_type or '(none)'} is not accepted here; send"
+        f" {_ACCEPTED_MEDIA[version][0]} (or MTOM: multipart/related;"
+        f' type="{mtom_format.XOP_MEDIA}").'
+    )
+
+
 def _wants_wsdl(environ: Environ) -> bool:
     query = environ.get("QUERY_STRING", "")
     return any(key.lower() == "wsdl" for key in parse_qs(query, keep_blank_values=True))
-
-
-def _media_type(header: str) -> tuple[str, dict[str, str]]:
-    kind, _, rest = header.partition(";")
-    params: dict[str, str] = {}
-    for item in rest.split(";"):
-        key, sep, value = item.partition("=")
-        if sep:
-            params[key.strip().lower()] = value.strip().strip('"')
-    return kind.strip().lower(), params
 
 
 _REASONS: Final = {

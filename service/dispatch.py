@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from lxml import etree
-from spyne import ByteArray, MethodContext
+from spyne import ByteArray, ComplexModelBase, MethodContext
 from spyne.application import Application
 
 from service import ns
@@ -58,11 +58,20 @@ class _Transport:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the dispatcher made of a request: a serialised envelope and what to log."""
+    """What the dispatcher made of a request: the response envelope and what to log.
 
-    body: bytes
+    ``binary`` lists the response's base64Binary elements, which an MTOM
+    response sends as parts of their own (``service.mtom.pack``).
+    """
+
+    envelope: etree._Element
     operation: str | None
     fault: ServiceFault | None
+    binary: tuple[etree._Element, ...] = ()
+
+    @property
+    def body(self) -> bytes:
+        return serialize(self.envelope)
 
 
 class Dispatcher:
@@ -83,6 +92,13 @@ class Dispatcher:
                 field
                 for field, kind in op.in_message._type_info.items()
                 if issubclass(kind, ByteArray)
+            )
+            for name, op in self._operations.items()
+        }
+        self._binary_paths = {
+            name: tuple(
+                "/".join(f"{{{ns.TNS}}}{step}" for step in path)
+                for path in _binary_paths(op.out_message)
             )
             for name, op in self._operations.items()
         }
@@ -164,7 +180,7 @@ class Dispatcher:
             scope = replace(self.scope, user=user)
             envelope = self.call(op, request.operation, request.version, scope)
         except ServiceFault as fault:
-            return Outcome(self.fault(request.version, fault), op.name if op else None, fault)
+            return Outcome(self.fault_tree(request.version, fault), op.name if op else None, fault)
         except Exception as error:  # our bug: say nothing of it to the client
             log.error(
                 "internal error in %s: %s",
@@ -173,10 +189,19 @@ class Dispatcher:
                 exc_info=True,
             )
             internal = InternalFault()
-            return Outcome(self.fault(request.version, internal), op.name if op else None, internal)
-        return Outcome(serialize(envelope), op.name, None)
+            return Outcome(
+                self.fault_tree(request.version, internal), op.name if op else None, internal
+            )
+        wrapper = envelope[0][0]
+        binary = tuple(
+            element for path in self._binary_paths[op.name] for element in wrapper.iterfind(path)
+        )
+        return Outcome(envelope, op.name, None, binary)
 
     def fault(self, version: SoapVersion, fault: ServiceFault) -> bytes:
+        return serialize(self.fault_tree(version, fault))
+
+    def fault_tree(self, version: SoapVersion, fault: ServiceFault) -> etree._Element:
         envelope, detail = fault_envelope(version, fault)
         typed = fault.typed_detail()
         if typed is None:
@@ -186,7 +211,18 @@ class Dispatcher:
             self.app.out_protocol.to_parent(
                 ctx, type(typed), typed, detail, ns.TNS, fault.detail_element()
             )
-        return serialize(envelope)
+        return envelope
+
+
+def _binary_paths(cls: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths (field names) from a message type down to each of its base64Binary fields."""
+    paths: list[tuple[str, ...]] = []
+    for name, kind in cls._type_info.items():
+        if issubclass(kind, ByteArray):
+            paths.append((*prefix, name))
+        elif issubclass(kind, ComplexModelBase) and len(prefix) < 8:
+            paths += _binary_paths(kind, (*prefix, name))
+    return paths
 
 
 def _is_nil(element: etree._Element) -> bool:

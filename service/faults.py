@@ -6,6 +6,7 @@
      │    ├── ImageRejectedFault      Client.ImageRejected    declared; detail: reason, message
      │    ├── NotFoundFault           Client.NotFound         declared; detail: image_id
      │    ├── MalformedRequestFault   Client.MalformedRequest not XML, not an envelope, no Body
+     │    ├── MalformedMimeFault      Client.MalformedMime    an MTOM message that breaks a MIME/XOP rule
      │    ├── ForbiddenXmlFault       Client.ForbiddenXml     DTDs, entities, processing tricks
      │    ├── LimitExceededFault      Client.LimitExceeded    depth, element count, attributes, text, headers
      │    ├── RequestTooLargeFault    Client.RequestTooLarge  body over the limit (HTTP 413)
@@ -153,6 +154,10 @@ class NotFoundFault(ClientFault):
 
 class MalformedRequestFault(ClientFault):
     code = "Client.MalformedRequest"
+
+
+class MalformedMimeFault(ClientFault):
+    code = "Client.MalformedMime"
 
 
 class ForbiddenXmlFault(ClientFault):

@@ -1,0 +1,290 @@
+"""MTOM/XOP: SOAP messages whose binary content travels as raw MIME parts.
+
+A request is ``multipart/related; type="application/xop+xml"``: a root part
+holding the envelope, in which each binary value is an ``xop:Include``
+pointing by ``cid:`` URL to another part that holds the raw bytes (W3C XOP
+1.0, SOAP MTOM). :func:`unpack` splits the body into parts, checks the MIME
+rules, and :func:`resolve_includes` gives the parsed envelope back the exact
+infoset of the inline form, each ``xop:Include`` replaced by the base64 text
+of its part, so everything after it (the schema, spyne, the operation) sees
+what an inline base64 request would have given it.
+
+What is refused, with a MalformedMime fault (code ``Client.MalformedMime``)
+that says what was wrong: no boundary or no closing delimiter, text after a
+delimiter (boundary tricks), a part without its header block, no root part
+or a ``start`` naming none, two parts with one Content-ID, an ``xop:Include``
+naming no part or not alone in its element, a transfer encoding other than
+binary/8bit/7bit, and a root part that is not the port's SOAP version. More
+than :data:`MAX_PARTS` parts, or an attachment whose base64 form would be a
+longer text node than the plain path accepts, is a LimitExceeded fault; the
+body limit is checked on the whole message before any of this.
+
+Responses: :func:`pack` answers an MTOM request in kind, base64 fields of the
+response as binary parts (``GetImage``), everything else in the root part.
+
+The body is read once (it is bounded by the body limit); parts are
+``memoryview`` slices of it, never copies.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import unquote
+
+from lxml import etree
+
+from service.faults import LimitExceededFault, MalformedMimeFault, UnsupportedMediaFault
+
+XOP_NS: Final = "http://www.w3.org/2004/08/xop/include"
+XOP_MEDIA: Final = "application/xop+xml"
+MULTIPART: Final = "multipart/related"
+MAX_PARTS: Final = 16
+MAX_PART_HEADERS: Final = 8 * 1024
+_INCLUDE: Final = f"{{{XOP_NS}}}Include"
+_TOKEN: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_PARAM: Final = re.compile(rf';\s*({_TOKEN})\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)\s*')
+_BOUNDARY: Final = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
+_ENCODINGS: Final = frozenset({"binary", "8bit", "7bit"})
+
+
+def parse_media_type(header: str) -> tuple[str, dict[str, str]]:
+    """``type/subtype`` (lower case) and its parameters (names lower case, quotes undone)."""
+    kind, _, rest = header.partition(";")
+    params: dict[str, str] = {}
+    for match in _PARAM.finditer(";" + rest):
+        value = match.group(2)
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params[match.group(1).lower()] = value
+    return kind.strip().lower(), params
+
+
+@dataclass(frozen=True)
+class Part:
+    headers: dict[str, str]
+    body: memoryview
+
+    @property
+    def content_id(self) -> str | None:
+        value = self.headers.get("content-id")
+        return value.strip().removeprefix("<").removesuffix(">") if value is not None else None
+
+
+@dataclass(frozen=True)
+class Package:
+    """An MTOM message taken apart: the envelope's bytes and the parts it may include."""
+
+    root: bytes
+    #: the SOAP media type the root part declares (``text/xml``, ``application/soap+xml``)
+    soap_media: str
+    #: the SOAP 1.2 action, from the multipart, start-info or root part parameters
+    action: str | None
+    attachments: dict[str, memoryview]
+
+
+def unpack(data: bytes, params: dict[str, str], soap_media: str) -> Package:
+    """The parts of a ``multipart/related`` body; ``soap_media`` is the port's SOAP media type."""
+    if params.get("type", "").lower() != XOP_MEDIA:
+        raise UnsupportedMediaFault(
+            f'multipart/related is accepted as MTOM only (type="{XOP_MEDIA}");'
+            f" send the envelope alone as {soap_media}."
+        )
+    boundary = params.get("boundary", "")
+    if not _BOUNDARY.fullmatch(boundary):
+        raise MalformedMimeFault(
+            "The multipart Content-Type has no valid boundary parameter (1 to 70 characters)."
+        )
+    parts = split(data, boundary.encode("ascii"))
+    start = params.get("start")
+    by_id: dict[str, Part] = {}
+    for part in parts:
+        cid = part.content_id
+        if cid is not None:
+            if cid in by_id:
+                raise MalformedMimeFault(f"Two parts have the Content-ID <{cid}>.")
+            by_id[cid] = part
+    if start is not None:
+        wanted = start.strip().removeprefix("<").removesuffix(">")
+        root = by_id.get(wanted)
+        if root is None:
+            raise MalformedMimeFault(f"No part has the Content-ID <{wanted}> that start names.")
+    else:
+        root = parts[0]
+    kind, root_params = parse_media_type(root.headers.get("content-type", ""))
+    if kind != XOP_MEDIA:
+        raise MalformedMimeFault(
+            f"The root part is {kind or '(no Content-Type)'}; MTOM needs {XOP_MEDIA}."
+        )
+    declared = root_params.get("type", "").lower()
+    info_kind, info_params = parse_media_type(params.get("start-info", ""))
+    for said in (parse_media_type(declared)[0], info_kind):
+        if said and said != soap_media:
+            raise UnsupportedMediaFault(f"The root part is {said}; this port speaks {soap_media}.")
+    action = (
+        params.get("action")
+        or info_params.get("action")
+        or parse_media_type(declared)[1].get("action")
+    )
+    attachments = {cid: part.body for cid, part in by_id.items() if part is not root}
+    return Package(bytes(root.body), soap_media, action, attachments)
+
+
+def split(data: bytes, boundary: bytes) -> list[Part]:
+    """The body parts between the delimiters, preamble and epilogue dropped."""
+    delimiter = b"--" + boundary
+    view = memoryview(data)
+    if data.startswith(delimiter):
+        position = 0
+    else:
+        found = data.find(b"\r\n" + delimiter)
+        if found < 0:
+            raise MalformedMimeFault("The body has no delimiter line with the declared boundary.")
+        position = found + 2
+    parts: list[Part] = []
+    while True:
+        position += len(delimiter)
+        if data.startswith(b"--", position):
+            break  # the close delimiter; what follows is the epilogue
+        line_end = data.find(b"\r\n", position)
+        if line_end < 0 or data[position:line_end].strip(b" \t"):
+            raise MalformedMimeFault(
+                "A delimiter line has text after the boundary (or no line end)."
+            )
+        if len(parts) == MAX_PARTS:
+            raise LimitExceededFault(
+                f"The request has more MIME parts than this service accepts ({MAX_PARTS})."
+            )
+        head_start = line_end + 2
+        if data.startswith(b"\r\n", head_start):
+            head, body_start = b"", head_start + 2
+        else:
+            head_end = data.find(b"\r\n\r\n", head_start, head_start + MAX_PART_HEADERS)
+            if head_end < 0:
+                raise MalformedMimeFault(
+                    f"A part's header block has no end within {MAX_PART_HEADERS} bytes."
+                )
+            head, body_start = data[head_start:head_end], head_end + 4
+        body_end = data.find(b"\r\n" + delimiter, body_start)
+        if body_end < 0:
+            raise MalformedMimeFault(
+                "The body ends inside a part: the closing delimiter"
+                f" --{boundary.decode()}-- is missing."
+            )
+        parts.append(Part(_headers(head), view[body_start:body_end]))
+        position = body_end + 2
+    if not parts:
+        raise MalformedMimeFault("The multipart body has no parts.")
+    return parts
+
+
+def _headers(head: bytes) -> dict[str, str]:
+    try:
+        text = head.decode("ascii")
+    except UnicodeDecodeError:
+        raise MalformedMimeFault("A part's headers are not ASCII.") from None
+    headers: dict[str, str] = {}
+    name = ""
+    for line in text.split("\r\n"):
+        if line[:1] in (" ", "\t") and name:
+            headers[name] += " " + line.strip()
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not re.fullmatch(_TOKEN, key.strip()):
+            raise MalformedMimeFault(
+                f"A part has a header line that is not 'Name: value': {line[:60]!r}."
+            )
+        name = key.strip().lower()
+        if name in headers:
+            raise MalformedMimeFault(f"A part has two {key.strip()} headers.")
+        headers[name] = value.strip()
+    encoding = headers.get("content-transfer-encoding", "binary").lower()
+    if encoding not in _ENCODINGS:
+        raise MalformedMimeFault(
+            f"Content-Transfer-Encoding {encoding} is not accepted; MTOM parts are binary."
+        )
+    return headers
+
+
+def resolve_includes(
+    root: etree._Element, attachments: dict[str, memoryview], max_text_length: int
+) -> int:
+    """Replaces each ``xop:Include`` with its part's base64 text; how many there were."""
+    count = 0
+    for include in list(root.iter(_INCLUDE)):
+        parent = include.getparent()
+        if parent is None:
+            raise MalformedMimeFault("The root element itself is an xop:Include.")
+        if len(parent) != 1 or (parent.text or "").strip() or (include.tail or "").strip():
+            raise MalformedMimeFault(
+                f"An xop:Include must be the only content of its element"
+                f" ({etree.QName(parent).localname})."
+            )
+        href = include.get("href", "")
+        if not href.lower().startswith("cid:"):
+            raise MalformedMimeFault(f"xop:Include href {href[:80]!r} is not a cid: URL.")
+        cid = unquote(href[4:])
+        content = attachments.get(cid)
+        if content is None:
+            raise MalformedMimeFault(
+                f"No part has the Content-ID <{cid[:80]}> an xop:Include names."
+            )
+        if (len(content) + 2) // 3 * 4 > max_text_length:
+            raise LimitExceededFault(
+                f"The part <{cid[:80]}> is larger than this service accepts"
+                f" ({max_text_length // 4 * 3} bytes)."
+            )
+        parent.remove(include)
+        parent.text = base64.b64encode(content).decode("ascii")
+        count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class Packed:
+    content_type: str
+    chunks: list[bytes]
+
+    @property
+    def length(self) -> int:
+        return sum(len(chunk) for chunk in self.chunks)
+
+
+def pack(
+    envelope: etree._Element, binary: Iterable[etree._Element], soap_media: str, action: str | None
+) -> Packed:
+    """The envelope as an MTOM message; each element of ``binary`` (base64 text) as a part."""
+    boundary = f"uuid:{uuid.uuid4()}"
+    root_id = "root.message@soap-service"
+    parts: list[tuple[str, bytes]] = []
+    for number, element in enumerate(binary, 1):
+        cid = f"{number}.part@soap-service"
+        parts.append((cid, base64.b64decode(element.text or "")))
+        element.text = None
+        etree.SubElement(element, _INCLUDE, href=f"cid:{cid}", nsmap={"xop": XOP_NS})
+    xml = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    start_info = soap_media if action is None else f'{soap_media}; action="{action}"'
+    escaped = start_info.replace('"', '\\"')
+    chunks: list[bytes] = [
+        f"--{boundary}\r\nContent-ID: <{root_id}>\r\n"
+        f'Content-Type: {XOP_MEDIA}; charset=utf-8; type="{escaped}"\r\n'
+        "Content-Transfer-Encoding: binary\r\n\r\n".encode(),
+        xml,
+    ]
+    for cid, content in parts:
+        chunks.append(
+            f"\r\n--{boundary}\r\nContent-ID: <{cid}>\r\n"
+            "Content-Type: application/octet-stream\r\n"
+            "Content-Transfer-Encoding: binary\r\n\r\n".encode()
+        )
+        chunks.append(content)
+    chunks.append(f"\r\n--{boundary}--\r\n".encode())
+    content_type = (
+        f'{MULTIPART}; type="{XOP_MEDIA}"; start="<{root_id}>";'
+        f' start-info="{escaped}"; boundary="{boundary}"'
+    )
+    return Packed(content_type, chunks)

@@ -1,0 +1,365 @@
+"""MTOM/XOP requests against the live server: uploads, answers in kind, malformed MIME.
+
+The messages are written byte for byte (``tests/mtom_messages.py``); replies are
+read with the standard library's MIME parser, not the service's own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+import requests
+from lxml import etree
+
+from service import ns
+from tests.conftest import TESTER, LiveServer
+from tests.images import make_image, make_noise_png
+from tests.mtom_messages import (
+    BOUNDARY,
+    ROOT_ID,
+    Message,
+    envelope,
+    message,
+    read_reply,
+    upload_envelope,
+)
+
+PATHS = {"1.1": "/soap", "1.2": "/soap12"}
+T = f"{{{ns.TNS}}}"
+
+
+def post(server: LiveServer, version: str, sent: Message, **headers: str) -> requests.Response:
+    return requests.post(
+        server.url + PATHS[version],
+        data=sent.body,
+        headers={"Content-Type": sent.content_type, **headers},
+        auth=TESTER,
+        timeout=120,
+    )
+
+
+def fault_code(root: etree._Element) -> str:
+    env = etree.QName(root).namespace
+    fault = root.find(f"{{{env}}}Body/{{{env}}}Fault")
+    assert fault is not None, etree.tostring(root)[:2000]
+    if env == ns.SOAP11_ENV:
+        return fault.findtext("faultcode").split(":", 1)[1]
+    values = [v.text.split(":", 1)[1] for v in fault.iter(f"{{{env}}}Value")]
+    values[0] = {"Sender": "Client", "Receiver": "Server"}.get(values[0], values[0])
+    return ".".join(values)
+
+
+def fault_text(root: etree._Element) -> str:
+    return " ".join(t for t in root.itertext() if t.strip())
+
+
+def answer(response: requests.Response) -> etree._Element:
+    """The envelope of a reply, plain or MTOM (an MTOM request is answered in kind)."""
+    kind = response.headers["Content-Type"]
+    if kind.startswith("multipart/related"):
+        return read_reply(kind, response.content).root
+    return etree.fromstring(response.content)
+
+
+@pytest.fixture(scope="module")
+def big_png() -> bytes:
+    data = make_noise_png(10 * 1024 * 1024)
+    assert 9 * 1024 * 1024 < len(data) <= 10 * 1024 * 1024
+    return data
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_a_10_mib_upload_and_download_over_mtom(
+    live_server: LiveServer, big_png: bytes, version: str
+) -> None:
+    action = f"{ns.TNS}/UploadImage"
+    sent = message(
+        version,
+        upload_envelope(version),
+        [("image-1@tests", big_png)],
+        action=action if version == "1.2" else None,
+    )
+    headers = {"SOAPAction": f'"{action}"'} if version == "1.1" else {}
+    response = post(live_server, version, sent, **headers)
+    assert response.status_code == 200, response.content[:2000]
+    reply = read_reply(response.headers["Content-Type"], response.content)
+    assert reply.root_type == "application/xop+xml"
+    receipt = reply.root.find(f".//{T}UploadImageResult")
+    assert receipt is not None
+    assert receipt.findtext(f"{T}sha256") == hashlib.sha256(big_png).hexdigest()
+    assert int(receipt.findtext(f"{T}size_bytes") or 0) == len(big_png)
+    image_id = receipt.findtext(f"{T}image_id")
+
+    get = message(
+        version, envelope(version, "GetImage", f"<t:image_id>{image_id}</t:image_id>"), []
+    )
+    response = post(live_server, version, get)
+    assert response.status_code == 200
+    reply = read_reply(response.headers["Content-Type"], response.content)
+    content = reply.root.find(f".//{T}GetImageResult/{T}content")
+    assert content is not None
+    assert content.find("{http://www.w3.org/2004/08/xop/include}Include") is not None
+    assert hashlib.sha256(reply.content(content)).hexdigest() == hashlib.sha256(big_png).hexdigest()
+    log = live_server.log_text()
+    assert "operation=UploadImage outcome=ok fault=- status=200 encoding=mtom" in log
+
+
+def test_mtom_and_inline_give_the_same_record(live_server: LiveServer) -> None:
+    png = make_image("PNG", (31, 17))
+    inline = envelope(
+        "1.1",
+        "UploadImage",
+        f"<t:filename>s.png</t:filename><t:content>{base64.b64encode(png).decode()}</t:content>",
+    )
+    plain = requests.post(
+        live_server.url + "/soap",
+        data=inline,
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        auth=TESTER,
+        timeout=30,
+    )
+    assert plain.status_code == 200, plain.text
+    first = etree.fromstring(plain.content).find(f".//{T}UploadImageResult")
+    response = post(
+        live_server, "1.1", message("1.1", upload_envelope("1.1"), [("image-1@tests", png)])
+    )
+    again = answer(response).find(f".//{T}UploadImageResult")
+    assert first is not None and again is not None
+    for field in ("image_id", "sha256", "size_bytes", "width", "height", "format"):
+        assert again.findtext(f"{T}{field}") == first.findtext(f"{T}{field}"), field
+
+
+def test_small_operations_work_over_mtom_too(live_server: LiveServer) -> None:
+    sent = message("1.2", envelope("1.2", "Greet", "<t:name>Ada</t:name>"), [])
+    response = post(live_server, "1.2", sent)
+    assert response.status_code == 200
+    assert answer(response).findtext(f".//{T}GreetResult") == "Hello, Ada!"
+
+
+def test_a_validation_fault_over_mtom_is_answered_in_kind(live_server: LiveServer) -> None:
+    sent = message("1.1", envelope("1.1", "Greet", "<t:name> </t:name>"), [])
+    response = post(live_server, "1.1", sent)
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("multipart/related")
+    assert fault_code(answer(response)) == "Client.Validation"
+
+
+def _raw(body: bytes, content_type: str | None = None) -> Message:
+    return Message(
+        body,
+        content_type
+        or f'multipart/related; type="application/xop+xml"; boundary="{BOUNDARY}";'
+        f' start="<{ROOT_ID}>"; start-info="text/xml"',
+    )
+
+
+def _root_part(root: bytes, extra_headers: str = "") -> bytes:
+    return (
+        f"--{BOUNDARY}\r\nContent-Type: application/xop+xml; charset=UTF-8;"
+        f' type="text/xml"\r\nContent-ID: <{ROOT_ID}>\r\n{extra_headers}\r\n'
+    ).encode() + root
+
+
+def _part(cid: str, data: bytes, extra_headers: str = "") -> bytes:
+    return (
+        f"\r\n--{BOUNDARY}\r\nContent-Type: image/png\r\nContent-ID: <{cid}>\r\n{extra_headers}\r\n"
+    ).encode() + data
+
+
+PNG = make_image("PNG", (8, 8))
+UPLOAD = upload_envelope("1.1")
+END = f"\r\n--{BOUNDARY}--\r\n".encode()
+GOOD = _root_part(UPLOAD) + _part("image-1@tests", PNG) + END
+
+MALFORMED = [
+    # name, message, expected code, words the fault says
+    (
+        "no_boundary_param",
+        _raw(GOOD, 'multipart/related; type="application/xop+xml"'),
+        "Client.MalformedMime",
+        "boundary",
+    ),
+    (
+        "boundary_too_long",
+        _raw(GOOD, f'multipart/related; type="application/xop+xml"; boundary="{"b" * 71}"'),
+        "Client.MalformedMime",
+        "boundary",
+    ),
+    (
+        "boundary_absent_from_body",
+        _raw(GOOD.replace(BOUNDARY.encode(), b"other-boundary")),
+        "Client.MalformedMime",
+        "delimiter",
+    ),
+    ("no_closing_delimiter", _raw(GOOD[: -len(END)]), "Client.MalformedMime", "closing delimiter"),
+    (
+        "truncated_inside_a_part",
+        _raw(GOOD[: len(GOOD) // 2]),
+        "Client.MalformedMime",
+        "closing delimiter",
+    ),
+    (
+        "text_after_boundary",
+        _raw(
+            GOOD.replace(
+                f"--{BOUNDARY}\r\nContent-Type: image".encode(),
+                f"--{BOUNDARY}tricks\r\nContent-Type: image".encode(),
+            )
+        ),
+        "Client.MalformedMime",
+        "after the boundary",
+    ),
+    (
+        "start_names_no_part",
+        _raw(
+            GOOD,
+            'multipart/related; type="application/xop+xml";'
+            f' boundary="{BOUNDARY}"; start="<nobody@tests>"',
+        ),
+        "Client.MalformedMime",
+        "nobody@tests",
+    ),
+    (
+        "duplicate_content_id",
+        _raw(_root_part(UPLOAD) + _part("image-1@tests", PNG) + _part("image-1@tests", PNG) + END),
+        "Client.MalformedMime",
+        "Two parts",
+    ),
+    (
+        "unknown_content_id",
+        _raw(_root_part(UPLOAD) + _part("other@tests", PNG) + END),
+        "Client.MalformedMime",
+        "image-1@tests",
+    ),
+    (
+        "include_not_alone",
+        _raw(
+            _root_part(UPLOAD.replace(b"<t:content>", b"<t:content>x"))
+            + _part("image-1@tests", PNG)
+            + END
+        ),
+        "Client.MalformedMime",
+        "only content",
+    ),
+    (
+        "href_not_cid",
+        _raw(
+            _root_part(UPLOAD.replace(b"cid:image-1@tests", b"http://evil/x"))
+            + _part("image-1@tests", PNG)
+            + END
+        ),
+        "Client.MalformedMime",
+        "not a cid",
+    ),
+    (
+        "base64_transfer_encoding",
+        _raw(
+            _root_part(UPLOAD)
+            + _part("image-1@tests", base64.b64encode(PNG), "Content-Transfer-Encoding: base64\r\n")
+            + END
+        ),
+        "Client.MalformedMime",
+        "Content-Transfer-Encoding",
+    ),
+    (
+        "root_not_xop",
+        _raw(GOOD.replace(b"application/xop+xml; charset=UTF-8;", b"text/plain;", 1)),
+        "Client.MalformedMime",
+        "root part",
+    ),
+    (
+        "header_block_without_end",
+        _raw(_root_part(UPLOAD) + f"\r\n--{BOUNDARY}\r\nX: ".encode() + b"y" * 9000),
+        "Client.MalformedMime",
+        "header block",
+    ),
+    (
+        "header_line_garbage",
+        _raw(_root_part(UPLOAD) + _part("image-1@tests", PNG, "this is not a header\r\n") + END),
+        "Client.MalformedMime",
+        "Name: value",
+    ),
+    ("empty_multipart", _raw(f"--{BOUNDARY}--\r\n".encode()), "Client.MalformedMime", "no parts"),
+    (
+        "too_many_parts",
+        _raw(_root_part(UPLOAD) + b"".join(_part(f"p{i}@t", b"x") for i in range(20)) + END),
+        "Client.LimitExceeded",
+        "MIME parts",
+    ),
+    (
+        "soap12_root_on_soap11_port",
+        _raw(GOOD.replace(b'type="text/xml"', b'type="application/soap+xml"', 1)),
+        "Client.UnsupportedMedia",
+        "application/soap+xml",
+    ),
+    (
+        "swa_not_mtom",
+        _raw(GOOD, f'multipart/related; type="text/xml"; boundary="{BOUNDARY}"'),
+        "Client.UnsupportedMedia",
+        "MTOM",
+    ),
+    (
+        "xxe_in_root_part",
+        _raw(
+            _root_part(
+                b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM'
+                b' "file:///etc/passwd">]>' + UPLOAD
+            )
+            + _part("image-1@tests", PNG)
+            + END
+        ),
+        "Client.ForbiddenXml",
+        "DTD",
+    ),
+    (
+        "root_not_xml",
+        _raw(_root_part(b"\x00\x01 not xml") + END),
+        "Client.MalformedRequest",
+        "well-formed",
+    ),
+    (
+        "attachment_not_an_image",
+        _raw(_root_part(UPLOAD) + _part("image-1@tests", b"plain text") + END),
+        "Client.ImageRejected",
+        "not",
+    ),
+    (
+        "include_in_a_string_field",
+        _raw(
+            _root_part(
+                upload_envelope("1.1").replace(
+                    b"<t:filename>big.png</t:filename>",
+                    b'<t:filename><xop:Include href="cid:name@tests"/></t:filename>',
+                )
+            )
+            + _part("image-1@tests", PNG)
+            + _part("name@tests", b"\xff" * 300)
+            + END
+        ),
+        "Client.Validation",
+        "filename",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "sent", "code", "words"), MALFORMED, ids=[m[0] for m in MALFORMED]
+)
+def test_malformed_mime_gets_a_typed_fault(
+    live_server: LiveServer, name: str, sent: Message, code: str, words: str
+) -> None:
+    response = post(live_server, "1.1", sent)
+    assert response.status_code in (415, 500), response.content[:500]
+    root = answer(response)
+    assert fault_code(root) == code, fault_text(root)
+    assert words.lower() in fault_text(root).lower(), fault_text(root)
+    assert b"Traceback" not in response.content
+
+
+def test_an_oversize_part_is_refused_before_it_is_decoded(live_server: LiveServer) -> None:
+    huge = b"\x89PNG" + b"\x00" * (13 * 1024 * 1024)  # under the body limit, over the text limit
+    response = post(live_server, "1.1", message("1.1", UPLOAD, [("image-1@tests", huge)]))
+    assert fault_code(answer(response)) == "Client.LimitExceeded"
+    assert "larger than this service accepts" in fault_text(answer(response))
