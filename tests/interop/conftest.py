@@ -12,6 +12,7 @@ under ``CI=true``: run ``make interop-deps`` first.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.images import make_image
+from tests.images import make_image, make_noise_png
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -64,3 +65,26 @@ def payloads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     text = folder / "notes.txt"
     text.write_bytes(b"I am plain text, not an image.\n")
     return {"png": png, "text": text}
+
+
+@pytest.fixture(scope="session")
+def big_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 10 MiB (at most) PNG of noise, for MTOM uploads."""
+    path = tmp_path_factory.mktemp("mtom") / "big.png"
+    path.write_bytes(make_noise_png(10 * 1024 * 1024))
+    return path
+
+
+def check_mtom_report(
+    report: dict[str, object], image: Path, log_before: str, log_after: str
+) -> None:
+    """The toolkit sent the image as MTOM and got the same bytes back."""
+    data = image.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    assert report["sha256"] == digest
+    assert int(str(report["size_bytes"])) == len(data)
+    assert report["back_sha256"] == digest
+    marker = "operation=UploadImage outcome=ok fault=- status=200 encoding=mtom"
+    assert log_after.count(marker) > log_before.count(marker), "the upload was not sent as MTOM"
+    marker = "operation=GetImage outcome=ok fault=- status=200 encoding=mtom"
+    assert log_after.count(marker) > log_before.count(marker), "GetImage was not sent as MTOM"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TESTER, LiveServer
-from tests.interop.conftest import HERE, WSDL, require, run
+from tests.interop.conftest import HERE, WSDL, check_mtom_report, require, run
 from tests.interop.scenario import check_report, parse_report
 
 JARS = Path("/usr/share/java")
@@ -42,8 +42,12 @@ def java_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     (work / "classes").mkdir()
     run(["wsimport", "-keep", "-d", work / "classes", "-s", work / "src", WSDL], cwd=work)
     classpath = ":".join([*(str(JARS / f"{jar}.jar") for jar in RUNTIME), str(work / "classes")])
-    shutil.copy(HERE / "java" / "Driver.java", work)
-    run(["javac", "-cp", classpath, "-d", work / "classes", "Driver.java"], cwd=work)
+    for driver in ("Driver.java", "MtomDriver.java"):
+        shutil.copy(HERE / "java" / driver, work)
+    run(
+        ["javac", "-cp", classpath, "-d", work / "classes", "Driver.java", "MtomDriver.java"],
+        cwd=work,
+    )
     return work, classpath
 
 
@@ -108,3 +112,30 @@ def test_jaxws(
         cwd=work,
     )
     check_report(parse_report(out), payloads["png"])
+
+
+@pytest.mark.parametrize(("version", "path"), [("1.1", "/soap"), ("1.2", "/soap12")])
+def test_jaxws_mtom_10_mib(
+    live_server: LiveServer,
+    big_image: Path,
+    java_build: tuple[Path, str],
+    version: str,
+    path: str,
+) -> None:
+    work, classpath = java_build
+    before = live_server.log_text()
+    out = run(
+        [
+            "java",
+            "-cp",
+            classpath,
+            "MtomDriver",
+            WSDL,
+            live_server.url + path,
+            version,
+            big_image,
+            *TESTER,
+        ],
+        cwd=work,
+    )
+    check_mtom_report(parse_report(out), big_image, before, live_server.log_text())
