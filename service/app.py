@@ -94,13 +94,14 @@ class SoapApplication:
             status, headers, body = 200, [("Content-Type", "text/xml; charset=utf-8")], self.wsdl
         else:
             reply = self._soap(environ, method, version)
-            operation, fault, encoding = reply.operation, reply.fault, reply.encoding
+            operation, fault = reply.operation, reply.fault
             headers = [("Content-Type", reply.content_type)]
             if fault is not None:
                 headers += fault.http_headers
             headers += [("Content-Length", str(reply.length)), ("X-Request-ID", request_id)]
             start_response(_status_line(reply.status), headers)
             shown = path.rstrip("/")
+            encoding = f"{reply.request_encoding} reply={reply.encoding}"
             self._log(request_id, method, shown, operation, fault, reply.status, started, encoding)
             return [] if method == "HEAD" else reply.chunks
         headers += [("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
@@ -118,7 +119,7 @@ class SoapApplication:
         fault: ServiceFault | None,
         status: int,
         started: float,
-        encoding: str = "-",
+        encoding: str = "- reply=-",
     ) -> None:
         access_log.info(
             "request_id=%s method=%s path=%s operation=%s outcome=%s fault=%s status=%d"
@@ -164,11 +165,16 @@ class SoapApplication:
         except ServiceFault as early:
             outcome = Outcome(self.dispatcher.fault_tree(version, early), None, early)
         status = http_status(version, outcome.fault) if outcome.fault else 200
-        if mtom is None:
+        came = "xml" if mtom is None else "mtom"
+        if mtom is None and not mtom_format.accepts_mtom(environ.get("HTTP_ACCEPT", "")):
             body = outcome.body
-            return _Reply(status, version.content_type, [body], len(body), outcome, "xml")
-        packed = mtom_format.pack(outcome.envelope, outcome.binary, mtom.soap_media, None)
-        return _Reply(status, packed.content_type, packed.chunks, packed.length, outcome, "mtom")
+            return _Reply(status, version.content_type, [body], len(body), outcome, came, "xml")
+        packed = mtom_format.pack(
+            outcome.envelope, outcome.binary, _ACCEPTED_MEDIA[version][0], None
+        )
+        return _Reply(
+            status, packed.content_type, packed.chunks, packed.length, outcome, came, "mtom"
+        )
 
     def _read_body(self, environ: Environ) -> bytes:
         limit = self.settings.body_limit
@@ -218,7 +224,8 @@ class _Reply:
     chunks: list[bytes]
     length: int
     outcome: Outcome
-    #: how the request's body came: plain XML or MTOM
+    #: how the request's body came, and how the reply goes: plain XML or MTOM
+    request_encoding: str
     encoding: str
 
     @property

@@ -19,8 +19,11 @@ than :data:`MAX_PARTS` parts, or an attachment whose base64 form would be a
 longer text node than the plain path accepts, is a LimitExceeded fault; the
 body limit is checked on the whole message before any of this.
 
-Responses: :func:`pack` answers an MTOM request in kind, base64 fields of the
-response as binary parts (``GetImage``), everything else in the root part.
+Responses: :func:`pack` answers in kind, base64 fields of the response as
+binary parts (``GetImage``), everything else in the root part. A client asks
+for MTOM by sending MTOM, or by naming ``multipart/related`` in its Accept
+header, which is how gSOAP with ``SOAP_ENC_MTOM`` asks when its request has
+no binary to send (:func:`accepts_mtom`).
 
 The body is read once (it is bounded by the body limit); parts are
 ``memoryview`` slices of it, never copies.
@@ -208,6 +211,18 @@ def _headers(head: bytes) -> dict[str, str]:
             f"Content-Transfer-Encoding {encoding} is not accepted; MTOM parts are binary."
         )
     return headers
+
+
+def accepts_mtom(accept: str) -> bool:
+    """Whether an Accept header names multipart/related (not through a wildcard) with q > 0."""
+    for item in accept.split(","):
+        kind, params = parse_media_type(item)
+        if kind == MULTIPART:
+            try:
+                return float(params.get("q", "1")) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def resolve_includes(

@@ -103,7 +103,7 @@ def test_a_10_mib_upload_and_download_over_mtom(
     assert content.find("{http://www.w3.org/2004/08/xop/include}Include") is not None
     assert hashlib.sha256(reply.content(content)).hexdigest() == hashlib.sha256(big_png).hexdigest()
     log = live_server.log_text()
-    assert "operation=UploadImage outcome=ok fault=- status=200 encoding=mtom" in log
+    assert "operation=UploadImage outcome=ok fault=- status=200 encoding=mtom reply=mtom" in log
 
 
 def test_mtom_and_inline_give_the_same_record(live_server: LiveServer) -> None:
