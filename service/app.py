@@ -138,6 +138,7 @@ class SoapApplication:
     def _soap(self, environ: Environ, method: str, version: SoapVersion) -> _Reply:
         """The reply to a request on a SOAP port, faults included; never raises a fault."""
         mtom: mtom_format.Package | None = None
+        includes = 0
         try:
             if method != "POST":
                 raise MethodNotAllowedFault(
@@ -149,7 +150,9 @@ class SoapApplication:
             if media_type == mtom_format.MULTIPART:
                 mtom = mtom_format.unpack(self._read_body(environ), params, soap_media)
                 root = parse_request(mtom.root, self.limits)
-                mtom_format.resolve_includes(root, mtom.attachments, self.limits.max_text_length)
+                includes = mtom_format.resolve_includes(
+                    root, mtom.attachments, self.limits.max_text_length
+                )
             else:
                 _check_media(media_type, version)
                 root = parse_request(self._read_body(environ), self.limits)
@@ -165,7 +168,8 @@ class SoapApplication:
         except ServiceFault as early:
             outcome = Outcome(self.dispatcher.fault_tree(version, early), None, early)
         status = http_status(version, outcome.fault) if outcome.fault else 200
-        came = "xml" if mtom is None else "mtom"
+        # mtom: binary came as XOP parts; mime: an MTOM package with everything inline
+        came = "xml" if mtom is None else "mtom" if includes else "mime"
         if mtom is None and not mtom_format.accepts_mtom(environ.get("HTTP_ACCEPT", "")):
             body = outcome.body
             return _Reply(status, version.content_type, [body], len(body), outcome, came, "xml")
@@ -224,7 +228,8 @@ class _Reply:
     chunks: list[bytes]
     length: int
     outcome: Outcome
-    #: how the request's body came, and how the reply goes: plain XML or MTOM
+    #: how the request's body came (xml, mtom, mime: MTOM without XOP parts), and
+    #: how the reply goes (xml or mtom)
     request_encoding: str
     encoding: str
 

@@ -97,12 +97,15 @@ def unpack(data: bytes, params: dict[str, str], soap_media: str) -> Package:
             f'multipart/related is accepted as MTOM only (type="{XOP_MEDIA}");'
             f" send the envelope alone as {soap_media}."
         )
+    offset = 0
+    if "boundary" not in params:
+        params, offset = _headers_in_body(data, params)
     boundary = params.get("boundary", "")
     if not _BOUNDARY.fullmatch(boundary):
         raise MalformedMimeFault(
             "The multipart Content-Type has no valid boundary parameter (1 to 70 characters)."
         )
-    parts = split(data, boundary.encode("ascii"))
+    parts = split(data, boundary.encode("ascii"), offset)
     start = params.get("start")
     by_id: dict[str, Part] = {}
     for part in parts:
@@ -137,14 +140,38 @@ def unpack(data: bytes, params: dict[str, str], soap_media: str) -> Package:
     return Package(bytes(root.body), soap_media, action, attachments)
 
 
-def split(data: bytes, boundary: bytes) -> list[Part]:
-    """The body parts between the delimiters, preamble and epilogue dropped."""
+def _headers_in_body(data: bytes, params: dict[str, str]) -> tuple[dict[str, str], int]:
+    """Mono's WCF writes the multipart's own headers at the start of the body.
+
+    Its HTTP Content-Type says only ``multipart/related; type=application/xop+xml``;
+    the boundary is in a ``MIME-Version``/``Content-Type`` block before the first
+    delimiter. Read only when the HTTP header has no boundary, bounded like any
+    part's header block, and it must say multipart/related with the same type.
+    """
+    if not data[:64].lower().startswith((b"mime-version:", b"content-type:")):
+        return params, 0
+    end = data.find(b"\r\n\r\n", 0, MAX_PART_HEADERS)
+    if end < 0:
+        raise MalformedMimeFault(
+            f"The MIME header block at the start of the body has no end within"
+            f" {MAX_PART_HEADERS} bytes."
+        )
+    kind, inner = parse_media_type(_headers(data[:end]).get("content-type", ""))
+    if kind != MULTIPART or inner.get("type", "").lower() != XOP_MEDIA:
+        raise MalformedMimeFault(
+            "The MIME header block at the start of the body is not multipart/related MTOM."
+        )
+    return {**params, **inner}, end + 4
+
+
+def split(data: bytes, boundary: bytes, offset: int = 0) -> list[Part]:
+    """The body parts between the delimiters (from ``offset``), preamble and epilogue dropped."""
     delimiter = b"--" + boundary
     view = memoryview(data)
-    if data.startswith(delimiter):
-        position = 0
+    if data.startswith(delimiter, offset):
+        position = offset
     else:
-        found = data.find(b"\r\n" + delimiter)
+        found = data.find(b"\r\n" + delimiter, offset)
         if found < 0:
             raise MalformedMimeFault("The body has no delimiter line with the declared boundary.")
         position = found + 2

@@ -363,3 +363,47 @@ def test_an_oversize_part_is_refused_before_it_is_decoded(live_server: LiveServe
     response = post(live_server, "1.1", message("1.1", UPLOAD, [("image-1@tests", huge)]))
     assert fault_code(answer(response)) == "Client.LimitExceeded"
     assert "larger than this service accepts" in fault_text(answer(response))
+
+
+def test_mono_style_mime_headers_in_the_body(live_server: LiveServer) -> None:
+    # Mono's WCF sends 'multipart/related; type=application/xop+xml' as the HTTP
+    # Content-Type and the multipart's own headers (with the boundary) in the body.
+    png = make_image("PNG", (12, 9))
+    inner = message("1.1", upload_envelope("1.1"), [("image-1@tests", png)])
+    body = f"MIME-Version: 1.0\r\nContent-Type: {inner.content_type}\r\n\r\n".encode() + inner.body
+    sent = Message(body, "multipart/related; type=application/xop+xml")
+    response = post(live_server, "1.1", sent)
+    assert response.status_code == 200, response.content[:1000]
+    receipt = answer(response).find(f".//{T}UploadImageResult")
+    assert receipt is not None
+    assert receipt.findtext(f"{T}sha256") == hashlib.sha256(png).hexdigest()
+    not_mtom = b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + inner.body
+    response = post(live_server, "1.1", Message(not_mtom, sent.content_type))
+    assert fault_code(answer(response)) == "Client.MalformedMime"
+
+
+def test_accept_multipart_related_gets_an_mtom_reply(live_server: LiveServer) -> None:
+    # gSOAP with SOAP_ENC_MTOM sends a request without binaries as plain XML and
+    # asks for MTOM with 'Accept: multipart/related,application/xop+xml,*/*;q=0.8'.
+    png = make_image("PNG", (5, 5))
+    sent = message("1.1", upload_envelope("1.1"), [("image-1@tests", png)])
+    image_id = answer(post(live_server, "1.1", sent)).findtext(f".//{T}image_id")
+    get = envelope("1.1", "GetImage", f"<t:image_id>{image_id}</t:image_id>")
+    for accept, mtom in [
+        ("multipart/related,application/xop+xml,*/*;q=0.8", True),
+        ("multipart/related;q=0, */*", False),
+        ("*/*", False),
+    ]:
+        response = requests.post(
+            live_server.url + "/soap",
+            data=get,
+            headers={"Content-Type": "text/xml; charset=utf-8", "Accept": accept},
+            auth=TESTER,
+            timeout=30,
+        )
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("multipart/related") is mtom, accept
+        if mtom:
+            reply = read_reply(response.headers["Content-Type"], response.content)
+            content = reply.root.find(f".//{T}content")
+            assert content is not None and reply.content(content) == png

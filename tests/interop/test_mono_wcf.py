@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TESTER, LiveServer
-from tests.interop.conftest import HERE, require, run
+from tests.interop.conftest import HERE, check_mtom_report, require, run
 from tests.interop.scenario import check_report, parse_report
 
 
@@ -22,19 +22,20 @@ def mono_build(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
     require("svcutil", "mcs", "mono")
     work = tmp_path_factory.mktemp("dotnet")
     run(["svcutil", "--noLogo", live_server.url + "/soap?wsdl"], cwd=work)
-    shutil.copy(HERE / "dotnet" / "Driver.cs", work)
-    run(
-        [
-            "mcs",
-            "-nologo",
-            "-out:driver.exe",
-            "-r:System.ServiceModel.dll",
-            "-r:System.Runtime.Serialization.dll",
-            "Driver.cs",
-            "output.cs",
-        ],
-        cwd=work,
-    )
+    for name, source in (("driver", "Driver.cs"), ("mtom", "MtomDriver.cs")):
+        shutil.copy(HERE / "dotnet" / source, work)
+        run(
+            [
+                "mcs",
+                "-nologo",
+                f"-out:{name}.exe",
+                "-r:System.ServiceModel.dll",
+                "-r:System.Runtime.Serialization.dll",
+                source,
+                "output.cs",
+            ],
+            cwd=work,
+        )
     return work
 
 
@@ -74,3 +75,14 @@ def test_mono_wcf(
     )
     # DataContract maps xs:dateTime to DateTime, which keeps no UTC offset.
     check_report(parse_report(out), payloads["png"], keeps_offsets=False)
+
+
+@pytest.mark.parametrize(("version", "path"), [("1.1", "/soap"), ("1.2", "/soap12")])
+def test_mono_wcf_mtom_10_mib(
+    live_server: LiveServer, big_image: Path, mono_build: Path, version: str, path: str
+) -> None:
+    before = live_server.log_text()
+    out = run(
+        ["mono", "mtom.exe", live_server.url + path, version, big_image, *TESTER], cwd=mono_build
+    )
+    check_mtom_report(parse_report(out), big_image, before, live_server.log_text())
