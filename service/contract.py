@@ -14,6 +14,9 @@ generator does not produce (see the README, "Why we render the WSDL"):
 - each declared fault has a message with one element part of a typed detail,
   the element named like its type (WCF clients match a detail by that name);
 - one portType, a SOAP 1.1 and a SOAP 1.2 binding, one service with two ports;
+- both bindings reference one WS-Policy saying MTOM is understood and optional
+  (``wsoma:OptimizedMimeSerialization wsp:Optional="true"``), which WCF's and
+  CXF/Metro's importers read; toolkits without WS-Policy ignore it;
 - only namespaces that are used are declared; docstrings become
   ``wsdl:documentation``.
 
@@ -53,6 +56,9 @@ NSMAP: Final = {
     "soap12": ns.WSDL_SOAP12,
     "xs": ns.XSD,
     "tns": ns.TNS,
+    "wsp": ns.WSP,
+    "wsu": ns.WSU,
+    "wsoma": ns.WSOMA,
 }
 
 SOAP11_PATH: Final = "/soap"
@@ -248,6 +254,12 @@ def render_wsdl(app: Application, base_url: str = ns.PLACEHOLDER_BASE_URL) -> by
     if service_doc:
         etree.SubElement(root, _w("documentation")).text = service_doc
 
+    # policy: MTOM/XOP is accepted on both bindings (service.mtom), optionally
+    policy = etree.SubElement(root, f"{{{ns.WSP}}}Policy", {f"{{{ns.WSU}}}Id": ns.MTOM_POLICY_ID})
+    etree.SubElement(
+        policy, f"{{{ns.WSOMA}}}OptimizedMimeSerialization", {f"{{{ns.WSP}}}Optional": "true"}
+    )
+
     # types
     schema_holder = etree.SubElement(root, _w("types"))
     schema = _Schema()
@@ -315,6 +327,7 @@ def render_wsdl(app: Application, base_url: str = ns.PLACEHOLDER_BASE_URL) -> by
         binding = etree.SubElement(
             root, _w("binding"), name=binding_name, type=f"{tns}{ns.PORT_TYPE}"
         )
+        etree.SubElement(binding, f"{{{ns.WSP}}}PolicyReference", URI=f"#{ns.MTOM_POLICY_ID}")
         etree.SubElement(
             binding, f"{{{soap_ns}}}binding", style="document", transport=ns.HTTP_TRANSPORT
         )

@@ -20,6 +20,11 @@ WSDL_SOAP12: Final = "http://schemas.xmlsoap.org/wsdl/soap12/"
 SOAP11_ENV: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV: Final = "http://www.w3.org/2003/05/soap-envelope"
 HTTP_TRANSPORT: Final = "http://schemas.xmlsoap.org/soap/http"
+WSP: Final = "http://www.w3.org/ns/ws-policy"
+WSU: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+WSOMA: Final = "http://schemas.xmlsoap.org/ws/2004/09/policy/optimizedmimeserialization"
+#: The policy both bindings reference: MTOM is understood, and optional.
+MTOM_POLICY_ID: Final = "SoapServiceMtomPolicy"
 
 #: The address written into the committed contract; the running service
 #: replaces it with its configured public URL.

@@ -148,9 +148,18 @@ def test_wrapper_elements_have_anonymous_types(wsdl: etree._Element) -> None:
 
 
 def test_only_used_namespaces_are_declared(wsdl: etree._Element) -> None:
+    """Each declared namespace names an element, an attribute or a QName value."""
     text = COMMITTED.read_text()
-    for prefix in wsdl.nsmap:
-        assert text.count(f"{prefix}:") > 1, f"xmlns:{prefix} is declared but unused"
+    used: set[str] = set()
+    for node in wsdl.iter():
+        used.add(etree.QName(node).namespace or "")
+        for name, value in node.attrib.items():
+            used.add(etree.QName(name).namespace or "")
+            prefix, colon, _ = value.partition(":")
+            if colon and prefix in node.nsmap:
+                used.add(node.nsmap[prefix])
+    for prefix, uri in wsdl.nsmap.items():
+        assert uri in used, f"xmlns:{prefix} is declared but unused"
     assert "wsdlsoap12" not in text and "noconn" not in text
 
 
@@ -182,3 +191,17 @@ def test_a_nillable_field_breaks_the_render() -> None:
     app = Application([Bad], ns.TNS, in_protocol=XmlDocument(), out_protocol=XmlDocument())
     with pytest.raises(ContractError, match="nillable"):
         render_wsdl(app)
+
+
+def test_mtom_is_declared_optional_on_both_bindings(wsdl: etree._Element) -> None:
+    """WCF and CXF/Metro read the policy; toolkits without WS-Policy ignore it."""
+    names = {"wsp": ns.WSP, "wsu": ns.WSU, "wsoma": ns.WSOMA, **W}
+    policy = wsdl.find("wsp:Policy", names)
+    assert policy is not None and policy.get(f"{{{ns.WSU}}}Id") == ns.MTOM_POLICY_ID
+    assertion = policy.find("wsoma:OptimizedMimeSerialization", names)
+    assert assertion is not None and assertion.get(f"{{{ns.WSP}}}Optional") == "true"
+    bindings = wsdl.findall("wsdl:binding", W)
+    assert len(bindings) == 2
+    for binding in bindings:
+        reference = binding.find("wsp:PolicyReference", names)
+        assert reference is not None and reference.get("URI") == f"#{ns.MTOM_POLICY_ID}"
