@@ -18,7 +18,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 from urllib.parse import parse_qs
 
@@ -68,7 +68,11 @@ class SoapApplication:
             Freshness(settings.max_clock_skew, settings.token_lifetime),
         )
         self.dispatcher = Dispatcher(
-            spyne_app, Scope(settings=settings, store=self.store), self.users, self.policy
+            spyne_app,
+            Scope(settings=settings, store=self.store),
+            self.users,
+            self.policy,
+            self.limits.max_text_length,
         )
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
 
@@ -150,13 +154,13 @@ class SoapApplication:
             if media_type == mtom_format.MULTIPART:
                 mtom = mtom_format.unpack(self._read_body(environ), params, soap_media)
                 root = parse_request(mtom.root, self.limits)
-                includes = mtom_format.resolve_includes(
-                    root, mtom.attachments, self.limits.max_text_length
-                )
+                includes = mtom_format.count_includes(root)
             else:
                 _check_media(media_type, version)
                 root = parse_request(self._read_body(environ), self.limits)
             request = open_envelope(root, version)
+            if mtom is not None:
+                request = replace(request, attachments=mtom.attachments)
             check_headers(request.header, self.limits)
             if version is SoapVersion.SOAP11:
                 soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')

@@ -13,6 +13,7 @@ Knows nothing of the operations; ``service.dispatch`` does. The rules:
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -64,6 +65,8 @@ class Request:
     version: SoapVersion
     header: etree._Element | None
     operation: etree._Element
+    #: the parts an MTOM request's ``xop:Include`` elements name; None when it was plain XML
+    attachments: Mapping[str, memoryview] | None = None
 
 
 UNDERSTOOD: Final = frozenset(

@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote
@@ -252,11 +252,26 @@ def accepts_mtom(accept: str) -> bool:
     return False
 
 
+def count_includes(root: etree._Element) -> int:
+    return sum(1 for _ in root.iter(_INCLUDE))
+
+
 def resolve_includes(
-    root: etree._Element, attachments: dict[str, memoryview], max_text_length: int
-) -> int:
-    """Replaces each ``xop:Include`` with its part's base64 text; how many there were."""
-    count = 0
+    root: etree._Element,
+    attachments: Mapping[str, memoryview],
+    max_text_length: int,
+    raw: Callable[[etree._Element], bool] = lambda element: False,
+) -> dict[etree._Element, memoryview]:
+    """Replaces each ``xop:Include`` under ``root`` with its part's content.
+
+    The XOP infoset is the part's base64 text in place of the Include. Where
+    ``raw(element)`` says the reader takes the bytes themselves (a base64Binary
+    field the dispatcher decodes), the element is left empty and its bytes are
+    returned instead, so a 10 MiB part is never turned into 13 MiB of text and
+    back; the schema then checks an empty base64Binary, which is what the
+    contract's unconstrained base64Binary fields accept for any bytes.
+    """
+    taken: dict[etree._Element, memoryview] = {}
     for include in list(root.iter(_INCLUDE)):
         parent = include.getparent()
         if parent is None:
@@ -281,9 +296,12 @@ def resolve_includes(
                 f" ({max_text_length // 4 * 3} bytes)."
             )
         parent.remove(include)
-        parent.text = base64.b64encode(content).decode("ascii")
-        count += 1
-    return count
+        parent.text = None
+        if raw(parent):
+            taken[parent] = content
+        else:
+            parent.text = base64.b64encode(content).decode("ascii")
+    return taken
 
 
 @dataclass(frozen=True)
