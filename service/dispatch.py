@@ -285,7 +285,8 @@ def take_binary(
             continue
         name = etree.QName(child).localname
         if child in raw:
-            decoded[name] = (bytes(raw[child]),)
+            if len(raw[child]):  # an empty part is an empty element, as inline
+                decoded[name] = (bytes(raw[child]),)
         elif name in fields and child.text:
             decoded[name] = (base64.b64decode(child.text),)
             child.text = None
