@@ -33,7 +33,8 @@ SOAP 1.2 spells the first segment of a code differently (``Client`` is
 
 from __future__ import annotations
 
-from typing import ClassVar
+import re
+from typing import ClassVar, Final
 
 from spyne import ComplexModel, Fault, Unicode
 
@@ -68,6 +69,18 @@ class ImageRejectedFaultDetail(ComplexModel):
     ]
 
 
+_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with each character XML cannot carry written as a Python escape.
+
+    Messages quote what the client sent (a Content-ID, a media type), and a
+    control character there must not make the fault itself unwritable.
+    """
+    return _NOT_XML.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
 class ServiceFault(Fault):  # type: ignore[misc]
     """Base of every fault the service sends."""
 
@@ -85,6 +98,7 @@ class ServiceFault(Fault):  # type: ignore[misc]
     http_headers: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, message: str) -> None:
+        message = xml_safe(message)
         super().__init__(faultcode=self.code, faultstring=message)
         self.message = message
 

@@ -25,6 +25,7 @@ from service import ns
 from service.app import SoapApplication
 from service.config import Settings
 from service.users import UserStore
+from tests.mtom_messages import XOP, message, read_reply
 
 USER = ("fuzzer", "Fuzzer-Password-1")
 BASIC = "Basic " + base64.b64encode(f"{USER[0]}:{USER[1]}".encode()).decode()
@@ -84,8 +85,13 @@ class Harness:
     def check(self, path: str, status: int, headers: dict[str, str], body: bytes) -> None:
         assert not self.errors.records, self.errors.records[0].getMessage()
         env = PORTS[path]
-        assert headers["Content-Type"].startswith(MEDIA[path]), headers
-        root = etree.fromstring(body)
+        content_type = headers["Content-Type"]
+        if content_type.startswith("multipart/related"):  # an MTOM request, answered in kind
+            assert f'start-info="{MEDIA[path]}' in content_type, content_type
+            root = read_reply(content_type, body).root
+        else:
+            assert content_type.startswith(MEDIA[path]), headers
+            root = etree.fromstring(body)
         assert root.tag == f"{{{env}}}Envelope", root.tag
         answer = root.find(f"{{{env}}}Body")
         assert answer is not None and len(answer) == 1
@@ -120,9 +126,25 @@ BODIES = [
     f"<t:UploadImage><t:filename>p.png</t:filename><t:content>{_PIXEL}</t:content>"
     "<t:content_type>image/png</t:content_type></t:UploadImage>",
 ]
-#: (path, content type, body): every operation on both ports, all valid.
+_VERSIONS = {"/soap": "1.1", "/soap12": "1.2"}
+
+
+def _mtom(path: str, operation_body: str, parts: list[tuple[str, bytes]]) -> tuple[str, bytes]:
+    sent = message(_VERSIONS[path], _envelope(PORTS[path], operation_body), parts)
+    return sent.content_type, sent.body
+
+
+_MTOM_BODIES = [
+    (
+        '<t:UploadImage><t:filename>p.png</t:filename><t:content><xop:Include xmlns:xop="'
+        f'{XOP}" href="cid:image-1@tests"/></t:content></t:UploadImage>',
+        [("image-1@tests", base64.b64decode(_PIXEL))],
+    ),
+    ("<t:Greet><t:name>Ada</t:name></t:Greet>", []),
+]
+#: (path, content type, body): every operation on both ports, and MTOM uploads, all valid.
 SEEDS = [
     (path, f"{MEDIA[path]}; charset=utf-8", _envelope(env, body))
     for path, env in PORTS.items()
     for body in BODIES
-]
+] + [(path, *_mtom(path, body, parts)) for path in PORTS for body, parts in _MTOM_BODIES]

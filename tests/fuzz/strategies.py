@@ -152,14 +152,56 @@ def _mutate_bytes(draw: Any, data: bytes) -> bytes:
     return b'<?xml version="1.0" encoding="ISO-8859-1"?>' + data
 
 
+def _mime_split(body: bytes) -> tuple[bytes, bytes, bytes]:
+    """An MTOM seed as (everything before the root XML, the root XML, everything after)."""
+    start = body.index(b"\r\n\r\n") + 4
+    end = body.index(b"\r\n--", start)
+    return body[:start], body[start:end], body[end:]
+
+
+MIME_DAMAGE = [
+    (b"Content-ID: <image-1@tests>", b"Content-ID: <other@tests>"),
+    (b"Content-ID: <image-1@tests>", b"Content-ID: <root.message@cxf.apache.org>"),
+    (b"Content-Transfer-Encoding: binary", b"Content-Transfer-Encoding: base64"),
+    (b"Content-Transfer-Encoding: binary", b"Content-Transfer-Encoding binary"),
+    (b"application/xop+xml", b"text/plain"),
+    (b"\r\n\r\n", b"\r\n"),
+    (b"--\r\n", b"\r\n"),
+    (b"cid:image-1@tests", b"cid:%69mage-1@tests"),
+    (b"cid:image-1@tests", b"http://127.0.0.1/x"),
+]
+
+
+def _mutate_mime(draw: Any, data: bytes, content_type: str) -> tuple[bytes, str]:
+    kind = draw(st.sampled_from(["replace", "boundary", "start", "duplicate", "type"]))
+    if kind == "replace":
+        old, new = draw(st.sampled_from(MIME_DAMAGE))
+        return data.replace(old, new, 1), content_type
+    if kind == "boundary":
+        return data, content_type.replace("boundary=", draw(st.sampled_from(["x=", "boundary=x"])))
+    if kind == "start":
+        return data, content_type.replace("start=", "start=<nobody> x=")
+    if kind == "duplicate":
+        first = data.index(b"--", 0)
+        second = data.find(b"\r\n--", first + 2)
+        return data[:second] + data[first - 2 if first >= 2 else 0 : second] + data[second:], (
+            content_type
+        )
+    return data, content_type.replace("application/xop+xml", "text/xml", 1)
+
+
 @st.composite
 def fuzzed_requests(draw: Any) -> tuple[str, bytes, str, dict[str, str]]:
     """(path, body, content type, headers) derived from a valid request."""
     path, content_type, body = draw(st.sampled_from(SEEDS))
-    root = etree.fromstring(body)
+    mime = content_type.startswith("multipart/")
+    head, xml, tail = _mime_split(body) if mime else (b"", body, b"")
+    root = etree.fromstring(xml)
     for _ in range(draw(st.integers(0, 4))):
         _mutate_tree(draw, root)
-    data = etree.tostring(root)
+    data = head + etree.tostring(root) + tail
+    if mime and draw(st.booleans()):
+        data, content_type = _mutate_mime(draw, data, content_type)
     if draw(st.booleans()) and draw(st.booleans()):
         data = _mutate_bytes(draw, data)
     if draw(st.integers(0, 9)) == 0:

@@ -47,6 +47,26 @@ def test_every_answer_is_a_proper_soap_answer(
     harness.check(path, status, response_headers, data)
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        (b"Content-ID: <image-1@tests>", b"Content-ID: <image-1@tests\x01>"),
+        (b'type="text/xml"', b'type="text/\x02xml"'),
+        (b"Content-Transfer-Encoding: binary", b"Content-Transfer-Encoding: \x1bbinary"),
+    ],
+)
+def test_control_characters_quoted_in_a_fault_are_escaped(
+    harness: Harness, damage: tuple[bytes, bytes]
+) -> None:
+    # found by atheris: a fault quoting a Content-ID with a control character in it
+    # could not be written as XML, and escaped as an unhandled ValueError
+    path, content_type, body = next(s for s in SEEDS if s[1].startswith("multipart/"))
+    body = body.replace(*damage)
+    status, headers, data = harness.call(path, body, content_type, {"Authorization": BASIC})
+    harness.check(path, status, headers, data)
+    assert status in (415, 500)
+
+
 def test_atheris_smoke(tmp_path: pytest.TempPathFactory) -> None:
     pytest.importorskip("atheris")
     result = subprocess.run(
