@@ -54,17 +54,18 @@ def uploader(
             f"<t:content>{base64.b64encode(data).decode()}</t:content></t:UploadImage>"
             "</s:Body></s:Envelope>"
         ).encode()
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         try:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
             conn.request(
                 "POST", "/soap", body, {"Content-Type": "text/xml", "Authorization": BASIC}
             )
             response = conn.getresponse()
             reply = response.read()
-            conn.close()
         except (OSError, http.client.HTTPException):
             cut.append(seed)  # this upload was in flight when the server died
             return
+        finally:
+            conn.close()  # also when the server died mid-request: no socket left to the GC
         if response.status == 200:
             receipt = etree.fromstring(reply).find(f".//{{{TNS}}}UploadImageResult")
             image_id = receipt.findtext(f"{{{TNS}}}image_id")
