@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 
 import pytest
 import requests
@@ -18,7 +17,13 @@ def client(server: LiveServer, user: str = "tester", **kwargs: object) -> SoapSe
 
 
 def unique_png() -> bytes:
-    return make_image("PNG", (3 + int.from_bytes(os.urandom(2), "big") % 500, 2))
+    """A PNG no other upload in the session has: one row of 1024 random pixels.
+
+    (It used to be a solid image of one of 500 widths; with the session's store
+    shared by every test, a repeat was likely, and an upload that repeats an
+    earlier one returns the earlier record, which broke the listing test's order.)
+    """
+    return make_noise_png(4 * 1024)
 
 
 def test_get_image_returns_what_was_uploaded(live_server: LiveServer, soap_version: str) -> None:
