@@ -18,7 +18,7 @@ IMPORT_DIR = Path("/usr/share/gsoap/import")  # stlvector.h and friends, for soa
 def gsoap_driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require("wsdl2h", "soapcpp2", "g++", str(IMPORT_DIR))
     work = tmp_path_factory.mktemp("gsoap")
-    for driver in ("driver.cpp", "mtom.cpp"):
+    for driver in ("driver.cpp", "mtom.cpp", "soap11_table.h"):
         shutil.copy(HERE / "gsoap" / driver, work)
     run(["wsdl2h", "-o", "service.h", WSDL], cwd=work)
     run(["soapcpp2", "-I", IMPORT_DIR, "service.h"], cwd=work)

@@ -7,6 +7,7 @@
 // gSOAP guide selects a version at run time (soap_set_namespaces).
 #include "soapH.h"
 #include "SoapServiceSoap11Binding.nsmap"
+#include "soap11_table.h"
 
 #include <cstdio>
 #include <cstring>
@@ -36,17 +37,6 @@ static std::string iso_utc(time_t t) {
   char buf[32];
   strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
   return buf;
-}
-
-static std::vector<Namespace> soap11_table() {
-  std::vector<Namespace> table;
-  for (const Namespace *n = namespaces; n->id; n++) table.push_back(*n);
-  table.push_back({NULL, NULL, NULL, NULL});
-  table[0].ns = "http://schemas.xmlsoap.org/soap/envelope/";
-  table[0].in = "http://www.w3.org/*/soap-envelope";
-  table[1].ns = "http://schemas.xmlsoap.org/soap/encoding/";
-  table[1].in = "http://www.w3.org/*/soap-encoding";
-  return table;
 }
 
 struct Ctx {

@@ -4,6 +4,7 @@
 // Usage: mtom ENDPOINT SOAP_VERSION(1.1|1.2) IMAGE USER PASSWORD
 #include "soapH.h"
 #include "SoapServiceSoap11Binding.nsmap"
+#include "soap11_table.h"
 
 #include <chrono>
 #include <cstdio>
@@ -21,17 +22,6 @@ static std::string hex_sha256(const unsigned char *p, size_t n) {
   char b[3];
   for (unsigned char c : d) { snprintf(b, sizeof b, "%02x", c); out += b; }
   return out;
-}
-
-static std::vector<Namespace> soap11_table() {
-  std::vector<Namespace> table;
-  for (const Namespace *n = namespaces; n->id; n++) table.push_back(*n);
-  table.push_back({NULL, NULL, NULL, NULL});
-  table[0].ns = "http://schemas.xmlsoap.org/soap/envelope/";
-  table[0].in = "http://www.w3.org/*/soap-envelope";
-  table[1].ns = "http://schemas.xmlsoap.org/soap/encoding/";
-  table[1].in = "http://www.w3.org/*/soap-encoding";
-  return table;
 }
 
 static int fail(soap *s) { soap_print_fault(s, stderr); return 1; }
