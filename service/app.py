@@ -84,8 +84,6 @@ class SoapApplication:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         version = PORTS.get(path.rstrip("/") or "/")
-        operation: str | None = None
-        fault: ServiceFault | None = None
         if version is None and path.startswith("/images/") and method in ("GET", "HEAD"):
             got = download(path[len("/images/") :], environ, self.store, self.users, self.policy)
             headers = [*got.headers, ("X-Request-ID", request_id)]
@@ -98,20 +96,27 @@ class SoapApplication:
             status, headers, body = 200, [("Content-Type", "text/xml; charset=utf-8")], self.wsdl
         else:
             reply = self._soap(environ, method, version)
-            operation, fault = reply.operation, reply.fault
             headers = [("Content-Type", reply.content_type)]
-            if fault is not None:
-                headers += fault.http_headers
+            if reply.fault is not None:
+                headers += reply.fault.http_headers
             headers += [("Content-Length", str(reply.length)), ("X-Request-ID", request_id)]
             start_response(_status_line(reply.status), headers)
-            shown = path.rstrip("/")
-            encoding = f"{reply.request_encoding} reply={reply.encoding}"
-            self._log(request_id, method, shown, operation, fault, reply.status, started, encoding)
+            self._log(
+                request_id,
+                method,
+                path.rstrip("/"),
+                reply.operation,
+                reply.fault,
+                reply.status,
+                started,
+                reply.request_encoding,
+                reply.encoding,
+            )
             return [] if method == "HEAD" else reply.chunks
         headers += [("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
         start_response(_status_line(status), headers)
         shown = path if path in PORTS or path in ("/", "/healthz") else "-"
-        self._log(request_id, method, shown, operation, fault, status, started)
+        self._log(request_id, method, shown, None, None, status, started)
         return [b"" if method == "HEAD" else body]
 
     @staticmethod
@@ -123,11 +128,12 @@ class SoapApplication:
         fault: ServiceFault | None,
         status: int,
         started: float,
-        encoding: str = "- reply=-",
+        encoding: str = "-",
+        reply: str = "-",
     ) -> None:
         access_log.info(
             "request_id=%s method=%s path=%s operation=%s outcome=%s fault=%s status=%d"
-            " encoding=%s ms=%.2f",
+            " encoding=%s reply=%s ms=%.2f",
             request_id,
             method,
             path,
@@ -136,6 +142,7 @@ class SoapApplication:
             fault.code if fault else "-",
             status,
             encoding,
+            reply,
             (time.perf_counter() - started) * 1000,
         )
 
@@ -177,9 +184,7 @@ class SoapApplication:
         if mtom is None and not mtom_format.accepts_mtom(environ.get("HTTP_ACCEPT", "")):
             body = outcome.body
             return _Reply(status, version.content_type, [body], len(body), outcome, came, "xml")
-        packed = mtom_format.pack(
-            outcome.envelope, outcome.binary, _ACCEPTED_MEDIA[version][0], None
-        )
+        packed = mtom_format.pack(outcome.envelope, outcome.binary, _ACCEPTED_MEDIA[version][0])
         return _Reply(
             status, packed.content_type, packed.chunks, packed.length, outcome, came, "mtom"
         )

@@ -83,8 +83,6 @@ class Package:
     """An MTOM message taken apart: the envelope's bytes and the parts it may include."""
 
     root: bytes
-    #: the SOAP media type the root part declares (``text/xml``, ``application/soap+xml``)
-    soap_media: str
     #: the SOAP 1.2 action, from the multipart, start-info or root part parameters
     action: str | None
     attachments: dict[str, memoryview]
@@ -137,7 +135,7 @@ def unpack(data: bytes, params: dict[str, str], soap_media: str) -> Package:
         or parse_media_type(declared)[1].get("action")
     )
     attachments = {cid: part.body for cid, part in by_id.items() if part is not root}
-    return Package(bytes(root.body), soap_media, action, attachments)
+    return Package(bytes(root.body), action, attachments)
 
 
 def _headers_in_body(data: bytes, params: dict[str, str]) -> tuple[dict[str, str], int]:
@@ -314,9 +312,7 @@ class Packed:
         return sum(len(chunk) for chunk in self.chunks)
 
 
-def pack(
-    envelope: etree._Element, binary: Iterable[etree._Element], soap_media: str, action: str | None
-) -> Packed:
+def pack(envelope: etree._Element, binary: Iterable[etree._Element], soap_media: str) -> Packed:
     """The envelope as an MTOM message; each element of ``binary`` (base64 text) as a part."""
     boundary = f"uuid:{uuid.uuid4()}"
     root_id = "root.message@soap-service"
@@ -327,11 +323,9 @@ def pack(
         element.text = None
         etree.SubElement(element, _INCLUDE, href=f"cid:{cid}", nsmap={"xop": XOP_NS})
     xml = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
-    start_info = soap_media if action is None else f'{soap_media}; action="{action}"'
-    escaped = start_info.replace('"', '\\"')
     chunks: list[bytes] = [
         f"--{boundary}\r\nContent-ID: <{root_id}>\r\n"
-        f'Content-Type: {XOP_MEDIA}; charset=utf-8; type="{escaped}"\r\n'
+        f'Content-Type: {XOP_MEDIA}; charset=utf-8; type="{soap_media}"\r\n'
         "Content-Transfer-Encoding: binary\r\n\r\n".encode(),
         xml,
     ]
@@ -345,6 +339,6 @@ def pack(
     chunks.append(f"\r\n--{boundary}--\r\n".encode())
     content_type = (
         f'{MULTIPART}; type="{XOP_MEDIA}"; start="<{root_id}>";'
-        f' start-info="{escaped}"; boundary="{boundary}"'
+        f' start-info="{soap_media}"; boundary="{boundary}"'
     )
     return Packed(content_type, chunks)

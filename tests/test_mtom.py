@@ -71,7 +71,7 @@ def test_pack_is_read_back_by_the_standard_library(data: bytes) -> None:
     envelope, body = new_envelope(SoapVersion.SOAP12)
     content = etree.SubElement(etree.SubElement(body, "{urn:x}R"), "{urn:x}content")
     content.text = base64.b64encode(data).decode()
-    packed = pack(envelope, [content], "application/soap+xml", None)
+    packed = pack(envelope, [content], "application/soap+xml")
     reply = read_reply(packed.content_type, b"".join(packed.chunks))
     found = reply.root.find(".//{urn:x}content")
     assert found is not None and reply.content(found) == data
