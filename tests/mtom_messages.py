@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 from dataclasses import dataclass
@@ -84,8 +85,6 @@ class Reply:
         """The bytes of a base64Binary element, inline or through its xop:Include."""
         include = element.find(f"{{{XOP}}}Include")
         if include is None:
-            import base64
-
             return base64.b64decode(element.text or "")
         return self.parts[include.get("href", "")[4:]]
 
