@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install interop-deps wsdl wsdl-check soapui fuzz soak bench-memory clean
+.PHONY: run test lint install interop-deps wsdl wsdl-check soapui fuzz soak bench bench-memory clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "spyne 2.14 needs Python 3.11 here, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -39,6 +39,11 @@ fuzz: $(STAMP)
 SOAK_SECONDS ?= 60
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) --connections 64
+
+## Ours against node-soap, gSOAP and a fixed-response app (BENCH_ARGS: --rounds, --seconds, --readme)
+bench: $(STAMP)
+	bench/install-deps.sh
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ## Peak worker memory for a 10 MiB image (upload, GetImage, HTTP download), per backend
 bench-memory: $(STAMP)
