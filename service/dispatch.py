@@ -28,6 +28,7 @@ from spyne.application import Application
 
 from service import ns
 from service.auth import Policy, identify
+from service.codec import UNSUPPORTED, MessageCodec
 from service.contract import Operation, operations, render_wsdl, schema_element
 from service.envelope import Request, SoapVersion, fault_envelope, new_envelope, serialize
 from service.faults import (
@@ -59,22 +60,41 @@ class _Transport:
         self.app = app
 
 
+class _Context:
+    """What the operations use of spyne's MethodContext (``ctx.udc``), on the codec's path."""
+
+    __slots__ = ("udc",)
+
+    def __init__(self, udc: Scope) -> None:
+        self.udc = udc
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What the dispatcher made of a request: the response envelope and what to log.
 
-    ``binary`` lists the response's base64Binary elements, which an MTOM
-    response sends as parts of their own (``service.mtom.pack``).
+    ``document`` is the envelope as a tree, or already serialised when the
+    operation's codec wrote it (``service.codec``). ``binary`` lists the
+    response's base64Binary elements, which an MTOM response sends as parts of
+    their own (``service.mtom.pack``); a serialised document has none.
     """
 
-    envelope: etree._Element
+    document: etree._Element | bytes
     operation: str | None
     fault: ServiceFault | None
     binary: tuple[etree._Element, ...] = ()
 
     @property
     def body(self) -> bytes:
-        return serialize(self.envelope)
+        if isinstance(self.document, bytes):
+            return self.document
+        return serialize(self.document)
+
+    @property
+    def envelope(self) -> etree._Element:
+        if isinstance(self.document, bytes):
+            return etree.fromstring(self.document)
+        return self.document
 
 
 class Dispatcher:
@@ -85,7 +105,10 @@ class Dispatcher:
         users: UserStore,
         policy: Policy,
         max_text_length: int = Limits().max_text_length,
+        codecs: bool = True,
     ) -> None:
+        """``codecs=False`` runs every call through spyne's own path (for the
+        differential tests that prove the codecs equal to it)."""
         self.app = app
         self.max_text_length = max_text_length
         self.scope = scope
@@ -106,12 +129,25 @@ class Dispatcher:
             )
             for name, op in self._operations.items()
         }
+        self._optional = {
+            name: frozenset(
+                field
+                for field, kind in op.in_message._type_info.items()
+                if kind.Attributes.min_occurs == 0
+            )
+            for name, op in self._operations.items()
+        }
         self._binary_paths = {
             name: tuple(
                 "/".join(f"{{{ns.TNS}}}{step}" for step in path)
                 for path in _binary_paths(op.out_message)
             )
             for name, op in self._operations.items()
+        }
+        self._codecs = {
+            name: MessageCodec(app.in_protocol, app.out_protocol, op.in_message, op.out_message)
+            for name, op in self._operations.items()
+            if codecs
         }
         self._local = threading.local()
 
@@ -146,15 +182,18 @@ class Dispatcher:
         return op
 
     def validate(self, op: Operation, element: etree._Element) -> None:
-        _drop_nil_placeholders(op, element)
+        _drop_nil_placeholders(element, self._optional[op.name])
         schema = self._schema()
         if not schema.validate(element):
             raise _validation_fault(schema.error_log.last_error, op, element)
         # libxml2's base64Binary check skips characters outside ASCII, which
         # base64 decoding then chokes on: refuse them here, naming the field.
+        base64_fields = self._base64_fields[op.name]
+        if not base64_fields:
+            return
         for child in element:
             field = etree.QName(child).localname
-            if field in self._base64_fields[op.name] and not (child.text or "").isascii():
+            if field in base64_fields and not (child.text or "").isascii():
                 raise ValidationFault(field, "is not valid base64 (it has non-ASCII characters)")
 
     def _resolve_xop(self, op: Operation, request: Request) -> dict[etree._Element, memoryview]:
@@ -184,8 +223,8 @@ class Dispatcher:
         version: SoapVersion,
         scope: Scope,
         raw: dict[etree._Element, memoryview] | None = None,
-    ) -> Any:
-        """Runs the operation through spyne's deserialiser and serialiser.
+    ) -> etree._Element | bytes:
+        """Runs the operation: its codec's path, or spyne's deserialiser and serialiser.
 
         base64Binary fields of the operation are decoded here, not by spyne:
         spyne's ``ByteArray.from_base64`` joins the text character by character
@@ -193,24 +232,44 @@ class Dispatcher:
         10 MiB image. ``(b64decode(text),)`` is the value it would produce (the
         schema has already checked the text), and an MTOM part's bytes need no
         decoding at all. ``tests/test_dispatch.py`` checks both against spyne's own.
+
+        The operation's codec (``service.codec``) reads the request and writes the
+        response when it can; else spyne does. Either way the result is the same
+        (``tests/test_codec.py``).
         """
         decoded = take_binary(element, self._base64_fields[op.name], raw or {})
-        ctx = MethodContext(self._transport, MethodContext.SERVER)
-        ctx.udc = scope
-        in_object = self.app.in_protocol.from_element(ctx, op.in_message, element)
+        codec = self._codecs.get(op.name)
+        in_object = codec.decode(element) if codec else UNSUPPORTED
+        ctx: MethodContext | _Context
+        if in_object is UNSUPPORTED:
+            ctx = self._spyne_context(scope)
+            in_object = self.app.in_protocol.from_element(ctx, op.in_message, element)
+        else:
+            ctx = _Context(scope)
         for name, value in decoded.items():
             setattr(in_object, name, value)
         args = [getattr(in_object, name) for name in op.in_message._type_info]
         descriptor = self._functions[op.name]
         result = descriptor.function(ctx, *args)
-        out = op.out_message()
         names = list(op.out_message._type_info)
         values = result if len(names) > 1 else (result,)
+        if codec and not self._binary_paths[op.name]:
+            encoded = codec.encode(version, values)
+            if encoded is not UNSUPPORTED:
+                return encoded
+        out = op.out_message()
         for name, value in zip(names, values, strict=True):
             setattr(out, name, value)
         envelope, body = new_envelope(version)
-        self.app.out_protocol.to_parent(ctx, op.out_message, out, body, ns.TNS)
+        self.app.out_protocol.to_parent(
+            self._spyne_context(scope), op.out_message, out, body, ns.TNS
+        )
         return envelope
+
+    def _spyne_context(self, scope: Scope) -> MethodContext:
+        ctx = MethodContext(self._transport, MethodContext.SERVER)
+        ctx.udc = scope
+        return ctx
 
     def respond(
         self, request: Request, soap_action: str | None, authorization: str | None = None
@@ -226,7 +285,7 @@ class Dispatcher:
             raw = self._resolve_xop(op, request)
             user = identify(op.name, request.header, authorization, self.users, self.policy)
             self.validate(op, request.operation)
-            scope = replace(self.scope, user=user)
+            scope = self.scope if user is None else replace(self.scope, user=user)
             envelope = self.call(op, request.operation, request.version, scope, raw)
         except ServiceFault as fault:
             return Outcome(self.fault_tree(request.version, fault), op.name if op else None, fault)
@@ -241,6 +300,8 @@ class Dispatcher:
             return Outcome(
                 self.fault_tree(request.version, internal), op.name if op else None, internal
             )
+        if isinstance(envelope, bytes):
+            return Outcome(envelope, op.name, None)
         wrapper = envelope[0][0]
         binary = tuple(
             element for path in self._binary_paths[op.name] for element in wrapper.iterfind(path)
@@ -297,7 +358,7 @@ def _is_nil(element: etree._Element) -> bool:
     return element.get(_XSI_NIL, "").strip() in ("true", "1") and len(element) == 0
 
 
-def _drop_nil_placeholders(op: Operation, wrapper: etree._Element) -> None:
+def _drop_nil_placeholders(wrapper: etree._Element, optional: frozenset[str]) -> None:
     """Reads ``xsi:nil`` where toolkits use it to mean "not given".
 
     Some clients send an empty request wrapper as ``<GetTime xsi:nil="true"/>``,
@@ -308,9 +369,6 @@ def _drop_nil_placeholders(op: Operation, wrapper: etree._Element) -> None:
     """
     if _is_nil(wrapper):
         del wrapper.attrib[_XSI_NIL]
-    optional = {
-        name for name, kind in op.in_message._type_info.items() if kind.Attributes.min_occurs == 0
-    }
     for child in list(wrapper):
         if isinstance(child.tag, str) and _is_nil(child):
             if etree.QName(child).localname in optional and not (child.text or "").strip():

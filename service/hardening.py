@@ -78,7 +78,8 @@ def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
     prolog = data[: root_start.start()] if root_start else data
     if _PROLOG_DTD.search(prolog):
         raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
-    if data.count(b"<") > 2 * limits.max_elements + 8:
+    tags = data.count(b"<")
+    if tags > 2 * limits.max_elements + 8:
         raise _over("elements", limits.max_elements)
     try:
         root = etree.fromstring(data, parser=_parser())
@@ -91,7 +92,17 @@ def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
-    check_shape(root, limits)
+    if tags <= limits.max_depth and len(data) <= min(
+        limits.max_attribute_length, limits.max_text_length
+    ):
+        # Small enough that only the attribute count can break a limit: no more
+        # elements (each has a "<") than the depth limit, no text or attribute
+        # value longer than the whole document.
+        for element in root.iter():
+            if len(element.attrib) > limits.max_attributes:
+                raise _over("attributes on one element", limits.max_attributes)
+    else:
+        check_shape(root, limits)
     return root
 
 

@@ -240,6 +240,8 @@ def _headers(head: bytes) -> dict[str, str]:
 
 def accepts_mtom(accept: str) -> bool:
     """Whether an Accept header names multipart/related (not through a wildcard) with q > 0."""
+    if "multipart" not in accept.lower():
+        return False
     for item in accept.split(","):
         kind, params = parse_media_type(item)
         if kind == MULTIPART:

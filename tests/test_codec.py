@@ -1,0 +1,245 @@
+"""The compiled codecs (``service.codec``) against spyne's own path.
+
+Three properties, over generated values and requests:
+
+- encoding a result gives the bytes spyne's ``to_parent`` + ``tostring`` give;
+- decoding a request wrapper gives the values spyne's ``from_element`` gives
+  (or raises the same error);
+- a whole application with codecs answers every request, valid or damaged,
+  exactly as one without: same status, same media type, same body (times and
+  new image ids masked), the faults included.
+
+And the codecs are really used for the operations the benchmark measures.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from spyne import MethodContext
+
+from service import ns
+from service.codec import UNSUPPORTED, MessageCodec
+from service.contract import operations
+from service.dispatch import _Transport
+from service.envelope import SoapVersion, new_envelope, serialize
+from service.models import ImageReceipt, Person, TimeInfo
+from service.operations import build_application
+from tests.fuzz.harness import Harness
+from tests.fuzz.strategies import fuzzed_requests
+
+APP = build_application()
+OPS = {op.name: op for op in operations(APP)}
+CODECS = {
+    name: MessageCodec(APP.in_protocol, APP.out_protocol, op.in_message, op.out_message)
+    for name, op in OPS.items()
+}
+VERSIONS = st.sampled_from(list(SoapVersion))
+
+TEXT = st.text(max_size=60)  # any code point, lone surrogates and control characters too
+INTS = st.integers(-(2**40), 2**40)
+MOMENTS = st.datetimes(
+    min_value=datetime(1, 1, 2),
+    max_value=datetime(9999, 12, 30),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+    ),
+)
+
+
+def spyne_bytes(name: str, version: SoapVersion, values: tuple[Any, ...]) -> bytes | type:
+    """The response spyne writes, or the type of the error it raises."""
+    op = OPS[name]
+    out = op.out_message()
+    for field, value in zip(op.out_message._type_info, values, strict=True):
+        setattr(out, field, value)
+    envelope, body = new_envelope(version)
+    try:
+        ctx = MethodContext(_Transport(APP), MethodContext.SERVER)
+        APP.out_protocol.to_parent(ctx, op.out_message, out, body, ns.TNS)
+        return serialize(envelope)
+    except Exception as error:  # noqa: BLE001 - the codec must leave these to spyne
+        return type(error)
+
+
+def check_encoding(name: str, version: SoapVersion, result: Any) -> bool:
+    """The codec's bytes equal spyne's; True when the codec did the work."""
+    encoded = CODECS[name].encode(version, (result,))
+    expected = spyne_bytes(name, version, (result,))
+    if encoded is UNSUPPORTED:
+        return False
+    assert encoded == expected
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(version=VERSIONS, text=TEXT)
+def test_greet_results_encode_as_spyne_does(version: SoapVersion, text: str) -> None:
+    check_encoding("Greet", version, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    version=VERSIONS,
+    first=st.one_of(TEXT, st.none()),
+    last=TEXT,
+    age=st.one_of(INTS, st.none()),
+)
+def test_people_encode_as_spyne_does(
+    version: SoapVersion, first: str | None, last: str, age: int | None
+) -> None:
+    check_encoding("EchoPerson", version, Person(first_name=first, last_name=last, age=age))
+
+
+@settings(max_examples=300, deadline=None)
+@given(version=VERSIONS, utc=MOMENTS, local=MOMENTS, zone=TEXT)
+def test_times_encode_as_spyne_does(
+    version: SoapVersion, utc: datetime, local: datetime, zone: str
+) -> None:
+    check_encoding("GetTime", version, TimeInfo(utc=utc, local=local, timezone=zone))
+
+
+@settings(max_examples=300, deadline=None)
+@given(version=VERSIONS, text=TEXT, number=INTS, when=MOMENTS)
+def test_receipts_encode_as_spyne_does(
+    version: SoapVersion, text: str, number: int, when: datetime
+) -> None:
+    receipt = ImageReceipt(
+        image_id=text,
+        sha256="ab" * 32,
+        size_bytes=number,
+        format="png",
+        width=number,
+        height=1,
+        received_at=when,
+    )
+    check_encoding("UploadImage", version, receipt)
+
+
+def test_the_codecs_write_the_benchmarked_responses() -> None:
+    now = datetime.now(UTC)
+    for version in SoapVersion:
+        assert check_encoding("Greet", version, "Hello, <Zoë> & \r\n 李!")
+        assert check_encoding("EchoPerson", version, Person(first_name="A", last_name="B", age=3))
+        assert check_encoding("GetTime", version, TimeInfo(utc=now, local=now, timezone="UTC"))
+    assert CODECS["GetImage"].encode(SoapVersion.SOAP11, (None,)) is UNSUPPORTED  # binary
+    assert CODECS["ListImages"].encode(SoapVersion.SOAP11, (None,)) is UNSUPPORTED  # array
+
+
+# --- decoding ---
+
+LEAF = st.one_of(
+    TEXT.filter(
+        lambda t: not re.search("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", t)
+    ),
+    st.sampled_from(["", " 7 ", "151", "-1", "x", "2147483648", "1e3"]),
+    st.none(),
+)
+
+
+@st.composite
+def wrappers(draw: Any) -> tuple[str, bytes]:
+    """An operation's request wrapper: its fields in any order, some missing,
+    some repeated, some unknown, any text."""
+    name = draw(st.sampled_from(["Greet", "GetTime", "EchoPerson", "UploadImage", "ListImages"]))
+    fields = list(OPS[name].in_message._type_info)
+    wrapper = etree.Element(f"{{{ns.TNS}}}{name}", nsmap={"t": ns.TNS})
+    for field in draw(st.lists(st.sampled_from([*fields, "unknown"]), max_size=6)):
+        child = etree.SubElement(wrapper, f"{{{ns.TNS}}}{field}")
+        if field == "person":
+            for member in draw(
+                st.lists(st.sampled_from(["first_name", "last_name", "age", "x"]), max_size=5)
+            ):
+                etree.SubElement(child, f"{{{ns.TNS}}}{member}").text = draw(LEAF)
+        elif field == "content":
+            child.text = draw(st.sampled_from([None, "", "Zm9v", "!!"]))
+        else:
+            child.text = draw(LEAF)
+    return name, etree.tostring(wrapper)
+
+
+def outcome(decode: Any) -> Any:
+    try:
+        value = decode()
+    except Exception as error:  # noqa: BLE001 - both must fail alike
+        return ("error", type(error))
+    return value
+
+
+def comparable(value: Any) -> Any:
+    if hasattr(value, "_type_info"):  # a spyne object: its class and its fields
+        return (type(value), {k: comparable(getattr(value, k, None)) for k in value._type_info})
+    return value
+
+
+@settings(max_examples=500, deadline=None)
+@given(request=wrappers())
+def test_requests_decode_as_spyne_does(request: tuple[str, bytes]) -> None:
+    name, xml = request
+    op = OPS[name]
+    fields = list(op.in_message._type_info)
+
+    def spyne_way() -> list[Any]:
+        ctx = MethodContext(_Transport(APP), MethodContext.SERVER)
+        got = APP.in_protocol.from_element(ctx, op.in_message, etree.fromstring(xml))
+        return [comparable(getattr(got, field)) for field in fields]
+
+    def codec_way() -> list[Any]:
+        got = CODECS[name].decode(etree.fromstring(xml))
+        assert got is not UNSUPPORTED
+        return [comparable(getattr(got, field)) for field in fields]
+
+    assert outcome(codec_way) == outcome(spyne_way)
+
+
+def test_attributes_leave_the_request_to_spyne() -> None:
+    xml = (
+        f'<t:EchoPerson xmlns:t="{ns.TNS}" xmlns:xsi="{ns.XSI}">'
+        '<t:person xsi:type="t:Person"><t:age>3</t:age></t:person></t:EchoPerson>'
+    )
+    assert CODECS["EchoPerson"].decode(etree.fromstring(xml)) is UNSUPPORTED
+
+
+# --- whole applications, one with codecs and one without ---
+
+_MOMENT = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
+_NEW_ID = re.compile(rb"[0-9a-f]{32}")
+_BOUNDARY = re.compile(rb"uuid:[0-9a-f-]{36}|=+[0-9a-f]{20,}=*")
+
+
+def masked(body: bytes) -> bytes:
+    return _BOUNDARY.sub(b"B", _NEW_ID.sub(b"ID", _MOMENT.sub(b"T", body)))
+
+
+@pytest.fixture(scope="module")
+def two_apps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Harness, Harness]:
+    fast = Harness.create(tmp_path_factory.mktemp("fast"))
+    slow = Harness.create(tmp_path_factory.mktemp("slow"))
+    slow.app = type(slow.app)(slow.app.settings, codecs=False)
+    assert fast.app.dispatcher._codecs and not slow.app.dispatcher._codecs
+    return fast, slow
+
+
+@settings(
+    max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(request=fuzzed_requests())
+def test_applications_answer_alike(
+    two_apps: tuple[Harness, Harness], request: tuple[str, bytes, str, dict[str, str]]
+) -> None:
+    fast, slow = two_apps
+    path, body, content_type, headers = request
+    status, got_headers, got = fast.call(path, body, content_type, headers)
+    want_status, want_headers, want = slow.call(path, body, content_type, headers)
+    assert status == want_status
+    assert _BOUNDARY.sub(b"B", got_headers["Content-Type"].encode()) == _BOUNDARY.sub(
+        b"B", want_headers["Content-Type"].encode()
+    )
+    assert masked(got) == masked(want)
+    fast.check(path, status, got_headers, got)
