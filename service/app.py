@@ -26,6 +26,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs
 
 from service import mtom as mtom_format
+from service.accesslog import access_log
 from service.auth import Policy
 from service.config import Settings
 from service.contract import SOAP11_PATH, SOAP12_PATH, render_wsdl
@@ -43,8 +44,6 @@ from service.operations import Scope, build_application
 from service.storage import open_store
 from service.users import UserStore
 from service.wssecurity import Freshness
-
-access_log = logging.getLogger("soap_service.access")
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -140,19 +139,11 @@ class SoapApplication:
         encoding: str = "-",
         reply: str = "-",
     ) -> None:
-        access_log.info(
-            "request_id=%s method=%s path=%s operation=%s outcome=%s fault=%s status=%d"
-            " encoding=%s reply=%s ms=%.2f",
-            request_id,
-            method,
-            path,
-            operation or "-",
-            "fault" if fault or status >= 400 else "ok",
-            fault.code if fault else "-",
-            status,
-            encoding,
-            reply,
-            (time.perf_counter() - started) * 1000,
+        access_log.write(
+            f"request_id={request_id} method={method} path={path}"
+            f" operation={operation or '-'} outcome={'fault' if fault or status >= 400 else 'ok'}"
+            f" fault={fault.code if fault else '-'} status={status} encoding={encoding}"
+            f" reply={reply} ms={(time.perf_counter() - started) * 1000:.2f}"
         )
 
     def _soap(self, environ: Environ, method: str, version: SoapVersion) -> _Reply:

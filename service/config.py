@@ -29,7 +29,7 @@ class Settings:
     #: Default: ``http://{host}:{port}``. Never taken from a request.
     public_url: str = ""
     workers: int = max(1, os.cpu_count() or 1)
-    threads: int = 4
+    threads: int = 1
     max_image_bytes: int = 10 * MIB
     #: Largest request body; 0 means "what the largest image needs".
     max_body_bytes: int = 0

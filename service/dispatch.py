@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+import pybase64
 from lxml import etree
 from spyne import ByteArray, ComplexModelBase, MethodContext
 from spyne.application import Application
@@ -181,20 +182,25 @@ class Dispatcher:
             )
         return op
 
-    def validate(self, op: Operation, element: etree._Element) -> None:
+    def validate(self, op: Operation, element: etree._Element) -> dict[etree._Element, bytes]:
+        """Checks the operation element against the schema; returns the base64Binary
+        fields already decoded on the way (see ``_take_canonical_base64``)."""
         _drop_nil_placeholders(element, self._optional[op.name])
         schema = self._schema()
+        base64_fields = self._base64_fields[op.name]
+        decoded = _take_canonical_base64(element, base64_fields) if self._codecs else {}
         if not schema.validate(element):
+            for child, data in decoded.items():  # the fault must read as it would have
+                child.text = base64.b64encode(data).decode("ascii")
+            schema.validate(element)
             raise _validation_fault(schema.error_log.last_error, op, element)
         # libxml2's base64Binary check skips characters outside ASCII, which
         # base64 decoding then chokes on: refuse them here, naming the field.
-        base64_fields = self._base64_fields[op.name]
-        if not base64_fields:
-            return
-        for child in element:
+        for child in element if base64_fields else ():
             field = etree.QName(child).localname
             if field in base64_fields and not (child.text or "").isascii():
                 raise ValidationFault(field, "is not valid base64 (it has non-ASCII characters)")
+        return decoded
 
     def _resolve_xop(self, op: Operation, request: Request) -> dict[etree._Element, memoryview]:
         """An MTOM request's xop:Includes: the operation's own base64Binary fields keep
@@ -222,7 +228,7 @@ class Dispatcher:
         element: etree._Element,
         version: SoapVersion,
         scope: Scope,
-        raw: dict[etree._Element, memoryview] | None = None,
+        raw: dict[etree._Element, memoryview | bytes] | None = None,
     ) -> etree._Element | bytes:
         """Runs the operation: its codec's path, or spyne's deserialiser and serialiser.
 
@@ -282,9 +288,12 @@ class Dispatcher:
         op: Operation | None = None
         try:
             op = self.resolve(request, soap_action)
-            raw = self._resolve_xop(op, request)
+            xop = self._resolve_xop(op, request)
             user = identify(op.name, request.header, authorization, self.users, self.policy)
-            self.validate(op, request.operation)
+            raw: dict[etree._Element, memoryview | bytes] = {
+                **xop,
+                **self.validate(op, request.operation),
+            }
             scope = self.scope if user is None else replace(self.scope, user=user)
             envelope = self.call(op, request.operation, request.version, scope, raw)
         except ServiceFault as fault:
@@ -335,8 +344,58 @@ def _binary_paths(cls: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...
     return paths
 
 
+#: Below this, a base64Binary field is left to the schema as it is.
+_PREDECODE_MIN: Final = 4096
+
+
+def _take_canonical_base64(
+    wrapper: etree._Element, fields: frozenset[str]
+) -> dict[etree._Element, bytes]:
+    """Large base64Binary fields written in canonical base64, decoded and emptied.
+
+    libxml2 takes ~60 ms to check the base64 of a 10 MiB image, longer than
+    decoding it. Text that is exactly the canonical base64 of its bytes (what
+    every toolkit sends unless it folds lines) is in base64Binary's lexical
+    space, so the schema would accept it; and with no facets on these fields,
+    an empty element stands for it in the schema's eyes. Anything else (folded
+    lines, padding oddities, other characters) is left for the schema to judge.
+    """
+    decoded: dict[etree._Element, bytes] = {}
+    for child in wrapper if fields else ():
+        tag = child.tag
+        if not isinstance(tag, str) or tag.rpartition("}")[2] not in fields or len(child):
+            continue
+        text = child.text
+        if text is None or len(text) < _PREDECODE_MIN or not text.isascii():
+            continue
+        try:  # pybase64: SIMD, ~50 times binascii's speed; the round trip is the check
+            data = pybase64.b64decode(text, validate=True)
+        except ValueError:  # binascii.Error included
+            continue
+        if not _is_canonical(text, data):
+            continue
+        decoded[child] = data
+        child.text = None
+    return decoded
+
+
+def _is_canonical(text: str, data: bytes, step: int = 3 << 20) -> bool:
+    """Whether ``text`` is exactly the base64 of ``data`` (compared 4 MiB at a time)."""
+    if len(text) != (len(data) + 2) // 3 * 4:
+        return False
+    view = memoryview(data)
+    for start in range(0, len(data), step):
+        chunk = pybase64.b64encode(view[start : start + step])
+        at = start // 3 * 4
+        if text[at : at + len(chunk)].encode("ascii") != chunk:
+            return False
+    return True
+
+
 def take_binary(
-    wrapper: etree._Element, fields: frozenset[str], raw: dict[etree._Element, memoryview]
+    wrapper: etree._Element,
+    fields: frozenset[str],
+    raw: dict[etree._Element, memoryview | bytes],
 ) -> dict[str, tuple[bytes]]:
     """The values of ``wrapper``'s base64Binary ``fields``, as spyne's ByteArray gives them
     (a one-chunk tuple), each element emptied so spyne does not decode it again."""
@@ -346,8 +405,9 @@ def take_binary(
             continue
         name = etree.QName(child).localname
         if child in raw:
-            if len(raw[child]):  # an empty part is an empty element, as inline
-                decoded[name] = (bytes(raw[child]),)
+            value = raw[child]
+            if len(value):  # an empty part is an empty element, as inline
+                decoded[name] = (value if isinstance(value, bytes) else bytes(value),)
         elif name in fields and child.text:
             decoded[name] = (base64.b64decode(child.text),)
             child.text = None

@@ -14,6 +14,7 @@ And the codecs are really used for the operations the benchmark measures.
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -243,3 +244,73 @@ def test_applications_answer_alike(
     )
     assert masked(got) == masked(want)
     fast.check(path, status, got_headers, got)
+
+
+# --- large base64Binary content: decoded before the schema sees it ---
+
+
+def _png(size: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", bytes(size))
+        + chunk(b"IEND", b"")
+    )
+
+
+@st.composite
+def big_uploads(draw: Any) -> str:
+    """Base64 of a PNG over the pre-decoding threshold, canonical or damaged."""
+    data = _png(draw(st.integers(3100, 3400))) + draw(st.binary(max_size=3))
+    text = base64.b64encode(data).decode()
+    damage = draw(
+        st.sampled_from(["none", "fold", "char", "pad", "bits", "space", "unicode", "cut"])
+    )
+    at = draw(st.integers(0, len(text) - 1))
+    if damage == "fold":
+        text = "\r\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+    elif damage == "char":
+        text = text[:at] + draw(st.sampled_from(["!", "-", "_", "=", "*"])) + text[at + 1 :]
+    elif damage == "pad":
+        text = text.rstrip("=") + draw(st.sampled_from(["", "=", "==", "==="]))
+    elif damage == "bits" and text.endswith("="):
+        last = text.rstrip("=")
+        text = last[:-1] + draw(st.sampled_from("AQgwBCDE")) + text[len(last) :]
+    elif damage == "space":
+        text = text[:at] + " " + text[at:]
+    elif damage == "unicode":
+        text = text[:at] + "é" + text[at:]
+    elif damage == "cut":
+        text = text[:at]
+    return text
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=big_uploads(), version=st.sampled_from(["/soap", "/soap12"]))
+def test_large_base64_is_judged_alike(
+    two_apps: tuple[Harness, Harness], content: str, version: str
+) -> None:
+    env = ns.SOAP11_ENV if version == "/soap" else ns.SOAP12_ENV
+    media = "text/xml" if version == "/soap" else "application/soap+xml"
+    body = (
+        f'<s:Envelope xmlns:s="{env}" xmlns:t="{ns.TNS}"><s:Body><t:UploadImage>'
+        f"<t:filename>big.png</t:filename><t:content>{content}</t:content>"
+        "</t:UploadImage></s:Body></s:Envelope>"
+    ).encode()
+    fast, slow = two_apps
+    from tests.fuzz.harness import BASIC
+
+    headers = {"Authorization": BASIC}
+    status, _, got = fast.call(version, body, media, headers)
+    want_status, _, want = slow.call(version, body, media, headers)
+    assert (status, masked(got)) == (want_status, masked(want))
