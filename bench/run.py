@@ -47,6 +47,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
+from service.config import Settings
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 BENCH: Final = ROOT / "bench"
 OUTPUT: Final = BENCH / "output"
@@ -57,7 +59,7 @@ MIB: Final = 1024 * 1024
 USER, PASSWORD = "bench", "bench-password-1"
 GSOAP_IMPORT: Final = Path("/usr/share/gsoap/import")
 WORKERS: Final = 2
-THREADS: Final = 4
+THREADS: Final = Settings().threads  # the fixed app runs as ours does
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
