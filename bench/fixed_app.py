@@ -1,5 +1,6 @@
 """The floor of our HTTP stack: a WSGI app that reads the body and answers with a
-response recorded from the real service, chosen by the request's SOAPAction.
+response recorded from the real service, chosen by the benchmark's scenario
+(its ``X-Bench-Scenario`` header).
 
 ``bench.run`` serves it on granian with the service's own worker and thread
 counts; nothing the service does per request is done here.
@@ -14,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 _RESPONSES: dict[str, bytes] = {
-    action: body.encode()
-    for action, body in json.loads(Path(os.environ["BENCH_FIXED_RESPONSES"]).read_text()).items()
+    scenario: body.encode()
+    for scenario, body in json.loads(Path(os.environ["BENCH_FIXED_RESPONSES"]).read_text()).items()
 }
 
 
@@ -23,7 +24,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     stream = environ["wsgi.input"]
     while stream.read(1024 * 1024):
         pass
-    body = _RESPONSES[environ.get("HTTP_SOAPACTION", "").strip('"')]
+    body = _RESPONSES[environ.get("HTTP_X_BENCH_SCENARIO", "")]
     start_response(
         "200 OK",
         [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],

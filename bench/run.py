@@ -296,7 +296,7 @@ def recorded_responses(server: Server, found: list[Scenario], work: Path) -> Pat
         with urllib.request.urlopen(request, timeout=60) as answer:
             text = answer.read().decode()
         assert scenario.expect in text, (scenario.name, text)
-        responses[scenario.soap_action] = text
+        responses[scenario.name] = text
     path = work / "fixed-responses.json"
     path.write_text(json.dumps(responses))
     return path
@@ -423,6 +423,8 @@ def _wrk(
             "30s",
             "-H",
             f'SOAPAction: "{scenario.soap_action}"',
+            "-H",
+            f"X-Bench-Scenario: {scenario.name}",
             "-s",
             str(BENCH / "post.lua"),
             server.url,
@@ -609,12 +611,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="per run (uploads: double)")
     parser.add_argument("--quick", action="store_true", help="one small and one upload scenario")
     parser.add_argument("--readme", action="store_true", help="put the table in README.md")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="where results go")
     args = parser.parse_args(argv)
+    output: Path = args.output
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is missing; run `make bench` (it installs it)")
     found = scenarios(args.quick)
     runs: list[Run] = []
-    OUTPUT.mkdir(exist_ok=True)
+    output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="soap-bench-") as tmp:
         work = Path(tmp)
         with servers(work, found) as started:
@@ -643,8 +647,8 @@ def main(argv: list[str] | None = None) -> int:
         "threads": THREADS,
     }
     table = markdown(summaries, meta)
-    (OUTPUT / "results.md").write_text(table)
-    (OUTPUT / "results.json").write_text(
+    (output / "results.md").write_text(table)
+    (output / "results.json").write_text(
         json.dumps(
             {
                 "meta": meta,
@@ -656,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(table)
-    print(f"bench: wrote {OUTPUT / 'results.md'} and {OUTPUT / 'results.json'}")
+    print(f"bench: wrote {output / 'results.md'} and {output / 'results.json'}")
     if args.readme:
         update_readme(table)
     errors = sum(r.errors for r in runs)
