@@ -13,7 +13,9 @@ const [wsdlPath, port, workers] = process.argv.slice(2);
 
 function operations() {
   const greet = ({ name }) => ({ GreetResult: `Hello, ${name}!` });
-  const time = ({ timezone }) => {
+  const time = (args) => {
+    // an empty <GetTime/> arrives as null, not as an object
+    const timezone = args && args.timezone;
     const now = new Date();
     return { GetTimeResult: { utc: now, local: now, timezone: timezone || "UTC" } };
   };
