@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
 import time
 import uuid
@@ -55,9 +56,26 @@ _ACCEPTED_MEDIA: Final = {
     SoapVersion.SOAP12: ("application/soap+xml",),
 }
 _READ_CHUNK: Final = 1024 * 1024
-#: Request ids made here: random per process, then counted (no syscall per request).
-_ID_PREFIX: Final = uuid.uuid4().hex[:16]
-_ID_COUNTER: Final = itertools.count()
+
+
+class _RequestIds:
+    """Request ids made here: a random prefix per process, then a count (no syscall
+    per request). granian forks its workers from a process that has imported this
+    module, so each forked child draws a prefix of its own."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self._prefix = uuid.uuid4().hex[:16]
+        self._count = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._count):08x}"
+
+
+_request_ids: Final = _RequestIds()
 
 
 class SoapApplication:
@@ -88,7 +106,7 @@ class SoapApplication:
         started = time.perf_counter()
         request_id = environ.get("HTTP_X_REQUEST_ID", "")
         if not _REQUEST_ID.fullmatch(request_id):
-            request_id = f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
+            request_id = _request_ids.next()
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         version = PORTS.get(path.rstrip("/") or "/")

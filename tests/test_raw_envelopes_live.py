@@ -218,6 +218,13 @@ def test_request_id_is_echoed_or_made(live_server: LiveServer) -> None:
     assert made and " " not in made
 
 
+def test_made_request_ids_are_unique_across_workers(live_server: LiveServer) -> None:
+    body = (XML / "soap11_envelope.xml").read_bytes()
+    made = [post(live_server, body).headers["X-Request-ID"] for _ in range(60)]
+    assert len({m[:16] for m in made}) > 1, "one worker served every request"
+    assert len(set(made)) == len(made)
+
+
 def test_unknown_path_is_404(live_server: LiveServer) -> None:
     assert requests.get(live_server.url + "/nope", timeout=30).status_code == 404
     assert requests.get(live_server.url + "/healthz", timeout=30).text == "ok\n"
