@@ -320,12 +320,6 @@ def configure_logging(level: str) -> None:
     """One handler for the service's own loggers, on stderr; bodies never reach it."""
     logger = logging.getLogger("soap_service")
     logger.setLevel(level.upper())
-    # No record needs the caller's frame, thread or process: skipping them is the
-    # logging HOWTO's own optimisation, and a third of each access line's cost.
-    logging._srcfile = None  # type: ignore[attr-defined]
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
