@@ -88,39 +88,44 @@ class Scenario:
         """The body as sent (for uploads: with the chunk as it was generated)."""
         if self.parts is None:
             return self.body
-        text = noise_png_parts(self.image_bytes)[1]
-        return self.parts[0] + base64.b64encode(text) + self.parts[1]
+        return self.parts[0] + base64.b64encode(TEXT_CHUNK) + self.parts[1]
 
     @property
     def soap_action(self) -> str:
         return f"{TNS}/{self.operation}"
 
 
-def noise_png_parts(size: int) -> tuple[bytes, bytes, bytes]:
-    """A ``size``-byte PNG of noise, split around a 27-byte tEXt chunk at offset 33.
+def noise_png_parts(size: int) -> tuple[bytes, bytes]:
+    """A ``size``-byte PNG of noise, as the bytes before and after a 27-byte tEXt chunk
+    at offset 33 (``TEXT_CHUNK`` here; post.lua makes a new one per request).
 
-    The chunk (which post.lua remakes per request) starts and ends on a
-    multiple of 3 bytes, so its base64 can be swapped without touching the rest.
+    The chunk starts and ends on a multiple of 3 bytes, so its base64 can be
+    swapped without touching the rest.
     """
     ihdr = struct.pack(">IIBBBBB", 1024, max(1, size // 3072), 8, 2, 0, 0, 0)
     head = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr)
-    text = _chunk(b"tEXt", b"b\x00" + b"0" * 13)
-    data_len = size - len(head) - len(text) - 12 - 12
+    data_len = size - len(head) - len(TEXT_CHUNK) - 12 - 12
     tail = _chunk(b"IDAT", os.urandom(data_len)) + _chunk(b"IEND", b"")
-    assert len(head) == 33 and len(text) == 27 and len(head + text + tail) == size
-    return head, text, tail
+    assert len(head) == 33 and len(TEXT_CHUNK) == 27
+    assert len(head) + len(TEXT_CHUNK) + len(tail) == size
+    return head, tail
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+#: the tEXt chunk in the sample upload (post.lua writes a counter in its place)
+TEXT_CHUNK: Final = _chunk(b"tEXt", b"b\x00" + b"0" * 13)
+
+
 def upload_scenario(size: int) -> Scenario:
-    head, _text, tail = noise_png_parts(size)
+    head, tail = noise_png_parts(size)
     before, after = envelope("@@").split(b"@@")
     prefix = (
-        before + b"<t:UploadImage><t:filename>bench.png</t:filename><t:content>"
-        b"" + base64.b64encode(head)
+        before
+        + b"<t:UploadImage><t:filename>bench.png</t:filename><t:content>"
+        + base64.b64encode(head)
     )
     suffix = (
         base64.b64encode(tail)
@@ -535,14 +540,14 @@ def machine() -> str:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    mem = _status_meminfo()
+    mem = _memory_gib()
     return (
         f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, {platform.system()} {platform.release()},"
         f" Python {platform.python_version()}"
     )
 
 
-def _status_meminfo() -> int:
+def _memory_gib() -> int:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemTotal:"):
             return round(int(line.split()[1]) / 1024 / 1024)
