@@ -6,10 +6,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install interop-deps wsdl wsdl-check soapui fuzz soak bench bench-memory clean
+.PHONY: run test test-pythons lint install interop-deps wsdl wsdl-check soapui fuzz soak bench bench-memory clean
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "spyne 2.14 needs Python 3.11 here, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else "soap-service runs on Python 3.11 to 3.13, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -24,6 +24,16 @@ run: $(STAMP)
 ## The whole suite: unit, live-server, contract drift and property tests
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The whole suite again on each of PYTHONS, each in its own .venv-X.Y (CI: 3.12 and 3.13
+## besides the default 3.11); a Python that cannot be found fails the run loudly
+PYTHONS ?= 3.12 3.13
+test-pythons:
+	@for version in $(PYTHONS); do \
+	    python="$$(.ci/find-python $$version)" || exit 1; \
+	    echo "== the suite on Python $$version ($$python)"; \
+	    $(MAKE) --no-print-directory test PYTHON="$$python" VENV=.venv-$$version || exit 1; \
+	done
 
 ## Every toolchain the interop suite drives (apt-get as root, npm, pip)
 interop-deps: $(STAMP)
@@ -69,4 +79,4 @@ wsdl-check: $(STAMP)
 	$(BIN)/soap-service wsdl check
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache tests/output
+	rm -rf $(VENV) .venv-3.* build *.egg-info .pytest_cache tests/output

@@ -111,6 +111,8 @@ def cmd_users(args: argparse.Namespace) -> int:
     except UserError as error:
         print(f"soap-service: {error}", file=sys.stderr)
         return 2
+    finally:
+        store.close()
     return 0
 
 

@@ -102,6 +102,15 @@ class UserStore:
     def _conn(self) -> sqlite3.Connection:
         return self._connections.get()
 
+    def close(self) -> None:
+        self._connections.close()
+
+    def __enter__(self) -> UserStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _fernet(self) -> Fernet:
         if not self.key_path.exists():
             fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

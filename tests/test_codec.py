@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -219,12 +220,15 @@ def masked(body: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def two_apps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Harness, Harness]:
+def two_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Harness, Harness]]:
     fast = Harness.create(tmp_path_factory.mktemp("fast"))
     slow = Harness.create(tmp_path_factory.mktemp("slow"))
+    slow.app.close()
     slow.app = type(slow.app)(slow.app.settings, codecs=False)
     assert fast.app.dispatcher._codecs and not slow.app.dispatcher._codecs
-    return fast, slow
+    yield fast, slow
+    fast.close()
+    slow.close()
 
 
 @settings(

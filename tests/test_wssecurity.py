@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,11 +22,11 @@ FRESH = Freshness(max_clock_skew=60, token_lifetime=300)
 
 
 @pytest.fixture(scope="module")
-def users(tmp_path_factory: pytest.TempPathFactory) -> UserStore:
-    store = UserStore(tmp_path_factory.mktemp("users"))
-    store.add("ada", "lovelace-1815", digest=True)
-    store.add("grace", "hopper-1906", role="admin")
-    return store
+def users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UserStore]:
+    with UserStore(tmp_path_factory.mktemp("users")) as store:
+        store.add("ada", "lovelace-1815", digest=True)
+        store.add("grace", "hopper-1906", role="admin")
+        yield store
 
 
 def stamp(moment: datetime) -> str:
@@ -111,10 +112,9 @@ def test_a_replayed_digest_is_refused(users: UserStore) -> None:
 def test_replays_are_refused_by_every_store_on_the_same_data(
     users: UserStore, tmp_path: Path
 ) -> None:
-    other_worker = UserStore(users.path.parent)
     nonce = os.urandom(16)
     assert check(users, security(kind=PASSWORD_DIGEST, nonce=nonce)) == "ada"
-    with pytest.raises(FailedAuthenticationFault):
+    with UserStore(users.path.parent) as other_worker, pytest.raises(FailedAuthenticationFault):
         check(other_worker, security(kind=PASSWORD_DIGEST, nonce=nonce))
 
 
@@ -171,8 +171,9 @@ def test_invalid_security(users: UserStore, change: str) -> None:
         check(users, _mangled(change))
 
 
-def test_store_keeps_no_plain_password(tmp_path: Path) -> None:
+def test_store_keeps_no_plain_password(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     store = UserStore(tmp_path)
+    request.addfinalizer(store.close)
     store.add("textonly", "Plain-Secret-123")
     store.add("digester", "Digest-Secret-456", digest=True)
     raw = (tmp_path / "users.sqlite3").read_bytes()
@@ -193,12 +194,13 @@ def test_store_keeps_no_plain_password(tmp_path: Path) -> None:
     ],
 )
 def test_user_rules(tmp_path: Path, name: str, password: str, role: str) -> None:
-    with pytest.raises(UserError):
-        UserStore(tmp_path).add(name, password, role=role)
+    with UserStore(tmp_path) as store, pytest.raises(UserError):
+        store.add(name, password, role=role)
 
 
-def test_nonce_cache_is_bounded(tmp_path: Path) -> None:
+def test_nonce_cache_is_bounded(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     store = UserStore(tmp_path, max_nonces=3)
+    request.addfinalizer(store.close)
     now = NOW.timestamp()
     assert all(store.remember_nonce(f"n{i}", now + 60, now) for i in range(3))
     assert not store.remember_nonce("n-new", now + 60, now)  # full: refuse rather than forget

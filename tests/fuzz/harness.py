@@ -52,13 +52,18 @@ class Harness:
     def create(cls, data_dir: Path | None = None) -> Harness:
         folder = data_dir or Path(tempfile.mkdtemp(prefix="soap-fuzz-"))
         if not (folder / "users.sqlite3").exists():
-            UserStore(folder).add(*USER, digest=True)
+            with UserStore(folder) as users:
+                users.add(*USER, digest=True)
         settings = Settings(data_dir=folder, max_image_bytes=64 * 1024, log_level="CRITICAL")
         app = SoapApplication(settings)
         errors = ErrorRecords()
         logging.getLogger("soap_service").addHandler(errors)
         logging.getLogger("soap_service.access").setLevel(logging.CRITICAL)
         return cls(app, errors)
+
+    def close(self) -> None:
+        logging.getLogger("soap_service").removeHandler(self.errors)
+        self.app.close()
 
     def call(
         self, path: str, body: bytes, content_type: str, headers: dict[str, str] | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,8 +23,10 @@ ATHERIS_RUNS = int(os.environ.get("FUZZ_ATHERIS_RUNS", "3000"))
 
 
 @pytest.fixture(scope="module")
-def harness() -> Harness:
-    return Harness.create()
+def harness() -> Iterator[Harness]:
+    made = Harness.create()
+    yield made
+    made.close()
 
 
 def test_seeds_are_valid_requests(harness: Harness) -> None:
