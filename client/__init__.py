@@ -3,6 +3,7 @@
 from client.client import (
     ImageData,
     ImagePage,
+    RequestDescription,
     ImageReceipt,
     Person,
     SoapServiceClient,
@@ -22,6 +23,7 @@ __all__ = [
     "AuthenticationError",
     "ImageData",
     "ImagePage",
+    "RequestDescription",
     "ImageReceipt",
     "ImageRejected",
     "NotFound",

@@ -91,6 +91,23 @@ class ImagePage:
     next_page_token: str | None
 
 
+@dataclass(frozen=True)
+class RequestDescription:
+    """What the server saw of a request (secrets redacted by the server)."""
+
+    client_address: str
+    forwarded_for: str | None
+    method: str
+    path: str
+    soap_version: str
+    soap_action: str | None
+    tls: bool
+    user: str | None
+    request_id: str
+    headers: list[tuple[str, str]]
+    soap_headers: list[str]
+
+
 class TracePlugin(Plugin):  # type: ignore[misc]
     """Prints each request and response envelope, like httplib's set_debuglevel(1).
 
@@ -241,6 +258,25 @@ class SoapServiceClient:
     def delete_image(self, image_id: str) -> ImageReceipt:
         """Deletes one of the caller's images; returns its receipt."""
         return _receipt(self._call(self._service.DeleteImage, image_id=image_id))
+
+    def describe_request(self) -> RequestDescription:
+        """What the server saw of this call: addresses, headers, the user."""
+        r = self._call(self._service.DescribeRequest)
+        headers = r.headers.HttpHeader if r.headers is not None else []
+        soap_headers = r.soap_headers.string if r.soap_headers is not None else []
+        return RequestDescription(
+            client_address=r.client_address,
+            forwarded_for=r.forwarded_for,
+            method=r.method,
+            path=r.path,
+            soap_version=r.soap_version,
+            soap_action=r.soap_action,
+            tls=bool(r.tls),
+            user=r.user,
+            request_id=r.request_id,
+            headers=[(h.name, h.value) for h in headers or []],
+            soap_headers=list(soap_headers or []),
+        )
 
     def download(self, image_id: str, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
         """The image's bytes over plain HTTP (GET /images/{id}), a chunk at a time."""

@@ -101,6 +101,12 @@ CASES: Final = (
         fault="Validation",
     ),
     Case(
+        "DescribeRequest",
+        "DescribeRequest",
+        "<tns:DescribeRequest/>",
+        (("//tns:DescribeRequestResult/tns:method/text()", "POST"),),
+    ),
+    Case(
         "UploadImage PNG",
         "UploadImage",
         "<tns:UploadImage><tns:filename>pixel.png</tns:filename>"
@@ -227,7 +233,7 @@ LIFECYCLE: Final = TestCase(
 TEST_CASES: Final = (*(TestCase(c.name, (c,)) for c in CASES), LIFECYCLE)
 
 #: Operations the service's default policy lets anonymous callers use.
-ANONYMOUS: Final = frozenset({"Greet", "GetTime", "EchoPerson"})
+ANONYMOUS: Final = frozenset({"Greet", "GetTime", "EchoPerson", "DescribeRequest"})
 NO_AUTH: Final = "<con:credentials><con:authType>No Authorization</con:authType></con:credentials>"
 BASIC_AUTH: Final = (
     "<con:credentials><con:username>${#Project#username}</con:username>"

@@ -7,22 +7,59 @@ under load (``make bench``). Access lines keep the format of every other line
 own handler goes (stderr), only while ``soap_service.access`` is enabled for
 INFO. A handler added to that logger (by an embedding application, or a test)
 gets the lines as ordinary records instead.
+
+With ``log_format=json`` every line, access lines and the service's other
+records alike, is one JSON object: ``time``, ``level``, ``logger``, then the
+access fields or ``message``; records logged while a request is being handled
+carry its ``request_id`` (:data:`request_id`).
 """
 
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 logger = logging.getLogger("soap_service.access")
+
+#: The id of the request being handled by this thread, for log records.
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+Fields = Sequence[tuple[str, str | int | float]]
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, request_id, message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, object] = {
+            "time": _iso(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        current = request_id.get()
+        if current is not None:
+            document["request_id"] = current
+        document["message"] = record.getMessage()
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document, ensure_ascii=False)
 
 
 class AccessLog:
     def __init__(self) -> None:
         self._second = -1
         self._stamp = ""
+        self.json = False
 
     def _asctime(self, now: float) -> str:
         second = int(now)
@@ -31,13 +68,20 @@ class AccessLog:
             self._second = second
         return f"{self._stamp},{int(now * 1000) % 1000:03d}"
 
-    def write(self, message: str) -> None:
+    def write(self, fields: Fields) -> None:
+        """``key=value`` pairs in order (a JSON object with ``log_format=json``)."""
         if not logger.isEnabledFor(logging.INFO):
             return
         if logger.handlers:
-            logger.info("%s", message)
+            logger.info("%s", " ".join(f"{k}={v}" for k, v in fields))
             return
-        line = f"{self._asctime(time.time())} INFO {logger.name} {message}\n".encode()
+        now = time.time()
+        if self.json:
+            document = {"time": _iso(now), "level": "INFO", "logger": logger.name, **dict(fields)}
+            line = (json.dumps(document, ensure_ascii=False) + "\n").encode()
+        else:
+            message = " ".join(f"{k}={v}" for k, v in fields)
+            line = f"{self._asctime(now)} INFO {logger.name} {message}\n".encode()
         fd = sys.stderr.fileno()
         while line:
             line = line[os.write(fd, line) :]

@@ -22,18 +22,23 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import parse_qs
 
+from service import helppage, metrics
 from service import mtom as mtom_format
-from service.accesslog import access_log
+from service.accesslog import JsonFormatter, access_log
+from service.accesslog import request_id as current_request_id
 from service.auth import Policy
 from service.config import Settings
 from service.contract import SOAP11_PATH, SOAP12_PATH, render_wsdl
 from service.dispatch import Dispatcher, Outcome
 from service.downloads import download
 from service.envelope import SoapVersion, http_status, open_envelope
+from service.exchange import BINDING_KEY, REQUEST_ID_KEY, trusted_networks
 from service.faults import (
     MethodNotAllowedFault,
     RequestTooLargeFault,
@@ -41,6 +46,8 @@ from service.faults import (
     UnsupportedMediaFault,
 )
 from service.hardening import Limits, check_headers, parse_request
+from service.httpapi import PREFIX as HTTP_PREFIX
+from service.httpapi import HttpBinding
 from service.operations import Scope, build_application
 from service.storage import open_store
 from service.users import UserStore
@@ -56,6 +63,7 @@ _ACCEPTED_MEDIA: Final = {
     SoapVersion.SOAP12: ("application/soap+xml",),
 }
 _READ_CHUNK: Final = 1024 * 1024
+log = logging.getLogger("soap_service")
 
 
 class _RequestIds:
@@ -101,12 +109,31 @@ class SoapApplication:
             codecs=codecs,
         )
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
+        self.http = HttpBinding(self.dispatcher)
+        trusted_networks(settings.trusted_proxies)  # a wrong entry fails here, at startup
+        self.metrics = metrics.Metrics(
+            [*self.dispatcher.operation_names, "download"],
+            Path(settings.metrics_dir) if settings.metrics_dir else None,
+        )
+        self.help_page = helppage.render(
+            self.dispatcher.operations.values(),
+            self.policy.anonymous_operations,
+            settings.base_url,
+        )
+
+    def close(self) -> None:
+        """Close the stores' connections (an application embedded in a longer-lived process)."""
+        self.users.close()
+        self.store.close()
+        self.metrics.close()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         request_id = environ.get("HTTP_X_REQUEST_ID", "")
         if not _REQUEST_ID.fullmatch(request_id):
             request_id = _request_ids.next()
+        current_request_id.set(request_id)
+        environ[REQUEST_ID_KEY] = request_id
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         version = PORTS.get(path.rstrip("/") or "/")
@@ -116,10 +143,26 @@ class SoapApplication:
             start_response(_status_line(got.status), headers)
             self._log(request_id, method, "/images", "download", None, got.status, started)
             return [] if method == "HEAD" else got.body
+        if version is None and path.startswith(HTTP_PREFIX):
+            environ[BINDING_KEY] = "HTTP"
+            answer = self.http.answer(
+                path[len(HTTP_PREFIX) :], method, environ, lambda: self._read_body(environ)
+            )
+            headers = [("Content-Type", answer.content_type)]
+            if answer.fault is not None and answer.status == 401:
+                headers += answer.fault.http_headers
+            headers += [("Content-Length", str(len(answer.body))), ("X-Request-ID", request_id)]
+            start_response(_status_line(answer.status), headers)
+            self._log(
+                request_id, method, "/http", answer.operation, answer.fault, answer.status, started
+            )
+            return [b"" if method == "HEAD" else answer.body]
         if version is None:
             status, headers, body = self._other(method, path)
         elif method in ("GET", "HEAD") and _wants_wsdl(environ):
             status, headers, body = 200, [("Content-Type", "text/xml; charset=utf-8")], self.wsdl
+        elif method in ("GET", "HEAD") and _is_browser(environ):
+            status, headers, body = 200, [("Content-Type", _HTML)], self.help_page
         else:
             reply = self._soap(environ, method, version)
             headers = [("Content-Type", reply.content_type)]
@@ -141,12 +184,12 @@ class SoapApplication:
             return [] if method == "HEAD" else reply.chunks
         headers += [("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
         start_response(_status_line(status), headers)
-        shown = path if path in PORTS or path in ("/", "/healthz") else "-"
+        shown = path if path in PORTS or path in _KNOWN_PATHS else "-"
         self._log(request_id, method, shown, None, None, status, started)
         return [b"" if method == "HEAD" else body]
 
-    @staticmethod
     def _log(
+        self,
         request_id: str,
         method: str,
         path: str,
@@ -157,11 +200,23 @@ class SoapApplication:
         encoding: str = "-",
         reply: str = "-",
     ) -> None:
+        """The access line and the metrics of one answered request."""
+        seconds = time.perf_counter() - started
+        code = fault.code if fault else f"HTTP.{status}" if status >= 400 else None
+        self.metrics.observe(path, operation, code, seconds)
         access_log.write(
-            f"request_id={request_id} method={method} path={path}"
-            f" operation={operation or '-'} outcome={'fault' if fault or status >= 400 else 'ok'}"
-            f" fault={fault.code if fault else '-'} status={status} encoding={encoding}"
-            f" reply={reply} ms={(time.perf_counter() - started) * 1000:.2f}"
+            (
+                ("request_id", request_id),
+                ("method", method),
+                ("path", path),
+                ("operation", operation or "-"),
+                ("outcome", "fault" if code else "ok"),
+                ("fault", code or "-"),
+                ("status", status),
+                ("encoding", encoding),
+                ("reply", reply),
+                ("ms", round(seconds * 1000, 2)),
+            )
         )
 
     def _soap(self, environ: Environ, method: str, version: SoapVersion) -> _Reply:
@@ -192,7 +247,7 @@ class SoapApplication:
             else:
                 soap_action = (mtom.action if mtom else params.get("action")) or ""
             outcome = self.dispatcher.respond(
-                request, soap_action or None, environ.get("HTTP_AUTHORIZATION")
+                request, soap_action or None, environ.get("HTTP_AUTHORIZATION"), environ
             )
         except ServiceFault as early:
             outcome = Outcome(self.dispatcher.fault_tree(version, early), None, early)
@@ -233,18 +288,26 @@ class SoapApplication:
         return b"".join(chunks)
 
     def _other(self, method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The pages around the SOAP ports: help, health, readiness, metrics."""
         text = [("Content-Type", "text/plain; charset=utf-8")]
-        if path == "/healthz":
+        if method not in ("GET", "HEAD"):
+            return 405, [*text, ("Allow", "GET, HEAD")], b"Use GET here.\n"
+        if path in ("/", "/index.html"):
+            return 200, [("Content-Type", _HTML)], self.help_page
+        if path == "/healthz":  # the process is up and answering
             return 200, text, b"ok\n"
-        if path == "/":
-            lines = [
-                "soap-service",
-                f"SOAP 1.1: {self.settings.base_url}{SOAP11_PATH}",
-                f"SOAP 1.2: {self.settings.base_url}{SOAP12_PATH}",
-                f"WSDL:     {self.settings.base_url}{SOAP11_PATH}?wsdl",
-                f"Operations: {', '.join(self.dispatcher.operation_names)}",
-            ]
-            return 200, text, ("\n".join(lines) + "\n").encode()
+        if path == "/readyz":  # ... and can reach its store
+            try:
+                self.store.ping()
+            except Exception as error:
+                log.warning("not ready: the image store is unreachable (%s)", type(error).__name__)
+                reason = f"not ready: the image store is unreachable ({type(error).__name__})\n"
+                return 503, text, reason.encode()
+            return 200, text, b"ready\n"
+        if path == "/metrics":
+            return 200, [("Content-Type", metrics.CONTENT_TYPE)], self.metrics.render()
+        if path == "/soapui-project.xml":
+            return 200, [("Content-Type", "application/xml"), _SOAPUI_DISPOSITION], _soapui()
         return 404, text, b"Not found. The service is at /soap (SOAP 1.1) and /soap12 (SOAP 1.2).\n"
 
 
@@ -292,6 +355,27 @@ def _check_media(media_type: str, version: SoapVersion) -> None:
     )
 
 
+_HTML: Final = "text/html; charset=utf-8"
+_KNOWN_PATHS: Final = frozenset(
+    {"/", "/index.html", "/healthz", "/readyz", "/metrics", "/soapui-project.xml"}
+)
+_SOAPUI_DISPOSITION: Final = (
+    "Content-Disposition",
+    'attachment; filename="soap-service-soapui-project.xml"',
+)
+
+
+@lru_cache(maxsize=1)
+def _soapui() -> bytes:
+    """The SoapUI project shipped with the client package."""
+    return resources.files("client").joinpath("soapui/soap-service-soapui-project.xml").read_bytes()
+
+
+def _is_browser(environ: Environ) -> bool:
+    """A GET of a SOAP port from a browser (it asks for HTML) gets the help page."""
+    return "text/html" in environ.get("HTTP_ACCEPT", "")
+
+
 def _wants_wsdl(environ: Environ) -> bool:
     query = environ.get("QUERY_STRING", "")
     return any(key.lower() == "wsdl" for key in parse_qs(query, keep_blank_values=True))
@@ -308,7 +392,9 @@ _REASONS: Final = {
     413: "Content Too Large",
     415: "Unsupported Media Type",
     416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -316,19 +402,31 @@ def _status_line(status: int) -> str:
     return f"{status} {_REASONS.get(status, 'Error')}"
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, log_format: str = "text") -> None:
     """One handler for the service's own loggers, on stderr; bodies never reach it."""
     logger = logging.getLogger("soap_service")
     logger.setLevel(level.upper())
+    json_lines = log_format.lower() == "json"
+    access_log.json = json_lines
+    ours = [h for h in logger.handlers if getattr(h, "soap_service", False)]
     if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler: logging.Handler = logging.StreamHandler()
+        handler.soap_service = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False
+        ours = [handler]
+    for handler in ours:
+        handler.setFormatter(
+            JsonFormatter()
+            if json_lines
+            else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        )
 
 
 def create_app(settings: Settings | None = None) -> SoapApplication:
     """The WSGI application for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
-    configure_logging(settings.log_level)
+    if settings.log_format.lower() not in ("text", "json"):
+        raise ValueError(f"log_format must be text or json, not {settings.log_format!r}")
+    configure_logging(settings.log_level, settings.log_format)
     return SoapApplication(settings)

@@ -42,11 +42,21 @@ class Settings:
     max_text_length: int = 0
     max_headers: int = 16
     #: Operations callable without a user (comma-separated); all others need one.
-    anonymous_operations: str = "Greet,GetTime,EchoPerson"
+    anonymous_operations: str = "Greet,GetTime,EchoPerson,DescribeRequest"
     #: WS-Security: allowed clock difference, and how long a digest token is fresh (s).
     max_clock_skew: int = 300
     token_lifetime: int = 300
+    #: On SIGTERM/SIGINT: seconds requests in flight get to finish before workers are killed
+    shutdown_timeout: int = 30
     log_level: str = "INFO"
+    #: "text" (one line per record) or "json" (one JSON object per line, with request_id)
+    log_format: str = "text"
+    #: Where the workers count requests for /metrics (``serve`` makes a fresh one);
+    #: empty: each process counts in memory.
+    metrics_dir: str = ""
+    #: Proxies whose X-Forwarded-For / Forwarded headers are believed (comma-separated
+    #: addresses or networks, e.g. "127.0.0.1,10.0.0.0/8"); empty: none.
+    trusted_proxies: str = ""
     #: A postgresql:// DSN selects PostgreSQL; empty means SQLite in data_dir.
     database_url: str = ""
 

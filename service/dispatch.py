@@ -19,6 +19,7 @@ import base64
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -32,6 +33,7 @@ from service.auth import Policy, identify
 from service.codec import UNSUPPORTED, MessageCodec
 from service.contract import Operation, operations, render_wsdl, schema_element
 from service.envelope import Request, SoapVersion, fault_envelope, new_envelope, serialize
+from service.exchange import Exchange
 from service.faults import (
     InternalFault,
     ServiceFault,
@@ -41,7 +43,7 @@ from service.faults import (
 )
 from service.hardening import Limits
 from service.mtom import resolve_includes
-from service.operations import Scope
+from service.operations import NEEDS_EXCHANGE, Scope
 from service.users import UserStore
 
 log = logging.getLogger("soap_service.dispatch")
@@ -155,6 +157,10 @@ class Dispatcher:
     @property
     def operation_names(self) -> list[str]:
         return list(self._operations)
+
+    @property
+    def operations(self) -> Mapping[str, Operation]:
+        return self._operations
 
     def _schema(self) -> etree.XMLSchema:
         schema: etree.XMLSchema | None = getattr(self._local, "schema", None)
@@ -278,7 +284,12 @@ class Dispatcher:
         return ctx
 
     def respond(
-        self, request: Request, soap_action: str | None, authorization: str | None = None
+        self,
+        request: Request,
+        soap_action: str | None,
+        authorization: str | None = None,
+        environ: Mapping[str, Any] | None = None,
+        binding: str | None = None,
     ) -> Outcome:
         """The response to an envelope already opened by ``service.envelope``.
 
@@ -295,6 +306,14 @@ class Dispatcher:
                 **self.validate(op, request.operation),
             }
             scope = self.scope if user is None else replace(self.scope, user=user)
+            if op.name in NEEDS_EXCHANGE:
+                exchange = Exchange(
+                    environ or {},
+                    binding or request.version.value,
+                    soap_action,
+                    request.header,
+                )
+                scope = replace(scope, exchange=exchange)
             envelope = self.call(op, request.operation, request.version, scope, raw)
         except ServiceFault as fault:
             return Outcome(self.fault_tree(request.version, fault), op.name if op else None, fault)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from spyne import ByteArray, ComplexModel, DateTime, Integer32, Integer64, Unicode
+from spyne import Boolean, ByteArray, ComplexModel, DateTime, Integer32, Integer64, Unicode
 
 from service.ns import TNS
 
@@ -135,6 +135,58 @@ class ArrayOfImageReceipt(ComplexModel):
     ]
 
 
+class HttpHeader(ComplexModel):
+    """One HTTP request header as the server received it (secrets redacted)."""
+
+    __namespace__ = TNS
+    _type_info = [
+        ("name", Text(**REQUIRED)),
+        ("value", Text(**REQUIRED)),
+    ]
+
+
+class ArrayOfHttpHeader(ComplexModel):
+    """Headers, in a wrapper type (see ArrayOfImageReceipt)."""
+
+    __namespace__ = TNS
+    _type_info = [
+        ("HttpHeader", HttpHeader.customize(min_occurs=0, max_occurs="unbounded", nillable=False)),
+    ]
+
+
+class ArrayOfString(ComplexModel):
+    """Strings, in a wrapper type (see ArrayOfImageReceipt)."""
+
+    __namespace__ = TNS
+    _type_info = [
+        ("string", Text(min_occurs=0, max_occurs="unbounded", nillable=False)),
+    ]
+
+
+class RequestDescription(ComplexModel):
+    """What the server saw of a request: addresses, protocol, headers, the caller.
+
+    Secrets never appear: Authorization, Proxy-Authorization and Cookie values
+    are redacted, and SOAP header blocks (WS-Security among them) are listed by
+    name only, never by content.
+    """
+
+    __namespace__ = TNS
+    _type_info = [
+        ("client_address", Text(**REQUIRED)),
+        ("forwarded_for", Text(**OPTIONAL)),
+        ("method", Text(**REQUIRED)),
+        ("path", Text(**REQUIRED)),
+        ("soap_version", Text(**REQUIRED)),
+        ("soap_action", Text(**OPTIONAL)),
+        ("tls", Boolean(**REQUIRED)),
+        ("user", Text(**OPTIONAL)),
+        ("request_id", Text(**REQUIRED)),
+        ("headers", ArrayOfHttpHeader.customize(**REQUIRED)),
+        ("soap_headers", ArrayOfString.customize(**REQUIRED)),
+    ]
+
+
 class ImagePage(ComplexModel):
     """One page of receipts, newest first, and where the next page starts."""
 
@@ -151,7 +203,11 @@ __all__ = [
     "Age",
     "ByteArray",
     "Filename",
+    "ArrayOfHttpHeader",
     "ArrayOfImageReceipt",
+    "ArrayOfString",
+    "HttpHeader",
+    "RequestDescription",
     "ImageData",
     "ImageId",
     "ImagePage",

@@ -10,12 +10,14 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Final
 
 from spyne import ByteArray, ServiceBase, rpc
 from spyne.application import Application
 from spyne.protocol.xml import XmlDocument
 
 from service.config import Settings
+from service.exchange import Exchange, describe
 from service.faults import ImageRejectedFault, NotFoundFault, ValidationFault
 from service.imaging import ImageError, inspect_image
 from service.models import (
@@ -32,6 +34,7 @@ from service.models import (
     PageToken,
     Person,
     PersonName,
+    RequestDescription,
     Text,
     TimeInfo,
     TimeZoneName,
@@ -48,6 +51,12 @@ class Scope:
     settings: Settings
     store: ImageStore
     user: User | None = None
+    #: the HTTP request around the call; only for operations in NEEDS_EXCHANGE
+    exchange: Exchange | None = None
+
+
+#: Operations that read ``Scope.exchange`` (the others are not given it: it costs a copy).
+NEEDS_EXCHANGE: Final = frozenset({"DescribeRequest"})
 
 
 def _scope(ctx: object) -> Scope:
@@ -257,6 +266,29 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         if deleted is None:  # deleted meanwhile by another request
             raise NotFoundFault(image_id)
         return receipt(deleted)
+
+    @rpc(
+        _returns=RequestDescription.customize(**REQUIRED),
+        _out_variable_name="DescribeRequestResult",
+    )
+    def DescribeRequest(ctx) -> RequestDescription:
+        """Tells what the server saw of this request: for debugging a client,
+        a proxy or a gateway in between.
+
+        client_address is the connection's peer; forwarded_for is the client
+        behind it when the peer is a proxy the server trusts (its
+        X-Forwarded-For or Forwarded header), else absent. Also: the HTTP
+        method and path, the SOAP version ("1.1", "1.2", or "HTTP" for the
+        plain HTTP/JSON binding), the SOAPAction, whether the connection used
+        TLS, the authenticated user (absent for an anonymous call), the request
+        id, every HTTP header, and the names of the SOAP header blocks.
+        Secrets are redacted: credentials in Authorization, cookies, and the
+        content of SOAP headers (WS-Security) are never sent back.
+        """
+        scope = _scope(ctx)
+        assert scope.exchange is not None, "the dispatcher gives DescribeRequest its exchange"
+        user = scope.user.name if scope.user is not None else None
+        return describe(scope.exchange, user, scope.settings.trusted_proxies)
 
 
 def _owner(scope: Scope) -> str:

@@ -16,8 +16,11 @@ listening before the workers start, so connections made as soon as the
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.net import SocketSpec
 
+from service import metrics
 from service.config import Settings
 
 TARGET = "service.app:create_app"
@@ -35,6 +39,28 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
         super().__init__(**kwargs)
         self.settings = settings
         self.bound_port: int | None = None
+
+    def _stop_workers(self) -> None:
+        """granian's, but a worker still starting when the stop came is told again.
+
+        A worker that receives SIGTERM before its own server is up misses it and
+        runs on (seen when a stop follows a start closely); repeating the signal
+        every half second reaches it once it is up. Requests in flight are still
+        answered; after ``shutdown_timeout`` a worker is killed.
+        """
+        deadline = time.monotonic() + self.settings.shutdown_timeout
+        for worker in self.wrks:
+            worker.terminate()
+        for worker in self.wrks:
+            while worker.is_alive() and time.monotonic() < deadline:
+                worker.join(0.5)
+                if worker.is_alive():
+                    worker.terminate()
+            if worker.is_alive():
+                print(f"soap-service: killing worker-{worker.idx + 1}", file=sys.stderr)
+                worker.kill()
+                worker.join()
+        self.wrks.clear()
 
     def _init_shared_socket(self) -> None:
         spec = SocketSpec(self.bind_addr, self.bind_port, self.backlog)
@@ -55,13 +81,33 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
         print(f"soap-service: SOAP 1.1 {settings.base_url}/soap", flush=True)
         print(f"soap-service: SOAP 1.2 {settings.base_url}/soap12", flush=True)
         print(f"soap-service: WSDL     {settings.base_url}/soap?wsdl", flush=True)
+        print(f"soap-service: help     {settings.base_url}/", flush=True)
+        print(f"soap-service: HTTP     {settings.base_url}/http/<Operation>", flush=True)
+        print(f"soap-service: metrics  {settings.base_url}/metrics", flush=True)
+        print(f"soap-service: health   {settings.base_url}/healthz, /readyz", flush=True)
 
 
 def serve(settings: Settings, certfile: Path | None = None, keyfile: Path | None = None) -> None:
-    """Serve until interrupted (SIGINT or SIGTERM stop it gracefully)."""
+    """Serve until interrupted. SIGINT or SIGTERM stop it gracefully: the listening
+    socket closes, and requests in flight are answered before the workers exit."""
     from service.app import create_app
 
-    create_app(settings)  # fail here, loudly, before any worker starts
+    own_metrics = not settings.metrics_dir
+    if own_metrics:
+        settings = settings.with_overrides(
+            metrics_dir=tempfile.mkdtemp(prefix="soap-service-metrics-")
+        )
+    else:
+        metrics.clear(Path(settings.metrics_dir))
+    try:
+        create_app(settings).close()  # fail here, loudly, before any worker starts
+        _serve(settings, certfile, keyfile)
+    finally:
+        if own_metrics:
+            shutil.rmtree(settings.metrics_dir, ignore_errors=True)
+
+
+def _serve(settings: Settings, certfile: Path | None, keyfile: Path | None) -> None:
     server = _SharedSocketGranian(
         settings,
         target=TARGET,
@@ -75,6 +121,7 @@ def serve(settings: Settings, certfile: Path | None = None, keyfile: Path | None
         ssl_cert=certfile,
         ssl_key=keyfile,
         respawn_failed_workers=True,
+        workers_kill_timeout=settings.shutdown_timeout,
     )
     server.serve()
     sys.stdout.flush()

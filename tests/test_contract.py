@@ -126,6 +126,12 @@ def test_nothing_is_nillable_and_required_fields_say_so(wsdl: etree._Element) ->
         "page_token",
         "next_page_token",
         "ImageReceipt",
+        # DescribeRequest: absent when there is no proxy, no SOAPAction, no user
+        "forwarded_for",
+        "soap_action",
+        "user",
+        "HttpHeader",
+        "string",
     }
 
 

@@ -66,11 +66,13 @@ def uploader(
             return
         finally:
             conn.close()  # also when the server died mid-request: no socket left to the GC
-        if response.status == 200:
-            receipt = etree.fromstring(reply).find(f".//{{{TNS}}}UploadImageResult")
-            image_id = receipt.findtext(f"{{{TNS}}}image_id")
-            assert receipt.findtext(f"{{{TNS}}}sha256") == hashlib.sha256(data).hexdigest()
-            acked.append((image_id, hashlib.sha256(data).hexdigest()))
+        if response.status != 200:  # never expected: stop, and let the test say so
+            cut.append(-response.status)
+            return
+        receipt = etree.fromstring(reply).find(f".//{{{TNS}}}UploadImageResult")
+        image_id = receipt.findtext(f"{{{TNS}}}image_id")
+        assert receipt.findtext(f"{{{TNS}}}sha256") == hashlib.sha256(data).hexdigest()
+        acked.append((image_id, hashlib.sha256(data).hexdigest()))
 
 
 def test_acknowledged_uploads_survive_sigkill(tmp_path: Path, backend: dict[str, str]) -> None:
@@ -91,6 +93,7 @@ def test_acknowledged_uploads_survive_sigkill(tmp_path: Path, backend: dict[str,
     stop.set()
     for thread in threads:
         thread.join()
+    assert all(seed >= 0 for seed in cut), f"the server refused uploads: HTTP {-min(cut)}"
     assert len(acked) >= 25
     assert cut, "no upload was in flight when the server was killed"
 

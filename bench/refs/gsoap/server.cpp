@@ -99,6 +99,9 @@ int __ns1__ListImages(soap *s, _ns1__ListImages *, _ns1__ListImagesResponse &) {
 int __ns1__DeleteImage(soap *s, _ns1__DeleteImage *, _ns1__DeleteImageResponse &) {
   return unsupported(s);
 }
+int __ns1__DescribeRequest(soap *s, _ns1__DescribeRequest *, _ns1__DescribeRequestResponse &) {
+  return unsupported(s);
+}
 // The SOAP 1.2 binding's operations: the same code.
 int __ns1__Greet_(soap *s, _ns1__Greet *i, _ns1__GreetResponse &o) { return __ns1__Greet(s, i, o); }
 int __ns1__GetTime_(soap *s, _ns1__GetTime *i, _ns1__GetTimeResponse &o) {
@@ -118,4 +121,7 @@ int __ns1__ListImages_(soap *s, _ns1__ListImages *i, _ns1__ListImagesResponse &o
 }
 int __ns1__DeleteImage_(soap *s, _ns1__DeleteImage *i, _ns1__DeleteImageResponse &o) {
   return __ns1__DeleteImage(s, i, o);
+}
+int __ns1__DescribeRequest_(soap *s, _ns1__DescribeRequest *i, _ns1__DescribeRequestResponse &o) {
+  return __ns1__DescribeRequest(s, i, o);
 }

@@ -1,0 +1,409 @@
+"""The service's page for people: ``GET /`` (and ``GET /soap`` from a browser).
+
+Like the ASMX service page: every operation with its documentation, its
+request and response fields (types, limits, required or not), sample SOAP
+1.1 and 1.2 envelopes, links to the WSDL and the SoapUI project, and a "try
+it" form per operation that sends a real SOAP request from the browser and
+shows the answer (an upload takes a file from a file picker). Everything is
+in this one document (styles and script inline), so it works offline and
+behind any proxy. It is built once, from the same spyne types as the WSDL.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from spyne import ByteArray, ComplexModelBase
+from spyne.model.primitive import Boolean, DateTime, Integer
+
+from service import ns
+from service.contract import Operation
+
+#: Example values by field name, for the sample envelopes and the forms' placeholders.
+EXAMPLES: Final = {
+    "name": "Ada",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "age": "36",
+    "timezone": "Europe/Paris",
+    "filename": "pixel.png",
+    "content_type": "image/png",
+    "image_id": "4f9c2a0e6b1d4c3f9a7e5d2b1c0a9f8e",
+    "page_size": "10",
+    "page_token": "",
+}
+#: A real 1x1 PNG, the sample upload.
+TINY_PNG_BASE64: Final = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str  # "person/first_name"
+    name: str
+    type_name: str
+    rules: str
+    required: bool
+    repeated: bool
+    binary: bool
+    kind: str  # "text", "number", "boolean", "datetime", "file"
+    depth: int
+    structure: bool  # a complex type: a heading for its children
+
+
+def fields(cls: Any, prefix: str = "", depth: int = 0) -> list[Field]:
+    found: list[Field] = []
+    for name, kind in cls._type_info.items():
+        path = prefix + name
+        attrs = kind.Attributes
+        required = (attrs.min_occurs or 0) >= 1
+        repeated = attrs.max_occurs > 1
+        if issubclass(kind, ComplexModelBase):
+            found.append(
+                Field(
+                    path,
+                    name,
+                    kind.get_type_name(),
+                    "",
+                    required,
+                    repeated,
+                    False,
+                    "",
+                    depth,
+                    True,
+                )
+            )
+            found += fields(kind, path + "/", depth + 1)
+            continue
+        binary = issubclass(kind, ByteArray)
+        field_kind = (
+            "file"
+            if binary
+            else "number"
+            if issubclass(kind, Integer)
+            else "boolean"
+            if issubclass(kind, Boolean)
+            else "datetime"
+            if issubclass(kind, DateTime)
+            else "text"
+        )
+        found.append(
+            Field(
+                path,
+                name,
+                _type_label(kind),
+                _rules(kind),
+                required,
+                repeated,
+                binary,
+                field_kind,
+                depth,
+                False,
+            )
+        )
+    return found
+
+
+def _type_label(kind: Any) -> str:
+    name = kind.get_type_name()
+    base = kind.__extends__ if getattr(kind, "__extends__", None) is not None else None
+    xsd = (base or kind).get_type_name() if base is not None else None
+    return f"{name} ({xsd})" if xsd and xsd != name else str(name)
+
+
+def _rules(kind: Any) -> str:
+    attrs = kind.Attributes
+    rules = []
+    min_len, max_len = getattr(attrs, "min_len", 0), getattr(attrs, "max_len", None)
+    if min_len and max_len not in (None, float("inf")):
+        rules.append(f"{min_len} to {max_len} characters")
+    elif max_len not in (None, float("inf")):
+        rules.append(f"at most {max_len} characters")
+    ge, le = getattr(attrs, "ge", None), getattr(attrs, "le", None)
+    if ge not in (None, float("-inf")) and le not in (None, float("inf")):
+        rules.append(f"{ge} to {le}")
+    values = getattr(attrs, "values", None)
+    if values:
+        rules.append("one of " + ", ".join(sorted(str(v) for v in values)))
+    return "; ".join(rules)
+
+
+def _example(field: Field) -> str:
+    if field.binary:
+        return TINY_PNG_BASE64
+    if field.name in EXAMPLES:
+        return EXAMPLES[field.name]
+    return {"number": "1", "boolean": "true", "datetime": "2026-01-01T00:00:00Z"}.get(
+        field.kind, "text"
+    )
+
+
+def sample_body(op: Operation) -> str:
+    """The operation's request element with example values, indented."""
+    lines = [f"    <tns:{op.name}>"]
+    closing: list[tuple[int, str]] = []
+    for field in fields(op.in_message):
+        while closing and closing[-1][0] >= field.depth:
+            depth, name = closing.pop()
+            lines.append(f"{'  ' * (depth + 3)}</tns:{name}>")
+        indent = "  " * (field.depth + 3)
+        if field.structure:
+            lines.append(f"{indent}<tns:{field.name}>")
+            closing.append((field.depth, field.name))
+        else:
+            value = html.escape(_example(field), quote=False)
+            lines.append(f"{indent}<tns:{field.name}>{value}</tns:{field.name}>")
+    while closing:
+        depth, name = closing.pop()
+        lines.append(f"{'  ' * (depth + 3)}</tns:{name}>")
+    if len(lines) == 1:
+        return f"    <tns:{op.name}/>"
+    lines.append(f"    </tns:{op.name}>")
+    return "\n".join(lines)
+
+
+def sample_envelope(op: Operation, version: str) -> str:
+    env = ns.SOAP11_ENV if version == "1.1" else ns.SOAP12_ENV
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<soap:Envelope xmlns:soap="{env}" xmlns:tns="{ns.TNS}">\n'
+        "  <soap:Body>\n"
+        f"{sample_body(op)}\n"
+        "  </soap:Body>\n"
+        "</soap:Envelope>"
+    )
+
+
+def _field_table(found: Sequence[Field]) -> str:
+    if not found:
+        return "<p class=none>No fields.</p>"
+    rows = []
+    for f in found:
+        pad = f' style="padding-left:{0.4 + f.depth * 1.2}em"'
+        occurs = ("required" if f.required else "optional") + (", repeated" if f.repeated else "")
+        rows.append(
+            f"<tr><td{pad}><code>{html.escape(f.name)}</code></td>"
+            f"<td>{html.escape(f.type_name)}</td><td>{occurs}</td>"
+            f"<td>{html.escape(f.rules)}</td></tr>"
+        )
+    return (
+        "<table><thead><tr><th>field</th><th>type</th><th>occurs</th><th>rules</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _form(op: Operation, anonymous: bool) -> str:
+    inputs = []
+    for f in fields(op.in_message):
+        if f.structure:
+            inputs.append(f"<fieldset><legend>{html.escape(f.name)}</legend>")
+            continue
+        label = html.escape(f.path)
+        attrs = f'name="{label}" data-path="{label}" data-kind="{f.kind}"'
+        if f.binary:
+            control = f"<input type=file {attrs}{' required' if f.required else ''}>"
+        else:
+            kind = "number" if f.kind == "number" else "text"
+            placeholder = html.escape(EXAMPLES.get(f.name, ""), quote=True)
+            control = (
+                f'<input type={kind} {attrs} placeholder="{placeholder}"'
+                f"{' required' if f.required else ''}>"
+            )
+        inputs.append(f"<label>{label}{'' if f.required else ' (optional)'} {control}</label>")
+    depth_open = sum(1 for f in fields(op.in_message) if f.structure)
+    inputs += ["</fieldset>"] * depth_open
+    credentials = (
+        ""
+        if anonymous
+        else "<fieldset class=credentials><legend>credentials (HTTP Basic)</legend>"
+        "<label>user <input name=__user autocomplete=username></label>"
+        "<label>password <input type=password name=__password"
+        " autocomplete=current-password></label></fieldset>"
+    )
+    return (
+        f'<form class=try data-operation="{op.name}">'
+        + "".join(inputs)
+        + credentials
+        + "<label>SOAP version <select name=__version><option>1.1</option>"
+        "<option>1.2</option></select></label>"
+        f'<button type=submit id="invoke-{op.name}">Invoke</button>'
+        f'<output id="status-{op.name}" class=status></output>'
+        f'<pre id="result-{op.name}" class=result></pre></form>'
+    )
+
+
+def render(operations: Iterable[Operation], anonymous: frozenset[str], base_url: str) -> bytes:
+    ops = list(operations)
+    nav = "".join(f'<li><a href="#{op.name}">{op.name}</a></li>' for op in ops)
+    sections = []
+    for op in ops:
+        doc = html.escape((op.doc or "").strip())
+        who = "anyone" if op.name in anonymous else "a user (HTTP Basic or WS-Security)"
+        action = ns.soap_action(op.name)
+        sections.append(
+            f'<section id="{op.name}"><h2>{op.name}</h2>'
+            f"<p class=meta>SOAPAction <code>{html.escape(action)}</code> · callable by {who}"
+            f' · also <a href="/http/{op.name}"><code>/http/{op.name}</code></a></p>'
+            f"<pre class=doc>{doc}</pre>"
+            f"<h3>Request fields</h3>{_field_table(fields(op.in_message))}"
+            f"<h3>Response fields</h3>{_field_table(fields(op.out_message))}"
+            "<details><summary>Sample SOAP 1.1 request (POST /soap, Content-Type: text/xml;"
+            f' SOAPAction: "{html.escape(action)}")</summary>'
+            f"<pre>{html.escape(sample_envelope(op, '1.1'))}</pre></details>"
+            "<details><summary>Sample SOAP 1.2 request (POST /soap12, Content-Type:"
+            f' application/soap+xml; action="{html.escape(action)}")</summary>'
+            f"<pre>{html.escape(sample_envelope(op, '1.2'))}</pre></details>"
+            f"<h3>Try it</h3>{_form(op, op.name in anonymous)}</section>"
+        )
+    config = json.dumps({"tns": ns.TNS})
+    page = _TEMPLATE.format(
+        base=html.escape(base_url),
+        nav=nav,
+        sections="".join(sections),
+        config=config,
+        script=_SCRIPT,
+        style=_STYLE,
+    )
+    return page.encode("utf-8")
+
+
+_STYLE: Final = """
+body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
+header{background:#1f3a5f;color:#fff;padding:1em 2em}
+header a{color:#cfe3ff}
+main{max-width:70em;margin:0 auto;padding:1em 2em}
+nav ul{display:flex;flex-wrap:wrap;gap:.4em 1.2em;padding:0;list-style:none}
+section{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.6em 1.4em 1.2em;
+margin:1.2em 0}
+h2{margin:.4em 0 .2em}
+.meta{color:#56606b;margin:.2em 0}
+pre{background:#f0f2f5;padding:.7em;overflow:auto;border-radius:4px;font-size:13px}
+pre.doc{background:none;padding:0;white-space:pre-wrap;font:inherit}
+table{border-collapse:collapse;width:100%;margin:.3em 0}
+th,td{text-align:left;border-bottom:1px solid #e4e7eb;padding:.25em .4em;vertical-align:top}
+form.try{display:grid;gap:.5em;max-width:40em}
+form.try label{display:grid;grid-template-columns:14em 1fr;align-items:center}
+fieldset{border:1px solid #d8dde3;display:grid;gap:.4em}
+button{justify-self:start;padding:.4em 1.4em;background:#1f3a5f;color:#fff;border:0;
+border-radius:4px;cursor:pointer}
+.status{font-weight:600}
+.status.fault{color:#a3141b}.status.ok{color:#176b2c}
+"""
+
+_SCRIPT: Final = r"""
+(function () {
+  const config = JSON.parse(document.getElementById('config').textContent);
+  const ENV = {'1.1': 'http://schemas.xmlsoap.org/soap/envelope/',
+               '1.2': 'http://www.w3.org/2003/05/soap-envelope'};
+  function escapeXml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  }
+  function fileAsBase64(file) {
+    return new Promise(function (resolve, reject) {
+      const reader = new FileReader();
+      reader.onload = function () { resolve(reader.result.split(',')[1] || ''); };
+      reader.onerror = function () { reject(reader.error); };
+      reader.readAsDataURL(file);
+    });
+  }
+  async function requestBody(form) {
+    const tree = {};
+    for (const input of form.querySelectorAll('[data-path]')) {
+      let value;
+      if (input.type === 'file') {
+        if (!input.files.length) continue;
+        value = await fileAsBase64(input.files[0]);
+      } else {
+        if (input.value === '') continue;
+        value = escapeXml(input.value);
+      }
+      const steps = input.dataset.path.split('/');
+      let node = tree;
+      for (const step of steps.slice(0, -1)) node = node[step] = node[step] || {};
+      node[steps[steps.length - 1]] = value;
+    }
+    function xml(node) {
+      return Object.keys(node).map(function (name) {
+        const value = node[name];
+        const inner = typeof value === 'string' ? value : xml(value);
+        return '<tns:' + name + '>' + inner + '</tns:' + name + '>';
+      }).join('');
+    }
+    return xml(tree);
+  }
+  function pretty(text) {
+    try {
+      const doc = new DOMParser().parseFromString(text, 'application/xml');
+      if (doc.getElementsByTagName('parsererror').length) return text;
+      const lines = [];
+      (function walk(node, depth) {
+        const pad = '  '.repeat(depth);
+        const elements = Array.from(node.childNodes).filter(n => n.nodeType === 1);
+        if (!elements.length) {
+          lines.push(pad + '<' + node.nodeName + '>' + node.textContent + '</' + node.nodeName + '>');
+          return;
+        }
+        lines.push(pad + '<' + node.nodeName + '>');
+        elements.forEach(child => walk(child, depth + 1));
+        lines.push(pad + '</' + node.nodeName + '>');
+      })(doc.documentElement, 0);
+      return lines.join('\n');
+    } catch (e) { return text; }
+  }
+  for (const form of document.querySelectorAll('form.try')) {
+    form.addEventListener('submit', async function (event) {
+      event.preventDefault();
+      const op = form.dataset.operation;
+      const status = document.getElementById('status-' + op);
+      const result = document.getElementById('result-' + op);
+      status.textContent = 'calling...';
+      status.className = 'status';
+      const version = form.elements.__version.value;
+      const action = config.tns + '/' + op;
+      const envelope = '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="' +
+        ENV[version] + '" xmlns:tns="' + config.tns + '"><soap:Body><tns:' + op + '>' +
+        await requestBody(form) + '</tns:' + op + '></soap:Body></soap:Envelope>';
+      const headers = version === '1.1'
+        ? {'Content-Type': 'text/xml; charset=utf-8', 'SOAPAction': '"' + action + '"'}
+        : {'Content-Type': 'application/soap+xml; charset=utf-8; action="' + action + '"'};
+      if (form.elements.__user && form.elements.__user.value) {
+        const pair = form.elements.__user.value + ':' + form.elements.__password.value;
+        headers['Authorization'] = 'Basic ' + btoa(unescape(encodeURIComponent(pair)));
+      }
+      try {
+        const response = await fetch(version === '1.1' ? '/soap' : '/soap12',
+                                     {method: 'POST', headers: headers, body: envelope});
+        const text = await response.text();
+        const fault = /<(\w+:)?Fault[\s>]/.test(text);
+        status.textContent = 'HTTP ' + response.status + (fault ? ' · SOAP fault' : ' · OK');
+        status.className = 'status ' + (fault ? 'fault' : 'ok');
+        result.textContent = pretty(text);
+      } catch (error) {
+        status.textContent = 'no answer: ' + error;
+        status.className = 'status fault';
+      }
+    });
+  }
+})();
+"""
+
+_TEMPLATE: Final = """<!DOCTYPE html>
+<html lang=en><head><meta charset=utf-8>
+<meta name=viewport content="width=device-width, initial-scale=1">
+<title>soap-service</title><style>{style}</style></head>
+<body><header><h1>soap-service</h1>
+<p>A SOAP 1.1 and 1.2 service at <code>{base}</code>.
+<a href="/soap?wsdl">WSDL</a> ·
+<a href="/soapui-project.xml" download>SoapUI project</a> ·
+SOAP 1.1 endpoint <code>/soap</code> · SOAP 1.2 endpoint <code>/soap12</code> ·
+plain HTTP/JSON under <code>/http/&lt;Operation&gt;</code> ·
+<a href="/metrics">metrics</a> · <a href="/healthz">health</a></p></header>
+<main><nav><ul>{nav}</ul></nav>{sections}</main>
+<script type="application/json" id=config>{config}</script>
+<script>{script}</script></body></html>
+"""

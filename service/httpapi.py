@@ -1,0 +1,287 @@
+"""The same operations over plain HTTP: parameters in, JSON (or XML) out.
+
+``GET /http/<Operation>?first_name=Ada&last_name=Lovelace&age=36``, or a POST
+of the same parameters URL-encoded (``application/x-www-form-urlencoded``) or
+as a JSON object (``application/json``): the way the seeds called their
+services. A parameter of a structured type may be given flat (``first_name``)
+or dotted (``person.first_name``), or as a nested object in JSON.
+
+Nothing here knows an operation: the parameters become the operation's
+request element, and from there the call takes the SOAP path through the
+dispatcher, with the same schema validation, authentication (HTTP Basic),
+codecs and operations. The response element is then read back as JSON,
+guided by the same spyne types (numbers as numbers, repeated elements as
+lists, base64Binary as base64 text). ``?format=xml`` (or ``Accept:
+application/xml``) answers with the response element itself.
+
+Faults keep their codes and messages, as a JSON body ``{"fault": {"code",
+"message", "detail"}}`` with an HTTP status that says the same:
+400 for a wrong request, 401 without credentials, 404 for an unknown
+operation or image, 405, 413, 415, 422 for a rejected image, 500 for our bug.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import parse_qs
+
+from lxml import etree
+from spyne import ComplexModelBase
+from spyne.model.primitive import Boolean, Decimal, Double, Float, Integer
+
+from service import ns
+from service.dispatch import Dispatcher
+from service.envelope import Request, SoapVersion
+from service.faults import (
+    AuthenticationRequiredFault,
+    ImageRejectedFault,
+    InternalFault,
+    LimitExceededFault,
+    MalformedRequestFault,
+    MethodNotAllowedFault,
+    NotFoundFault,
+    RequestTooLargeFault,
+    ServiceFault,
+    UnknownOperationFault,
+    UnsupportedMediaFault,
+    ValidationFault,
+    WsSecurityFault,
+    xml_safe,
+)
+
+PREFIX: Final = "/http/"
+JSON_TYPE: Final = "application/json"
+XML_TYPE: Final = "application/xml; charset=utf-8"
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
+#: Query parameters that steer the answer instead of filling the request
+RESERVED: Final = frozenset({"format"})
+
+#: Most specific first: the first class a fault is an instance of gives its status.
+_STATUSES: Final[tuple[tuple[type[ServiceFault], int], ...]] = (
+    (AuthenticationRequiredFault, 401),
+    (WsSecurityFault, 401),
+    (NotFoundFault, 404),
+    (UnknownOperationFault, 404),
+    (ImageRejectedFault, 422),
+    (MethodNotAllowedFault, 405),
+    (RequestTooLargeFault, 413),
+    (LimitExceededFault, 413),
+    (UnsupportedMediaFault, 415),
+    (InternalFault, 500),
+)
+
+
+def http_status(fault: ServiceFault) -> int:
+    for cls, status in _STATUSES:
+        if isinstance(fault, cls):
+            return status
+    return 500 if fault.code.startswith("Server") else 400
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    body: bytes
+    operation: str | None
+    fault: ServiceFault | None
+
+
+def parameters(
+    method: str, query: str, content_type: str, read_body: Callable[[], bytes]
+) -> tuple[dict[str, Any], bool]:
+    """The request's parameters, and whether the answer should be XML."""
+    query_params = _single(parse_qs(query, keep_blank_values=True))
+    wants_xml = query_params.pop("format", "json").lower() == "xml"
+    if method in ("GET", "HEAD"):
+        return query_params, wants_xml
+    if method != "POST":
+        raise MethodNotAllowedFault(f"Use GET or POST on {PREFIX}<Operation>, not {method}.")
+    media_type = content_type.split(";")[0].strip().lower()
+    body = read_body()
+    if media_type == JSON_TYPE:
+        try:
+            document = json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise MalformedRequestFault(f"The body is not valid JSON: {error}.") from None
+        if not isinstance(document, dict):
+            raise MalformedRequestFault("The JSON body must be an object of parameters.")
+        return {**query_params, **document}, wants_xml
+    if media_type in (FORM_TYPE, ""):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedRequestFault("The form body is not UTF-8.") from None
+        return {**query_params, **_single(parse_qs(text, keep_blank_values=True))}, wants_xml
+    raise UnsupportedMediaFault(
+        f"Content-Type {media_type} is not accepted here; send {FORM_TYPE} or {JSON_TYPE}."
+    )
+
+
+def _single(parsed: Mapping[str, list[str]]) -> dict[str, Any]:
+    for name, values in parsed.items():
+        if len(values) > 1:
+            raise ValidationFault(name, "is given more than once")
+    return {name: values[0] for name, values in parsed.items()}
+
+
+def build_element(op_name: str, message: Any, params: Mapping[str, Any]) -> etree._Element:
+    """The operation's request element, filled from the parameters by the message type."""
+    wrapper = etree.Element(f"{{{ns.TNS}}}{op_name}", nsmap={"tns": ns.TNS})
+    _fill(wrapper, message, params, "", op_name)
+    return wrapper
+
+
+def _leaf_names(cls: Any, prefix: str = "") -> list[str]:
+    names = []
+    for name, kind in cls._type_info.items():
+        if issubclass(kind, ComplexModelBase):
+            names += _leaf_names(kind, f"{prefix}{name}.")
+        else:
+            names.append(prefix + name)
+    return names
+
+
+def _fill(
+    parent: etree._Element, cls: Any, params: Mapping[str, Any], path: str, where: str
+) -> set[str]:
+    """Adds ``cls``'s fields under ``parent``; returns the parameter names used. A
+    field is found by its dotted path (``person.first_name``) or its own name."""
+    used: set[str] = set()
+    for name, kind in cls._type_info.items():
+        dotted = path + name
+        key = next((k for k in (dotted, name) if k in params), None)
+        tag = f"{{{ns.TNS}}}{name}"
+        if issubclass(kind, ComplexModelBase):
+            child = etree.SubElement(parent, tag)
+            value = params[key] if key is not None else None
+            if isinstance(value, Mapping):
+                used.add(key)  # type: ignore[arg-type]
+                _fill(child, kind, value, "", f"{where}.{name}")
+            else:
+                used |= _fill(child, kind, params, dotted + ".", where)
+            if len(child) == 0 and kind.Attributes.min_occurs == 0:
+                parent.remove(child)
+            continue
+        if key is None:
+            continue
+        used.add(key)
+        if params[key] is None:
+            continue
+        element = etree.SubElement(parent, tag)
+        try:
+            element.text = _text(params[key])
+        except TypeError:
+            raise ValidationFault(dotted, "must be text, a number or true/false") from None
+        except ValueError:  # lxml: not XML-compatible text
+            raise ValidationFault(dotted, "has characters XML cannot carry") from None
+    if not path:
+        unknown = sorted(set(params) - used - RESERVED)
+        if unknown:
+            expected = ", ".join(_leaf_names(cls)) or "no parameters"
+            raise ValidationFault(
+                xml_safe(unknown[0]), f"is not a parameter of {where} (it takes {expected})"
+            )
+    return used
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return value
+    raise TypeError("not a scalar")
+
+
+def to_json(element: etree._Element, cls: Any) -> Any:
+    """An element of the response, as JSON values chosen by its spyne type."""
+    if issubclass(cls, ComplexModelBase):
+        fields = cls._type_info
+        result: dict[str, Any] = {
+            name: [] for name, kind in fields.items() if kind.Attributes.max_occurs > 1
+        }
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            name = etree.QName(child).localname
+            kind = fields.get(name)
+            if kind is None:
+                continue
+            value = to_json(child, kind)
+            if kind.Attributes.max_occurs > 1:
+                result[name].append(value)
+            else:
+                result[name] = value
+        return result
+    text = element.text or ""
+    if issubclass(cls, Boolean):
+        return text.strip() in ("true", "1")
+    if issubclass(cls, Integer):
+        return int(text)
+    if issubclass(cls, Double | Float | Decimal):
+        return float(text)
+    return text
+
+
+def fault_json(fault: ServiceFault) -> bytes:
+    detail = fault.typed_detail()
+    document: dict[str, Any] = {"code": fault.code, "message": fault.message}
+    if detail is not None:
+        document["detail"] = {
+            name: getattr(detail, name) for name in type(detail)._type_info if getattr(detail, name)
+        }
+    return json.dumps({"fault": document}, ensure_ascii=False, default=str).encode()
+
+
+class HttpBinding:
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self._ops = dispatcher.operations
+
+    def answer(
+        self,
+        op_name: str,
+        method: str,
+        environ: Mapping[str, Any],
+        read_body: Callable[[], bytes],
+    ) -> Answer:
+        op = self._ops.get(op_name)
+        wants_xml = "application/xml" in environ.get("HTTP_ACCEPT", "")
+        try:
+            if op is None:
+                raise UnknownOperationFault(
+                    f"No operation {xml_safe(op_name)!r}; this service has {', '.join(self._ops)}."
+                )
+            params, asked_xml = parameters(
+                method,
+                environ.get("QUERY_STRING", ""),
+                environ.get("CONTENT_TYPE", ""),
+                read_body,
+            )
+            wants_xml = wants_xml or asked_xml
+            element = build_element(op.name, op.in_message, params)
+        except ServiceFault as fault:
+            return self._fault(fault, op_name if op else None)
+        request = Request(SoapVersion.SOAP11, None, element)
+        outcome = self.dispatcher.respond(
+            request, None, environ.get("HTTP_AUTHORIZATION"), environ, "HTTP"
+        )
+        if outcome.fault is not None:
+            return self._fault(outcome.fault, op.name)
+        wrapper = outcome.envelope[-1][0]  # Envelope/Body/<Op>Response
+        if wants_xml:
+            body = etree.tostring(wrapper, xml_declaration=True, encoding="utf-8")
+            return Answer(200, XML_TYPE, body, op.name, None)
+        document = to_json(wrapper, op.out_message)
+        return Answer(
+            200, JSON_TYPE, json.dumps(document, ensure_ascii=False).encode(), op.name, None
+        )
+
+    @staticmethod
+    def _fault(fault: ServiceFault, op_name: str | None) -> Answer:
+        return Answer(http_status(fault), JSON_TYPE, fault_json(fault), op_name, fault)
