@@ -3,9 +3,9 @@
 from client.client import (
     ImageData,
     ImagePage,
-    RequestDescription,
     ImageReceipt,
     Person,
+    RequestDescription,
     SoapServiceClient,
     TimeInfo,
 )
