@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-pythons lint install interop-deps wsdl wsdl-check soapui fuzz soak bench bench-memory clean
+.PHONY: run test test-pythons lint install interop-deps wsdl wsdl-check wsdl-diff soapui fuzz soak bench bench-memory clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else "soap-service runs on Python 3.11 to 3.13, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -73,6 +73,17 @@ wsdl: $(STAMP)
 ## Regenerate the SoapUI project from the contract (after `make wsdl`)
 soapui: $(STAMP)
 	$(BIN)/python -m client.soapui_project
+
+## The committed contract against the one at BASE (default: the last release tag, v*);
+## exits non-zero on a breaking change
+BASE ?= $(shell git describe --tags --abbrev=0 --match 'v*' 2>/dev/null)
+wsdl-diff: $(STAMP)
+	@if [ -z "$(BASE)" ]; then \
+	    echo "wsdl-diff: no release tag (v*) yet: nothing to compare the contract with"; \
+	else \
+	    echo "wsdl-diff: wsdl/service.wsdl against $(BASE)"; \
+	    git show "$(BASE):wsdl/service.wsdl" | $(BIN)/soap-service wsdl diff - wsdl/service.wsdl; \
+	fi
 
 ## Fail if the committed contract differs from what the service publishes
 wsdl-check: $(STAMP)

@@ -3,6 +3,7 @@
 soap-service serve [--host H] [--port P] [--data-dir D] [--public-url U] [--workers N]
 soap-service wsdl export [--output wsdl/service.wsdl]
 soap-service wsdl check [--wsdl wsdl/service.wsdl] [--url http://host:port/soap?wsdl]
+soap-service wsdl diff OLD NEW   (exit 1 on a breaking change; files, URLs or - for stdin)
 soap-service users add NAME [--role admin] [--digest]   (password from stdin)
 soap-service users remove NAME
 soap-service users list
@@ -80,6 +81,27 @@ def cmd_wsdl_check(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def _read_contract(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    if source.startswith(("http://", "https://")):
+        with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310
+            return response.read()  # type: ignore[no-any-return]
+    return Path(source).read_bytes()
+
+
+def cmd_wsdl_diff(args: argparse.Namespace) -> int:
+    from service.wsdldiff import diff, report
+
+    try:
+        changes = diff(_read_contract(args.old), _read_contract(args.new))
+    except (OSError, ValueError, SyntaxError) as error:  # lxml's XMLSyntaxError is a SyntaxError
+        print(f"soap-service: cannot compare the contracts: {error}", file=sys.stderr)
+        return 2
+    print(report(changes))
+    return 1 if any(change.kind == "breaking" for change in changes) else 0
 
 
 def _users(args: argparse.Namespace) -> UserStore:
@@ -165,6 +187,12 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--wsdl", type=Path, default=COMMITTED_WSDL)
     check.add_argument("--url", help="compare with a running service's ?wsdl instead")
     check.set_defaults(func=cmd_wsdl_check)
+    compare = wsdl_commands.add_parser(
+        "diff", help="classify the changes from OLD to NEW as breaking or additive"
+    )
+    compare.add_argument("old", help="the earlier contract (a file, a URL, or -)")
+    compare.add_argument("new", help="the later contract (a file, a URL, or -)")
+    compare.set_defaults(func=cmd_wsdl_diff)
 
     users = commands.add_parser("users", help="who may call authenticated operations")
     users.add_argument("--data-dir", type=Path, help="the service's data directory (./data)")
