@@ -4,11 +4,18 @@
     soap-client time --timezone Europe/Paris
     soap-client echo-person --first-name Ada --last-name Lovelace --age 36
     soap-client --user ada --password-stdin upload photo.png
+    soap-client --user ada list
+    soap-client --user ada download IMAGE_ID -o copy.png
+    soap-client --json describe
 
 Options before the subcommand: ``--url`` (default $SOAP_CLIENT_URL or
 http://127.0.0.1:8000), ``--soap12``, ``--trace`` (print the envelopes),
-``--user NAME`` with ``--password-stdin`` (or $SOAP_CLIENT_PASSWORD),
-``--auth wsse-text|wsse-digest|basic``, and ``--cafile`` for HTTPS.
+``--user NAME`` with ``--password-stdin`` (or $SOAP_CLIENT_PASSWORD; never a
+password on the command line, where ``ps`` would show it),
+``--auth wsse-text|wsse-digest|basic``, ``--cafile`` for HTTPS, ``--json``
+(results as JSON instead of a table) and ``--progress``/``--no-progress``
+(a progress bar on stderr for uploads and downloads; default: when stderr is
+a terminal).
 
 Exit codes: 0 success, 1 SOAP fault, 2 bad usage, 3 transport error.
 """
@@ -16,15 +23,25 @@ Exit codes: 0 success, 1 SOAP fault, 2 bad usage, 3 transport error.
 from __future__ import annotations
 
 import argparse
+import base64
 import dataclasses
+import json
 import mimetypes
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from client.client import DEFAULT_URL, Person, SoapServiceClient
+from client.client import (
+    DEFAULT_URL,
+    ImageData,
+    ImagePage,
+    Person,
+    RequestDescription,
+    SoapServiceClient,
+)
 from client.exceptions import (
     AuthenticationError,
     ImageRejected,
@@ -36,10 +53,49 @@ from client.exceptions import (
 EXIT_OK, EXIT_FAULT, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
 
 
-def _print_fields(result: Any) -> None:
-    if dataclasses.is_dataclass(result):
-        for field in dataclasses.fields(result):
-            print(f"{field.name}: {getattr(result, field.name)}")
+def _plain(value: Any) -> Any:
+    """A result as JSON values: dataclasses as objects, times in ISO 8601, bytes in base64."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    columns = list(rows[0])
+    cells = [[str(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def _print_result(result: Any, as_json: bool) -> None:
+    plain = _plain(result)
+    if as_json:
+        print(json.dumps(plain, indent=2, ensure_ascii=False))
+    elif isinstance(result, ImagePage):
+        print(_table(plain["images"]) if result.images else "(no images)")
+        if result.next_page_token:
+            print(f"next page: --page-token {result.next_page_token}")
+    elif isinstance(plain, dict):
+        if isinstance(result, ImageData):
+            plain = {**plain.pop("receipt"), **plain, "content": f"{len(result.content)} bytes"}
+        if isinstance(result, RequestDescription):
+            headers = plain.pop("headers")
+            plain["soap_headers"] = ", ".join(plain["soap_headers"]) or "-"
+        width = max(len(name) for name in plain)
+        for name, value in plain.items():
+            print(f"{name.ljust(width)}  {'-' if value is None else value}")
+        if isinstance(result, RequestDescription):
+            print("headers:")
+            for name, value in headers:
+                print(f"  {name}: {value}")
     else:
         print(result)
 
@@ -54,6 +110,7 @@ def _run(args: argparse.Namespace) -> Any:
         password=args.password,
         auth=args.auth,
         verify=args.cafile or True,
+        progress=args.progress,
     )
     if args.command == "greet":
         return api.greet(args.name)
@@ -65,6 +122,26 @@ def _run(args: argparse.Namespace) -> Any:
         path: Path = args.file
         content_type = args.content_type or mimetypes.guess_type(path.name)[0]
         return api.upload_image(path.name, path.read_bytes(), content_type)
+    if args.command == "list":
+        return api.list_images(args.page_size, args.page_token)
+    if args.command == "get":
+        return api.get_image(args.image_id)
+    if args.command == "delete":
+        return api.delete_image(args.image_id)
+    if args.command == "describe":
+        return api.describe_request()
+    if args.command == "download":
+        target: Path = args.output
+        size = 0
+        try:
+            with target.open("wb") as out:
+                for chunk in api.download(args.image_id):
+                    out.write(chunk)
+                    size += len(chunk)
+        except BaseException:
+            target.unlink(missing_ok=True)  # never leave half a file behind
+            raise
+        return f"wrote {size} bytes to {target}"
     raise AssertionError(args.command)
 
 
@@ -89,6 +166,13 @@ def parser() -> argparse.ArgumentParser:
         help="how to send credentials (default %(default)s)",
     )
     top.add_argument("--cafile", help="CA certificate(s) to trust for HTTPS")
+    top.add_argument("--json", action="store_true", help="print results as JSON")
+    top.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=sys.stderr.isatty(),
+        help="a progress bar for uploads and downloads (default: when stderr is a terminal)",
+    )
     commands = top.add_subparsers(dest="command", required=True)
     greet = commands.add_parser("greet", help="Greet: say hello to someone")
     greet.add_argument("name")
@@ -101,6 +185,17 @@ def parser() -> argparse.ArgumentParser:
     upload = commands.add_parser("upload", help="UploadImage: store a PNG, JPEG or GIF")
     upload.add_argument("file", type=Path)
     upload.add_argument("--content-type", help="label sent with the image (default: guessed)")
+    listing = commands.add_parser("list", help="ListImages: your images, newest first")
+    listing.add_argument("--page-size", type=int)
+    listing.add_argument("--page-token")
+    get = commands.add_parser("get", help="GetImage: an image's receipt and size")
+    get.add_argument("image_id")
+    download = commands.add_parser("download", help="an image's bytes into a file")
+    download.add_argument("image_id")
+    download.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+    delete = commands.add_parser("delete", help="DeleteImage: delete one of your images")
+    delete.add_argument("image_id")
+    commands.add_parser("describe", help="DescribeRequest: what the server saw of this call")
     return top
 
 
@@ -135,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TransportError as error:
         print(f"soap-client: {error}", file=sys.stderr)
         return EXIT_TRANSPORT
-    _print_fields(result)
+    _print_result(result, args.json)
     return EXIT_OK
 
 

@@ -37,6 +37,7 @@ from client.exceptions import (
     TransportError,
     ValidationError,
 )
+from client.progress import Progress, ProgressBody
 
 TNS: Final = "urn:soap-service:v1"
 WSDL_PATH: Final = Path(__file__).resolve().parent / "service.wsdl"
@@ -144,12 +145,22 @@ class _Session(requests.Session):
     to this client on purpose must not be silently replaced.
     """
 
-    def __init__(self, verify: bool | str) -> None:
+    def __init__(self, verify: bool | str, upload_progress: Callable[[int], Any] | None) -> None:
         super().__init__()
         self.verify = verify
+        #: called with a body's size; returns a Progress to report the sending to
+        self.upload_progress = upload_progress
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("verify", self.verify)
+        data = kwargs.get("data")
+        if self.upload_progress is not None and isinstance(data, bytes) and len(data) > 65536:
+            progress = self.upload_progress(len(data))
+            kwargs["data"] = ProgressBody(data, progress)
+            try:
+                return super().request(*args, **kwargs)
+            finally:
+                progress.finish()
         return super().request(*args, **kwargs)
 
 
@@ -181,6 +192,7 @@ class SoapServiceClient:
         password: str | None = None,
         auth: Auth = "wsse-text",
         verify: bool | str = True,
+        progress: bool = False,
     ) -> None:
         """``username``/``password`` sign every call: with a WS-Security UsernameToken
         (``wsse-text``: PasswordText, ``wsse-digest``: PasswordDigest, both with a
@@ -189,7 +201,10 @@ class SoapServiceClient:
         self._username, self._password, self._timeout = username, password or "", timeout
         self.address = url.rstrip("/") + path
         self.soap_version = soap_version
-        session = session or _Session(verify)
+        self._progress = progress
+        session = session or _Session(
+            verify, (lambda size: Progress("upload", size)) if progress else None
+        )
         wsse = None
         if username is not None:
             if auth == "basic":
@@ -293,7 +308,14 @@ class SoapServiceClient:
             raise AuthenticationError("wsse:FailedAuthentication", response.text.strip())
         if response.status_code != 200:
             raise TransportError(f"HTTP {response.status_code} from {url}")
-        yield from response.iter_content(chunk_size)
+        if not self._progress:
+            yield from response.iter_content(chunk_size)
+            return
+        bar = Progress("download", int(response.headers.get("Content-Length", 0)))
+        for chunk in response.iter_content(chunk_size):
+            bar.advance(len(chunk))
+            yield chunk
+        bar.finish()
 
     def _call(self, operation: Callable[..., T], **kwargs: Any) -> T:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ def test_all_four_operations(live_server: LiveServer, tmp_path: Path, port: list
     greet = soap_client(live_server.url, *port, "greet", "Ada")
     assert (greet.returncode, greet.stdout) == (0, "Hello, Ada!\n")
     time = soap_client(live_server.url, *port, "time", "--timezone", "Europe/Paris")
-    assert time.returncode == 0 and "timezone: Europe/Paris" in time.stdout
+    assert time.returncode == 0 and "timezone  Europe/Paris" in time.stdout
     echo = soap_client(
         live_server.url,
         *port,
@@ -47,14 +48,18 @@ def test_all_four_operations(live_server: LiveServer, tmp_path: Path, port: list
         "36",
     )
     assert echo.returncode == 0
-    assert echo.stdout.splitlines() == ["first_name: Ada", "last_name: Lovelace", "age: 36"]
+    assert echo.stdout.splitlines() == [
+        "first_name  Ada",
+        "last_name   Lovelace",
+        "age         36",
+    ]
     image = tmp_path / "photo.png"
     image.write_bytes(make_image("PNG", (10, 7)))
     upload = soap_client(
         live_server.url, *port, *as_tester("upload", str(image)), password=TESTER[1]
     )
     assert upload.returncode == 0
-    assert "format: png" in upload.stdout and "width: 10" in upload.stdout
+    assert "format       png" in upload.stdout and "width        10" in upload.stdout
 
 
 @pytest.mark.parametrize(
@@ -124,3 +129,71 @@ def test_upload_needs_a_user_and_accepts_each_way_of_signing(
         password="not-the-password",
     )
     assert wrong.returncode == 1 and "wsse:FailedAuthentication" in wrong.stderr
+
+
+def test_json_table_progress_and_download(live_server: LiveServer, tmp_path: Path) -> None:
+    from tests.images import make_noise_png
+
+    image = tmp_path / "big.png"
+    image.write_bytes(make_noise_png(300_000))
+    upload = soap_client(
+        live_server.url,
+        "--json",
+        "--progress",
+        *as_tester("upload", str(image)),
+        password=TESTER[1],
+    )
+    assert upload.returncode == 0, upload.stderr
+    receipt = json.loads(upload.stdout)
+    assert receipt["size_bytes"] == image.stat().st_size and receipt["format"] == "png"
+    assert "upload [" in upload.stderr and "100%" in upload.stderr
+
+    listed = soap_client(
+        live_server.url, *as_tester("list", "--page-size", "100"), password=TESTER[1]
+    )
+    assert listed.returncode == 0
+    header = listed.stdout.splitlines()[0].split()
+    assert header[:2] == ["image_id", "sha256"]
+    assert receipt["image_id"] in listed.stdout
+
+    copy = tmp_path / "copy.png"
+    download = soap_client(
+        live_server.url,
+        "--progress",
+        *as_tester("download", receipt["image_id"], "-o", str(copy)),
+        password=TESTER[1],
+    )
+    assert download.returncode == 0, download.stderr
+    assert copy.read_bytes() == image.read_bytes()
+    assert "download [" in download.stderr and "100%" in download.stderr
+
+    missing = tmp_path / "missing.png"
+    gone = soap_client(
+        live_server.url,
+        *as_tester("download", "no-such-image", "-o", str(missing)),
+        password=TESTER[1],
+    )
+    assert gone.returncode == 1 and not missing.exists()
+
+    described = soap_client(live_server.url, "--json", "describe")
+    assert described.returncode == 0
+    assert json.loads(described.stdout)["client_address"] == "127.0.0.1"
+
+
+def test_password_from_the_environment_and_exit_codes(live_server: LiveServer) -> None:
+    import os
+
+    env = {**os.environ, "SOAP_CLIENT_PASSWORD": TESTER[1]}
+    done = subprocess.run(
+        [sys.executable, "-m", "client.cli", "--url", live_server.url, "--user", TESTER[0], "list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    wrong = soap_client(live_server.url, *as_tester("list"), password="not-the-password")
+    assert wrong.returncode == 1 and "FailedAuthentication" in wrong.stderr
+    assert soap_client(live_server.url, "no-such-command").returncode == 2
+    assert soap_client("http://127.0.0.1:9", "greet", "Ada").returncode == 3
