@@ -290,7 +290,7 @@ class SoapApplication:
     def _other(self, method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
         """The pages around the SOAP ports: help, health, readiness, metrics."""
         text = [("Content-Type", "text/plain; charset=utf-8")]
-        if method not in ("GET", "HEAD"):
+        if method not in ("GET", "HEAD") and path in _KNOWN_PATHS:
             return 405, [*text, ("Allow", "GET, HEAD")], b"Use GET here.\n"
         if path in ("/", "/index.html"):
             return 200, [("Content-Type", _HTML)], self.help_page
