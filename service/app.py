@@ -38,7 +38,7 @@ from service.contract import SOAP11_PATH, SOAP12_PATH, render_wsdl
 from service.dispatch import Dispatcher, Outcome
 from service.downloads import download
 from service.envelope import SoapVersion, http_status, open_envelope
-from service.exchange import BINDING_KEY, REQUEST_ID_KEY, trusted_networks
+from service.exchange import REQUEST_ID_KEY, trusted_networks
 from service.faults import (
     MethodNotAllowedFault,
     RequestTooLargeFault,
@@ -144,12 +144,11 @@ class SoapApplication:
             self._log(request_id, method, "/images", "download", None, got.status, started)
             return [] if method == "HEAD" else got.body
         if version is None and path.startswith(HTTP_PREFIX):
-            environ[BINDING_KEY] = "HTTP"
             answer = self.http.answer(
                 path[len(HTTP_PREFIX) :], method, environ, lambda: self._read_body(environ)
             )
             headers = [("Content-Type", answer.content_type)]
-            if answer.fault is not None and answer.status == 401:
+            if answer.fault is not None:
                 headers += answer.fault.http_headers
             headers += [("Content-Length", str(len(answer.body))), ("X-Request-ID", request_id)]
             start_response(_status_line(answer.status), headers)

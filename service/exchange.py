@@ -31,7 +31,6 @@ from service.models import ArrayOfHttpHeader, ArrayOfString, HttpHeader, Request
 REDACTED: Final = "[redacted]"
 #: WSGI environ keys the service sets for the operations it runs
 REQUEST_ID_KEY: Final = "soap_service.request_id"
-BINDING_KEY: Final = "soap_service.binding"
 _KEEP_SCHEME: Final = frozenset({"authorization", "proxy-authorization"})
 _SECRET_WORDS: Final = ("cookie", "token", "secret", "password", "passwd", "key", "session")
 

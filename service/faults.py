@@ -91,6 +91,9 @@ class ServiceFault(Fault):  # type: ignore[misc]
     #: read a fault body only from a 500, and WCF and CXF services send 500 too.
     http_status_soap11: ClassVar[int] = 500
     http_status_soap12: ClassVar[int] = 500
+    #: HTTP status on the plain HTTP/JSON binding (service.httpapi), which has no
+    #: SOAP toolkit to please: the status says what the fault says.
+    http_status_plain: ClassVar[int] = 500
     detail_type: ClassVar[type[ComplexModel] | None] = None
     #: A code that is a QName outside the SOAP namespace (namespace, local name).
     wire_qname: ClassVar[tuple[str, str] | None] = None
@@ -119,6 +122,8 @@ class ServiceFault(Fault):  # type: ignore[misc]
 class ClientFault(ServiceFault):
     code = "Client"
 
+    http_status_plain = 400
+
 
 class ValidationFault(ClientFault):
     code = "Client.Validation"
@@ -135,6 +140,7 @@ class ValidationFault(ClientFault):
 
 class ImageRejectedFault(ClientFault):
     code = "Client.ImageRejected"
+    http_status_plain = 422
     detail_type = ImageRejectedFaultDetail
 
     def __init__(self, reason: str, message: str) -> None:
@@ -156,6 +162,7 @@ class NotFoundFaultDetail(ComplexModel):
 
 class NotFoundFault(ClientFault):
     code = "Client.NotFound"
+    http_status_plain = 404
     detail_type = NotFoundFaultDetail
 
     def __init__(self, image_id: str) -> None:
@@ -180,28 +187,33 @@ class ForbiddenXmlFault(ClientFault):
 
 class LimitExceededFault(ClientFault):
     code = "Client.LimitExceeded"
+    http_status_plain = 413
 
 
 class RequestTooLargeFault(ClientFault):
     code = "Client.RequestTooLarge"
+    http_status_plain = 413
     http_status_soap11 = 413
     http_status_soap12 = 413
 
 
 class UnsupportedMediaFault(ClientFault):
     code = "Client.UnsupportedMedia"
+    http_status_plain = 415
     http_status_soap11 = 415
     http_status_soap12 = 415
 
 
 class MethodNotAllowedFault(ClientFault):
     code = "Client.MethodNotAllowed"
+    http_status_plain = 405
     http_status_soap11 = 405
     http_status_soap12 = 405
 
 
 class UnknownOperationFault(ClientFault):
     code = "Client.UnknownOperation"
+    http_status_plain = 404
 
 
 class SoapActionMismatchFault(ClientFault):
@@ -213,6 +225,8 @@ WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-se
 
 class WsSecurityFault(ClientFault):
     """A WS-Security failure; its code is ``wsse:<name>`` on the wire."""
+
+    http_status_plain = 401
 
 
 class FailedAuthenticationFault(WsSecurityFault):
@@ -255,10 +269,12 @@ class MessageExpiredFault(WsSecurityFault):
 
 class VersionMismatchFault(ServiceFault):
     code = "VersionMismatch"
+    http_status_plain = 400
 
 
 class MustUnderstandFault(ServiceFault):
     code = "MustUnderstand"
+    http_status_plain = 400
 
 
 class InternalFault(ServiceFault):

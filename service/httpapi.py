@@ -36,19 +36,12 @@ from service import ns
 from service.dispatch import Dispatcher
 from service.envelope import Request, SoapVersion
 from service.faults import (
-    AuthenticationRequiredFault,
-    ImageRejectedFault,
-    InternalFault,
-    LimitExceededFault,
     MalformedRequestFault,
     MethodNotAllowedFault,
-    NotFoundFault,
-    RequestTooLargeFault,
     ServiceFault,
     UnknownOperationFault,
     UnsupportedMediaFault,
     ValidationFault,
-    WsSecurityFault,
     xml_safe,
 )
 
@@ -58,27 +51,6 @@ XML_TYPE: Final = "application/xml; charset=utf-8"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 #: Query parameters that steer the answer instead of filling the request
 RESERVED: Final = frozenset({"format"})
-
-#: Most specific first: the first class a fault is an instance of gives its status.
-_STATUSES: Final[tuple[tuple[type[ServiceFault], int], ...]] = (
-    (AuthenticationRequiredFault, 401),
-    (WsSecurityFault, 401),
-    (NotFoundFault, 404),
-    (UnknownOperationFault, 404),
-    (ImageRejectedFault, 422),
-    (MethodNotAllowedFault, 405),
-    (RequestTooLargeFault, 413),
-    (LimitExceededFault, 413),
-    (UnsupportedMediaFault, 415),
-    (InternalFault, 500),
-)
-
-
-def http_status(fault: ServiceFault) -> int:
-    for cls, status in _STATUSES:
-        if isinstance(fault, cls):
-            return status
-    return 500 if fault.code.startswith("Server") else 400
 
 
 @dataclass(frozen=True)
@@ -284,4 +256,4 @@ class HttpBinding:
 
     @staticmethod
     def _fault(fault: ServiceFault, op_name: str | None) -> Answer:
-        return Answer(http_status(fault), JSON_TYPE, fault_json(fault), op_name, fault)
+        return Answer(fault.http_status_plain, JSON_TYPE, fault_json(fault), op_name, fault)
