@@ -199,8 +199,12 @@ def _field_table(found: Sequence[Field]) -> str:
 
 def _form(op: Operation, anonymous: bool) -> str:
     inputs = []
+    open_sets = 0  # fieldsets open for the structures above this field
     for f in fields(op.in_message):
+        inputs += ["</fieldset>"] * (open_sets - f.depth)
+        open_sets = min(open_sets, f.depth)
         if f.structure:
+            open_sets += 1
             inputs.append(f"<fieldset><legend>{html.escape(f.name)}</legend>")
             continue
         label = html.escape(f.path)
@@ -215,8 +219,7 @@ def _form(op: Operation, anonymous: bool) -> str:
                 f"{' required' if f.required else ''}>"
             )
         inputs.append(f"<label>{label}{'' if f.required else ' (optional)'} {control}</label>")
-    depth_open = sum(1 for f in fields(op.in_message) if f.structure)
-    inputs += ["</fieldset>"] * depth_open
+    inputs += ["</fieldset>"] * open_sets
     credentials = (
         ""
         if anonymous
