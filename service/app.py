@@ -407,15 +407,10 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     logger.setLevel(level.upper())
     json_lines = log_format.lower() == "json"
     access_log.json = json_lines
-    ours = [h for h in logger.handlers if getattr(h, "soap_service", False)]
-    if not logger.handlers:
-        handler: logging.Handler = logging.StreamHandler()
-        handler.soap_service = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    if not logger.handlers:  # else an embedding application has chosen its own
+        logger.addHandler(logging.StreamHandler())
         logger.propagate = False
-        ours = [handler]
-    for handler in ours:
-        handler.setFormatter(
+        logger.handlers[0].setFormatter(
             JsonFormatter()
             if json_lines
             else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
