@@ -28,30 +28,31 @@ from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import parse_qs
 
-from service import helppage, metrics
-from service import mtom as mtom_format
-from service.accesslog import JsonFormatter, access_log
-from service.accesslog import request_id as current_request_id
-from service.auth import Policy
 from service.config import Settings
-from service.contract import SOAP11_PATH, SOAP12_PATH, render_wsdl
-from service.dispatch import Dispatcher, Outcome
-from service.downloads import download
-from service.envelope import SoapVersion, http_status, open_envelope
-from service.exchange import REQUEST_ID_KEY, trusted_networks
+from service.contract.operations import Scope, build_application
+from service.contract.wsdl import SOAP11_PATH, SOAP12_PATH, render_wsdl
 from service.faults import (
     MethodNotAllowedFault,
     RequestTooLargeFault,
     ServiceFault,
     UnsupportedMediaFault,
 )
-from service.hardening import Limits, check_headers, parse_request
-from service.httpapi import PREFIX as HTTP_PREFIX
-from service.httpapi import HttpBinding
-from service.operations import Scope, build_application
+from service.http import helppage
+from service.http.binding import PREFIX as HTTP_PREFIX
+from service.http.binding import HttpBinding
+from service.http.downloads import download
+from service.http.forwarding import REQUEST_ID_KEY, trusted_networks
+from service.observability import metrics
+from service.observability.accesslog import JsonFormatter, access_log
+from service.observability.accesslog import request_id as current_request_id
+from service.security.identity import Policy
+from service.security.usernametoken import Freshness
+from service.security.users import UserStore
+from service.soap import mtom as mtom_format
+from service.soap.dispatch import Dispatcher, Outcome
+from service.soap.envelope import SoapVersion, http_status, open_envelope
+from service.soap.hardening import Limits, check_headers, parse_request
 from service.storage import open_store
-from service.users import UserStore
-from service.wssecurity import Freshness
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -89,7 +90,7 @@ _request_ids: Final = _RequestIds()
 class SoapApplication:
     def __init__(self, settings: Settings, codecs: bool = True) -> None:
         """``codecs=False``: every call through spyne's own path (for the differential
-        tests; see ``service.codec``)."""
+        tests; see ``service.contract.codec``)."""
         self.settings = settings
         self.limits = Limits.from_settings(settings)
         spyne_app = build_application()

@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from service.config import Settings
-from service.users import ROLES, UserError, UserStore
+from service.security.users import ROLES, UserError, UserStore
 
 COMMITTED_WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "service.wsdl"
 
 
 def _rendered() -> bytes:
-    from service.contract import render_wsdl
-    from service.operations import build_application
+    from service.contract.operations import build_application
+    from service.contract.wsdl import render_wsdl
 
     return render_wsdl(build_application())
 
@@ -61,7 +61,7 @@ def cmd_wsdl_export(args: argparse.Namespace) -> int:
 
 
 def cmd_wsdl_check(args: argparse.Namespace) -> int:
-    from service.contract import contract_diff
+    from service.contract.wsdl import contract_diff
 
     committed = args.wsdl.read_bytes()
     if args.url:
@@ -93,7 +93,7 @@ def _read_contract(source: str) -> bytes:
 
 
 def cmd_wsdl_diff(args: argparse.Namespace) -> int:
-    from service.wsdldiff import diff, report
+    from service.contract.diff import diff, report
 
     try:
         changes = diff(_read_contract(args.old), _read_contract(args.new))

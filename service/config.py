@@ -33,7 +33,7 @@ class Settings:
     max_image_bytes: int = 10 * MIB
     #: Largest request body; 0 means "what the largest image needs".
     max_body_bytes: int = 0
-    #: Limits on the shape of a request's XML (service.hardening.Limits).
+    #: Limits on the shape of a request's XML (service.soap.hardening.Limits).
     max_depth: int = 32
     max_elements: int = 10_000
     max_attributes: int = 32

@@ -28,7 +28,7 @@ the protocol-level ones cannot be declared per operation and carry none.
 
 SOAP 1.2 spells the first segment of a code differently (``Client`` is
 ``Sender``, ``Server`` is ``Receiver``); the rest becomes a subcode. See
-:func:`service.envelope.fault_envelope`.
+:func:`service.soap.envelope.fault_envelope`.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class ServiceFault(Fault):  # type: ignore[misc]
     #: read a fault body only from a 500, and WCF and CXF services send 500 too.
     http_status_soap11: ClassVar[int] = 500
     http_status_soap12: ClassVar[int] = 500
-    #: HTTP status on the plain HTTP/JSON binding (service.httpapi), which has no
+    #: HTTP status on the plain HTTP/JSON binding (service.http.binding), which has no
     #: SOAP toolkit to please: the status says what the fault says.
     http_status_plain: ClassVar[int] = 500
     detail_type: ClassVar[type[ComplexModel] | None] = None

@@ -28,8 +28,8 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.net import SocketSpec
 
-from service import metrics
 from service.config import Settings
+from service.observability import metrics
 
 TARGET = "service.app:create_app"
 

@@ -13,7 +13,7 @@ from tests.conftest import TESTER, LiveServer
 from tests.images import make_image
 from tests.live_server import start_server, stop_server
 from tests.pg import fresh_database
-from tests.test_auth_live import UPLOAD, digest_header, post
+from tests.test_security_live import UPLOAD, digest_header, post
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from lxml import etree
 
 from client.soapui_project import CON, PROJECT_PATH, WSDL_PATH, render
 from service import ns
-from service.contract import schema_element
+from service.contract.wsdl import schema_element
 from tests.conftest import LiveServer
 
 C = {"con": CON}

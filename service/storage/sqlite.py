@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from service.sqlitedb import PerThreadConnection
 from service.storage import CHUNK, TIME_FORMAT, ImageRecord, NewImage
+from service.storage.connection import PerThreadConnection
 from service.storage.sql import JOINED, SqlImageStore
 
 #: Version -> statements that bring the previous version to it.

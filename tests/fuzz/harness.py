@@ -24,7 +24,7 @@ from lxml import etree
 from service import ns
 from service.app import SoapApplication
 from service.config import Settings
-from service.users import UserStore
+from service.security.users import UserStore
 from tests.mtom_messages import XOP, message, read_reply
 
 USER = ("fuzzer", "Fuzzer-Password-1")

@@ -34,7 +34,7 @@ def _zeep_fault(call: Any) -> dict[str, str]:
 @pytest.mark.parametrize("port", ["Soap11", "Soap12"])
 def test_zeep(live_server: LiveServer, payloads: dict[str, Path], port: str) -> None:
     session = requests.Session()
-    session.auth = TESTER  # HTTP Basic; WS-Security through zeep is in tests/test_auth_live.py
+    session.auth = TESTER  # HTTP Basic; WS-Security through zeep is in tests/test_security_live.py
     transport = zeep.Transport(session=session)
     client = zeep.Client(str(WSDL), settings=zeep.Settings(strict=True), transport=transport)
     path = "/soap" if port == "Soap11" else "/soap12"

@@ -1,6 +1,6 @@
 """SOAP 1.1 and 1.2 framing: taking envelopes apart and putting them together.
 
-Knows nothing of the operations; ``service.dispatch`` does. The rules:
+Knows nothing of the operations; ``service.soap.dispatch`` does. The rules:
 
 1. The port decides the SOAP version. An envelope of the other version gets
    a VersionMismatch fault in the port's own version.

@@ -25,8 +25,8 @@ from typing import Any, Final
 
 from lxml import etree
 
+from service.contract.models import ArrayOfHttpHeader, ArrayOfString, HttpHeader, RequestDescription
 from service.faults import xml_safe
-from service.models import ArrayOfHttpHeader, ArrayOfString, HttpHeader, RequestDescription
 
 REDACTED: Final = "[redacted]"
 #: WSGI environ keys the service sets for the operations it runs

@@ -1,4 +1,4 @@
-"""service.wssecurity and service.users alone: every way a token passes or fails."""
+"""service.security.usernametoken and service.security.users alone: every way a token passes or fails."""
 
 from __future__ import annotations
 
@@ -14,8 +14,15 @@ import pytest
 from lxml import etree
 
 from service.faults import FailedAuthenticationFault, InvalidSecurityFault, MessageExpiredFault
-from service.users import UserError, UserStore
-from service.wssecurity import PASSWORD_DIGEST, PASSWORD_TEXT, WSSE, WSU, Freshness, authenticate
+from service.security.usernametoken import (
+    PASSWORD_DIGEST,
+    PASSWORD_TEXT,
+    WSSE,
+    WSU,
+    Freshness,
+    authenticate,
+)
+from service.security.users import UserError, UserStore
 
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 FRESH = Freshness(max_clock_skew=60, token_lifetime=300)

@@ -21,7 +21,7 @@ from spyne import ByteArray, ComplexModelBase
 from spyne.model.primitive import Boolean, DateTime, Integer
 
 from service import ns
-from service.contract import Operation
+from service.contract.wsdl import Operation
 
 #: Example values by field name, for the sample envelopes and the forms' placeholders.
 EXAMPLES: Final = {

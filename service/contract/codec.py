@@ -15,7 +15,7 @@ attributes, read-only members or custom handlers. Anything else, in a class
 (at compile time) or in a request or result (at run time: an attribute such as
 ``xsi:type``, a None value, a string lxml would refuse), is :data:`UNSUPPORTED`,
 and the dispatcher takes spyne's own path for that call.
-``tests/test_codec.py`` proves the two paths equal on property-generated
+``tests/test_contract_codec.py`` proves the two paths equal on property-generated
 requests and results, byte for byte.
 """
 
@@ -31,7 +31,7 @@ from spyne import ByteArray, ComplexModelBase, ModelBase
 from spyne.protocol.xml import XmlDocument
 
 from service import ns
-from service.envelope import SoapVersion
+from service.soap.envelope import SoapVersion
 
 
 class _Unsupported(Exception):

@@ -31,7 +31,7 @@ from typing import Final
 from lxml import etree
 
 from service.faults import FailedAuthenticationFault, InvalidSecurityFault, MessageExpiredFault
-from service.users import User, UserStore
+from service.security.users import User, UserStore
 
 WSSE: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"

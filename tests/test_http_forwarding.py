@@ -1,10 +1,10 @@
-"""service.exchange: client addresses behind trusted proxies, and redaction."""
+"""service.http.forwarding: client addresses behind trusted proxies, and redaction."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.exchange import client_addresses, headers, redact
+from service.http.forwarding import client_addresses, headers, redact
 
 TRUSTED = "127.0.0.1, 10.0.0.0/8"
 

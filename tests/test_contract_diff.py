@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from service.wsdldiff import NS, Change, diff
+from service.contract.diff import NS, Change, diff
 from tests.conftest import ROOT
 
 COMMITTED = (ROOT / "wsdl" / "service.wsdl").read_bytes()

@@ -15,9 +15,9 @@ from lxml import etree
 from spyne import MethodContext
 
 from service import ns
-from service.dispatch import _Transport, take_binary
-from service.mtom import XOP_NS, resolve_includes
-from service.operations import build_application
+from service.contract.operations import build_application
+from service.soap.dispatch import _Transport, take_binary
+from service.soap.mtom import XOP_NS, resolve_includes
 
 APP = build_application()
 UPLOAD = APP.interface.service_method_map[f"{{{ns.TNS}}}UploadImage"][0].in_message

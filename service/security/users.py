@@ -31,7 +31,7 @@ from typing import Final, Protocol
 
 from cryptography.fernet import Fernet
 
-from service.sqlitedb import PerThreadConnection
+from service.storage.connection import PerThreadConnection
 
 ROLES: Final = ("user", "admin")
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}

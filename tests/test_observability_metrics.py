@@ -1,4 +1,4 @@
-"""service.metrics: counts from every worker's file, in the Prometheus text format."""
+"""service.observability.metrics: counts from every worker's file, in the Prometheus text format."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from service import metrics
+from service.observability import metrics
 
 OPS = ["Greet", "EchoPerson"]
 

@@ -1,11 +1,11 @@
-"""service.hardening alone: the parser and the shape limits, no server."""
+"""service.soap.hardening alone: the parser and the shape limits, no server."""
 
 from __future__ import annotations
 
 import pytest
 
 from service.faults import ForbiddenXmlFault, LimitExceededFault, MalformedRequestFault
-from service.hardening import Limits, check_headers, parse_request
+from service.soap.hardening import Limits, check_headers, parse_request
 
 SMALL = Limits(
     max_depth=5,

@@ -1,7 +1,7 @@
 """The contract: the WSDL document rendered from spyne's interface.
 
-spyne defines the operations and types (``service.operations``,
-``service.models``, ``service.faults``); this module writes them as a WSDL 1.1
+spyne defines the operations and types (``service.contract.operations``,
+``service.contract.models``, ``service.faults``); this module writes them as a WSDL 1.1
 document that enterprise toolkits read without hand edits, which spyne's own
 generator does not produce (see the README, "Why we render the WSDL"):
 
@@ -161,7 +161,7 @@ class _Schema:
             if attrs.nillable:
                 raise ContractError(
                     f"{child_where}: nillable fields are not allowed; declare it with"
-                    " REQUIRED or OPTIONAL from service.models"
+                    " REQUIRED or OPTIONAL from service.contract.models"
                 )
             repeated = attrs.max_occurs != 1
             if attrs.min_occurs not in (0, 1) or (repeated and _finite(attrs.max_occurs)):
@@ -254,7 +254,7 @@ def render_wsdl(app: Application, base_url: str = ns.PLACEHOLDER_BASE_URL) -> by
     if service_doc:
         etree.SubElement(root, _w("documentation")).text = service_doc
 
-    # policy: MTOM/XOP is accepted on both bindings (service.mtom), optionally
+    # policy: MTOM/XOP is accepted on both bindings (service.soap.mtom), optionally
     policy = etree.SubElement(root, f"{{{ns.WSP}}}Policy", {f"{{{ns.WSU}}}Id": ns.MTOM_POLICY_ID})
     etree.SubElement(
         policy, f"{{{ns.WSOMA}}}OptimizedMimeSerialization", {f"{{{ns.WSP}}}Optional": "true"}

@@ -11,8 +11,8 @@ import requests
 from lxml import etree
 
 from service import ns
-from service.contract import ContractError, contract_diff, render_wsdl, schema_element
-from service.operations import build_application
+from service.contract.operations import build_application
+from service.contract.wsdl import ContractError, contract_diff, render_wsdl, schema_element
 from tests.conftest import ROOT, LiveServer
 
 COMMITTED = ROOT / "wsdl" / "service.wsdl"

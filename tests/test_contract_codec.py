@@ -1,4 +1,4 @@
-"""The compiled codecs (``service.codec``) against spyne's own path.
+"""The compiled codecs (``service.contract.codec``) against spyne's own path.
 
 Three properties, over generated values and requests:
 
@@ -27,12 +27,12 @@ from lxml import etree
 from spyne import MethodContext
 
 from service import ns
-from service.codec import UNSUPPORTED, MessageCodec
-from service.contract import operations
-from service.dispatch import _Transport
-from service.envelope import SoapVersion, new_envelope, serialize
-from service.models import ImageReceipt, Person, TimeInfo
-from service.operations import build_application
+from service.contract.codec import UNSUPPORTED, MessageCodec
+from service.contract.models import ImageReceipt, Person, TimeInfo
+from service.contract.operations import build_application
+from service.contract.wsdl import operations
+from service.soap.dispatch import _Transport
+from service.soap.envelope import SoapVersion, new_envelope, serialize
 from tests.fuzz.harness import Harness
 from tests.fuzz.strategies import fuzzed_requests
 

@@ -1,4 +1,4 @@
-"""service.mtom in process: media types, the MIME splitter, packing and reading back."""
+"""service.soap.mtom in process: media types, the MIME splitter, packing and reading back."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from service.envelope import SoapVersion, new_envelope
 from service.faults import MalformedMimeFault
-from service.mtom import accepts_mtom, pack, parse_media_type, split, unpack
+from service.soap.envelope import SoapVersion, new_envelope
+from service.soap.mtom import accepts_mtom, pack, parse_media_type, split, unpack
 from tests.mtom_messages import message, read_reply, upload_envelope
 
 

@@ -1,6 +1,6 @@
 """Who is calling, and may they call this operation.
 
-Credentials come from a WS-Security header (``service.wssecurity``) or HTTP
+Credentials come from a WS-Security header (``service.security.usernametoken``) or HTTP
 Basic. When both are sent, both must hold and name the same user. Sent
 credentials are always checked, even for an anonymous operation: wrong
 credentials never pass silently. Operations not listed as anonymous need a
@@ -21,8 +21,8 @@ from service.faults import (
     FailedAuthenticationFault,
     InvalidSecurityFault,
 )
-from service.users import User, UserStore
-from service.wssecurity import SECURITY, Freshness, authenticate
+from service.security.usernametoken import SECURITY, Freshness, authenticate
+from service.security.users import User, UserStore
 
 
 @dataclass(frozen=True)

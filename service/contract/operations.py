@@ -17,10 +17,7 @@ from spyne.application import Application
 from spyne.protocol.xml import XmlDocument
 
 from service.config import Settings
-from service.exchange import Exchange, describe
-from service.faults import ImageRejectedFault, NotFoundFault, ValidationFault
-from service.imaging import ImageError, inspect_image
-from service.models import (
+from service.contract.models import (
     OPTIONAL,
     REQUIRED,
     ArrayOfImageReceipt,
@@ -39,9 +36,12 @@ from service.models import (
     TimeInfo,
     TimeZoneName,
 )
+from service.faults import ImageRejectedFault, NotFoundFault, ValidationFault
+from service.http.forwarding import Exchange, describe
+from service.imaging import ImageError, inspect_image
 from service.ns import SERVICE_NAME, TNS
+from service.security.users import User
 from service.storage import Cursor, ImageRecord, ImageStore, NewImage
-from service.users import User
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ NEEDS_EXCHANGE: Final = frozenset({"DescribeRequest"})
 
 def _scope(ctx: object) -> Scope:
     scope = getattr(ctx, "udc", None)
-    assert isinstance(scope, Scope), "operations run inside service.envelope"
+    assert isinstance(scope, Scope), "operations run inside service.soap.envelope"
     return scope
 
 

@@ -33,8 +33,6 @@ from spyne import ComplexModelBase
 from spyne.model.primitive import Boolean, Decimal, Double, Float, Integer
 
 from service import ns
-from service.dispatch import Dispatcher
-from service.envelope import Request, SoapVersion
 from service.faults import (
     MalformedRequestFault,
     MethodNotAllowedFault,
@@ -44,6 +42,8 @@ from service.faults import (
     ValidationFault,
     xml_safe,
 )
+from service.soap.dispatch import Dispatcher
+from service.soap.envelope import Request, SoapVersion
 
 PREFIX: Final = "/http/"
 JSON_TYPE: Final = "application/json"

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from service.auth import Policy, identify
 from service.faults import ServiceFault
+from service.security.identity import Policy, identify
+from service.security.users import UserStore
 from service.storage import ImageRecord, ImageStore
-from service.users import UserStore
 
 _RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)")
 _ID: Final = re.compile(r"[A-Za-z0-9]{1,64}")

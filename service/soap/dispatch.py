@@ -29,11 +29,9 @@ from spyne import ByteArray, ComplexModelBase, MethodContext
 from spyne.application import Application
 
 from service import ns
-from service.auth import Policy, identify
-from service.codec import UNSUPPORTED, MessageCodec
-from service.contract import Operation, operations, render_wsdl, schema_element
-from service.envelope import Request, SoapVersion, fault_envelope, new_envelope, serialize
-from service.exchange import Exchange
+from service.contract.codec import UNSUPPORTED, MessageCodec
+from service.contract.operations import NEEDS_EXCHANGE, Scope
+from service.contract.wsdl import Operation, operations, render_wsdl, schema_element
 from service.faults import (
     InternalFault,
     ServiceFault,
@@ -41,10 +39,12 @@ from service.faults import (
     UnknownOperationFault,
     ValidationFault,
 )
-from service.hardening import Limits
-from service.mtom import resolve_includes
-from service.operations import NEEDS_EXCHANGE, Scope
-from service.users import UserStore
+from service.http.forwarding import Exchange
+from service.security.identity import Policy, identify
+from service.security.users import UserStore
+from service.soap.envelope import Request, SoapVersion, fault_envelope, new_envelope, serialize
+from service.soap.hardening import Limits
+from service.soap.mtom import resolve_includes
 
 log = logging.getLogger("soap_service.dispatch")
 
@@ -77,9 +77,9 @@ class Outcome:
     """What the dispatcher made of a request: the response envelope and what to log.
 
     ``document`` is the envelope as a tree, or already serialised when the
-    operation's codec wrote it (``service.codec``). ``binary`` lists the
+    operation's codec wrote it (``service.contract.codec``). ``binary`` lists the
     response's base64Binary elements, which an MTOM response sends as parts of
-    their own (``service.mtom.pack``); a serialised document has none.
+    their own (``service.soap.mtom.pack``); a serialised document has none.
     """
 
     document: etree._Element | bytes
@@ -243,11 +243,11 @@ class Dispatcher:
         (``''.join(text)``), a list of one-character strings over 100 MiB for a
         10 MiB image. ``(b64decode(text),)`` is the value it would produce (the
         schema has already checked the text), and an MTOM part's bytes need no
-        decoding at all. ``tests/test_dispatch.py`` checks both against spyne's own.
+        decoding at all. ``tests/test_soap_dispatch.py`` checks both against spyne's own.
 
-        The operation's codec (``service.codec``) reads the request and writes the
+        The operation's codec (``service.contract.codec``) reads the request and writes the
         response when it can; else spyne does. Either way the result is the same
-        (``tests/test_codec.py``).
+        (``tests/test_contract_codec.py``).
         """
         decoded = take_binary(element, self._base64_fields[op.name], raw or {})
         codec = self._codecs.get(op.name)
@@ -291,7 +291,7 @@ class Dispatcher:
         environ: Mapping[str, Any] | None = None,
         binding: str | None = None,
     ) -> Outcome:
-        """The response to an envelope already opened by ``service.envelope``.
+        """The response to an envelope already opened by ``service.soap.envelope``.
 
         Order: the operation, then the caller (so an unauthenticated request learns
         nothing of validation), then the schema, then the operation's code.

@@ -1,0 +1,1 @@
+"""What the service tells its operators: the access log and ``/metrics``."""
