@@ -20,7 +20,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import parse_qs
 
+from service.answer import Answer
 from service.config import Settings
 from service.contract.operations import Scope, build_application
 from service.contract.wsdl import SOAP11_PATH, SOAP12_PATH, render_wsdl
@@ -37,11 +38,11 @@ from service.faults import (
     ServiceFault,
     UnsupportedMediaFault,
 )
-from service.http import helppage
+from service.http import forwarding, helppage
 from service.http.binding import PREFIX as HTTP_PREFIX
 from service.http.binding import HttpBinding
+from service.http.downloads import OPERATION as DOWNLOAD
 from service.http.downloads import download
-from service.http.forwarding import REQUEST_ID_KEY, trusted_networks
 from service.observability import metrics
 from service.observability.accesslog import JsonFormatter, access_log
 from service.observability.accesslog import request_id as current_request_id
@@ -49,7 +50,7 @@ from service.security.identity import Policy
 from service.security.usernametoken import Freshness
 from service.security.users import UserStore
 from service.soap import mtom as mtom_format
-from service.soap.dispatch import Dispatcher, Outcome
+from service.soap.dispatch import Dispatcher
 from service.soap.envelope import SoapVersion, http_status, open_envelope
 from service.soap.hardening import Limits, check_headers, parse_request
 from service.storage import open_store
@@ -64,6 +65,7 @@ _ACCEPTED_MEDIA: Final = {
     SoapVersion.SOAP12: ("application/soap+xml",),
 }
 _READ_CHUNK: Final = 1024 * 1024
+IMAGES_PREFIX: Final = "/images/"
 log = logging.getLogger("soap_service")
 
 
@@ -111,9 +113,9 @@ class SoapApplication:
         )
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
         self.http = HttpBinding(self.dispatcher)
-        trusted_networks(settings.trusted_proxies)  # a wrong entry fails here, at startup
+        forwarding.trusted_networks(settings.trusted_proxies)  # a wrong entry fails at startup
         self.metrics = metrics.Metrics(
-            [*self.dispatcher.operation_names, "download"],
+            [*self.dispatcher.operation_names, DOWNLOAD],
             Path(settings.metrics_dir) if settings.metrics_dir else None,
         )
         self.help_page = helppage.render(
@@ -134,93 +136,65 @@ class SoapApplication:
         if not _REQUEST_ID.fullmatch(request_id):
             request_id = _request_ids.next()
         current_request_id.set(request_id)
-        environ[REQUEST_ID_KEY] = request_id
-        path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
-        version = PORTS.get(path.rstrip("/") or "/")
-        if version is None and path.startswith("/images/") and method in ("GET", "HEAD"):
-            got = download(path[len("/images/") :], environ, self.store, self.users, self.policy)
-            headers = [*got.headers, ("X-Request-ID", request_id)]
-            start_response(_status_line(got.status), headers)
-            self._log(request_id, method, "/images", "download", None, got.status, started)
-            return [] if method == "HEAD" else got.body
-        if version is None and path.startswith(HTTP_PREFIX):
-            answer = self.http.answer(
-                path[len(HTTP_PREFIX) :], method, environ, lambda: self._read_body(environ)
-            )
-            headers = [("Content-Type", answer.content_type)]
-            if answer.fault is not None:
-                headers += answer.fault.http_headers
-            headers += [("Content-Length", str(len(answer.body))), ("X-Request-ID", request_id)]
-            start_response(_status_line(answer.status), headers)
-            self._log(
-                request_id, method, "/http", answer.operation, answer.fault, answer.status, started
-            )
-            return [b"" if method == "HEAD" else answer.body]
-        if version is None:
-            status, headers, body = self._other(method, path)
-        elif method in ("GET", "HEAD") and _wants_wsdl(environ):
-            status, headers, body = 200, [("Content-Type", "text/xml; charset=utf-8")], self.wsdl
-        elif method in ("GET", "HEAD") and _is_browser(environ):
-            status, headers, body = 200, [("Content-Type", _HTML)], self.help_page
-        else:
-            reply = self._soap(environ, method, version)
-            headers = [("Content-Type", reply.content_type)]
-            if reply.fault is not None:
-                headers += reply.fault.http_headers
-            headers += [("Content-Length", str(reply.length)), ("X-Request-ID", request_id)]
-            start_response(_status_line(reply.status), headers)
-            self._log(
-                request_id,
-                method,
-                path.rstrip("/"),
-                reply.operation,
-                reply.fault,
-                reply.status,
-                started,
-                reply.request_encoding,
-                reply.encoding,
-            )
-            return [] if method == "HEAD" else reply.chunks
-        headers += [("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
-        start_response(_status_line(status), headers)
-        shown = path if path in PORTS or path in _KNOWN_PATHS else "-"
-        self._log(request_id, method, shown, None, None, status, started)
-        return [b"" if method == "HEAD" else body]
+        port, answer = self._answer(environ, method, request_id)
+        headers = list(answer.headers)
+        if answer.length is not None:
+            headers.append(("Content-Length", str(answer.length)))
+        headers.append(("X-Request-ID", request_id))
+        start_response(_status_line(answer.status), headers)
+        self._log(request_id, method, port, answer, started)
+        return () if method == "HEAD" else answer.body
 
-    def _log(
-        self,
-        request_id: str,
-        method: str,
-        path: str,
-        operation: str | None,
-        fault: ServiceFault | None,
-        status: int,
-        started: float,
-        encoding: str = "-",
-        reply: str = "-",
-    ) -> None:
+    def _answer(self, environ: Environ, method: str, request_id: str) -> tuple[str, Answer]:
+        """The route a request takes, and its answer; ``port`` names the route in the log."""
+        path = environ.get("PATH_INFO", "") or "/"
+        port = path.rstrip("/") or "/"
+        version = PORTS.get(port)
+        if version is not None:
+            if method in ("GET", "HEAD") and _wants_wsdl(environ):
+                return port, Answer.whole(200, "text/xml; charset=utf-8", self.wsdl)
+            if method in ("GET", "HEAD") and _is_browser(environ):
+                return port, Answer.whole(200, _HTML, self.help_page)
+            return port, self._soap(environ, method, version, request_id)
+        if path.startswith(IMAGES_PREFIX) and method in ("GET", "HEAD"):
+            image_id = path[len(IMAGES_PREFIX) :]
+            return "/images", download(image_id, environ, self.store, self.users, self.policy)
+        if path.startswith(HTTP_PREFIX):
+            answer = self.http.answer(
+                path[len(HTTP_PREFIX) :],
+                method,
+                environ,
+                lambda: self._read_body(environ),
+                lambda: forwarding.seen(environ, self.settings.trusted_proxies, request_id),
+            )
+            return "/http", answer
+        return (path if path in _KNOWN_PATHS else "-"), self._other(method, path)
+
+    def _log(self, request_id: str, method: str, port: str, answer: Answer, started: float) -> None:
         """The access line and the metrics of one answered request."""
         seconds = time.perf_counter() - started
+        status = answer.status
+        fault = answer.fault
         code = fault.code if fault else f"HTTP.{status}" if status >= 400 else None
-        self.metrics.observe(path, operation, code, seconds)
+        self.metrics.observe(port, answer.operation, code, seconds)
         access_log.write(
             (
                 ("request_id", request_id),
                 ("method", method),
-                ("path", path),
-                ("operation", operation or "-"),
+                ("path", port),
+                ("operation", answer.operation or "-"),
                 ("outcome", "fault" if code else "ok"),
                 ("fault", code or "-"),
                 ("status", status),
-                ("encoding", encoding),
-                ("reply", reply),
+                ("encoding", answer.encoding),
+                ("reply", answer.reply),
                 ("ms", round(seconds * 1000, 2)),
             )
         )
 
-    def _soap(self, environ: Environ, method: str, version: SoapVersion) -> _Reply:
-        """The reply to a request on a SOAP port, faults included; never raises a fault."""
+    def _soap(self, environ: Environ, method: str, version: SoapVersion, request_id: str) -> Answer:
+        """The answer to a request on a SOAP port, faults included; never raises a fault."""
         mtom: mtom_format.Package | None = None
         includes = 0
         try:
@@ -247,19 +221,39 @@ class SoapApplication:
             else:
                 soap_action = (mtom.action if mtom else params.get("action")) or ""
             outcome = self.dispatcher.respond(
-                request, soap_action or None, environ.get("HTTP_AUTHORIZATION"), environ
+                request,
+                soap_action or None,
+                environ.get("HTTP_AUTHORIZATION"),
+                lambda: forwarding.seen(environ, self.settings.trusted_proxies, request_id),
             )
         except ServiceFault as early:
-            outcome = Outcome(self.dispatcher.fault_tree(version, early), None, early)
+            outcome = self.dispatcher.fault_outcome(version, early)
         status = http_status(version, outcome.fault) if outcome.fault else 200
         # mtom: binary came as XOP parts; mime: an MTOM package with everything inline
         came = "xml" if mtom is None else "mtom" if includes else "mime"
+        fault_headers = outcome.fault.http_headers if outcome.fault else ()
         if mtom is None and not mtom_format.accepts_mtom(environ.get("HTTP_ACCEPT", "")):
             body = outcome.body
-            return _Reply(status, version.content_type, [body], len(body), outcome, came, "xml")
+            return Answer(
+                status,
+                [("Content-Type", version.content_type), *fault_headers],
+                (body,),
+                len(body),
+                outcome.operation,
+                outcome.fault,
+                came,
+                "xml",
+            )
         packed = mtom_format.pack(outcome.envelope, outcome.binary, _ACCEPTED_MEDIA[version][0])
-        return _Reply(
-            status, packed.content_type, packed.chunks, packed.length, outcome, came, "mtom"
+        return Answer(
+            status,
+            [("Content-Type", packed.content_type), *fault_headers],
+            packed.chunks,
+            packed.length,
+            outcome.operation,
+            outcome.fault,
+            came,
+            "mtom",
         )
 
     def _read_body(self, environ: Environ) -> bytes:
@@ -287,49 +281,30 @@ class SoapApplication:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _other(self, method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _other(self, method: str, path: str) -> Answer:
         """The pages around the SOAP ports: help, health, readiness, metrics."""
-        text = [("Content-Type", "text/plain; charset=utf-8")]
+        text = "text/plain; charset=utf-8"
         if method not in ("GET", "HEAD") and path in _KNOWN_PATHS:
-            return 405, [*text, ("Allow", "GET, HEAD")], b"Use GET here.\n"
+            return Answer.whole(405, text, b"Use GET here.\n", ("Allow", "GET, HEAD"))
         if path in ("/", "/index.html"):
-            return 200, [("Content-Type", _HTML)], self.help_page
+            return Answer.whole(200, _HTML, self.help_page)
         if path == "/healthz":  # the process is up and answering
-            return 200, text, b"ok\n"
+            return Answer.whole(200, text, b"ok\n")
         if path == "/readyz":  # ... and can reach its store
             try:
                 self.store.ping()
             except Exception as error:
                 log.warning("not ready: the image store is unreachable (%s)", type(error).__name__)
                 reason = f"not ready: the image store is unreachable ({type(error).__name__})\n"
-                return 503, text, reason.encode()
-            return 200, text, b"ready\n"
+                return Answer.whole(503, text, reason.encode())
+            return Answer.whole(200, text, b"ready\n")
         if path == "/metrics":
-            return 200, [("Content-Type", metrics.CONTENT_TYPE)], self.metrics.render()
+            return Answer.whole(200, metrics.CONTENT_TYPE, self.metrics.render())
         if path == "/soapui-project.xml":
-            return 200, [("Content-Type", "application/xml"), _SOAPUI_DISPOSITION], _soapui()
-        return 404, text, b"Not found. The service is at /soap (SOAP 1.1) and /soap12 (SOAP 1.2).\n"
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    content_type: str
-    chunks: list[bytes]
-    length: int
-    outcome: Outcome
-    #: how the request's body came (xml, mtom, mime: MTOM without XOP parts), and
-    #: how the reply goes (xml or mtom)
-    request_encoding: str
-    encoding: str
-
-    @property
-    def operation(self) -> str | None:
-        return self.outcome.operation
-
-    @property
-    def fault(self) -> ServiceFault | None:
-        return self.outcome.fault
+            return Answer.whole(200, "application/xml", _soapui(), _SOAPUI_DISPOSITION)
+        return Answer.whole(
+            404, text, b"Not found. The service is at /soap (SOAP 1.1) and /soap12 (SOAP 1.2).\n"
+        )
 
 
 @lru_cache(maxsize=64)

@@ -69,7 +69,8 @@ class ImageRejectedFaultDetail(ComplexModel):
     ]
 
 
-_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: A character XML 1.0 cannot carry (lxml refuses to write it).
+NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_safe(text: str) -> str:
@@ -78,7 +79,7 @@ def xml_safe(text: str) -> str:
     Messages quote what the client sent (a Content-ID, a media type), and a
     control character there must not make the fault itself unwritable.
     """
-    return _NOT_XML.sub(lambda m: repr(m.group(0))[1:-1], text)
+    return NOT_XML.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 
 class ServiceFault(Fault):  # type: ignore[misc]

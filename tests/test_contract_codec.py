@@ -24,14 +24,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from spyne import MethodContext
 
 from service import ns
 from service.contract.codec import UNSUPPORTED, MessageCodec
+from service.contract.internals import Engine
 from service.contract.models import ImageReceipt, Person, TimeInfo
 from service.contract.operations import build_application
 from service.contract.wsdl import operations
-from service.soap.dispatch import _Transport
 from service.soap.envelope import SoapVersion, new_envelope, serialize
 from tests.fuzz.harness import Harness
 from tests.fuzz.strategies import fuzzed_requests
@@ -63,7 +62,7 @@ def spyne_bytes(name: str, version: SoapVersion, values: tuple[Any, ...]) -> byt
         setattr(out, field, value)
     envelope, body = new_envelope(version)
     try:
-        ctx = MethodContext(_Transport(APP), MethodContext.SERVER)
+        ctx = Engine(APP).context()
         APP.out_protocol.to_parent(ctx, op.out_message, out, body, ns.TNS)
         return serialize(envelope)
     except Exception as error:  # noqa: BLE001 - the codec must leave these to spyne
@@ -72,7 +71,7 @@ def spyne_bytes(name: str, version: SoapVersion, values: tuple[Any, ...]) -> byt
 
 def check_encoding(name: str, version: SoapVersion, result: Any) -> bool:
     """The codec's bytes equal spyne's; True when the codec did the work."""
-    encoded = CODECS[name].encode(version, (result,))
+    encoded = CODECS[name].encode(version.envelope_ns, (result,))
     expected = spyne_bytes(name, version, (result,))
     if encoded is UNSUPPORTED:
         return False
@@ -188,7 +187,7 @@ def test_requests_decode_as_spyne_does(request: tuple[str, bytes]) -> None:
     fields = list(op.in_message._type_info)
 
     def spyne_way() -> list[Any]:
-        ctx = MethodContext(_Transport(APP), MethodContext.SERVER)
+        ctx = Engine(APP).context()
         got = APP.in_protocol.from_element(ctx, op.in_message, etree.fromstring(xml))
         return [comparable(getattr(got, field)) for field in fields]
 
@@ -225,7 +224,7 @@ def two_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Harness
     slow = Harness.create(tmp_path_factory.mktemp("slow"))
     slow.app.close()
     slow.app = type(slow.app)(slow.app.settings, codecs=False)
-    assert fast.app.dispatcher._codecs and not slow.app.dispatcher._codecs
+    assert fast.app.dispatcher.compiled and not slow.app.dispatcher.compiled
     yield fast, slow
     fast.close()
     slow.close()

@@ -21,7 +21,6 @@ requests and results, byte for byte.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, Final
@@ -31,7 +30,8 @@ from spyne import ByteArray, ComplexModelBase, ModelBase
 from spyne.protocol.xml import XmlDocument
 
 from service import ns
-from service.soap.envelope import SoapVersion
+from service.contract import internals
+from service.faults import NOT_XML
 
 
 class _Unsupported(Exception):
@@ -41,9 +41,6 @@ class _Unsupported(Exception):
 #: what ``decode`` and ``encode`` return when spyne's own path must run
 UNSUPPORTED: Final = None
 
-# Characters lxml refuses in text (it raises); spyne's path turns that into an
-# internal fault, so such a result is left to it.
-_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 Decoder = Callable[[etree._Element], Any]
@@ -55,19 +52,19 @@ def _is_simple(cls: type[ModelBase]) -> bool:
 
 
 def _check_members(protocol: XmlDocument, cls: type[ComplexModelBase]) -> None:
-    if protocol.get_cls_attrs(cls).prot is not None:
+    if internals.protocol_attributes(protocol, cls).prot is not None:
         raise _Unsupported(cls)
     if cls.get_namespace() != ns.TNS or getattr(cls, "__extends__", None) is not None:
         raise _Unsupported(cls)
-    if cls._type_info_alt:
+    if internals.has_alternate_fields(cls):
         raise _Unsupported(cls)
-    for member in cls._type_info.values():
+    for member in internals.fields(cls).values():
         attrs = member.Attributes
         if attrs.max_occurs > 1 or attrs.sub_ns is not None or attrs.sub_name is not None:
             raise _Unsupported(cls)
         if attrs.exc or getattr(attrs, "read_only", False):
             raise _Unsupported(cls)
-        if protocol.get_cls_attrs(member).prot is not None:
+        if internals.protocol_attributes(protocol, member).prot is not None:
             raise _Unsupported(member)
 
 
@@ -111,24 +108,24 @@ class MessageCodec:
         instance of it is only ever read, field by field, by the dispatcher)."""
         protocol = self.in_protocol
         if _is_simple(cls):
-            handler = protocol.deserialization_handlers[cls]
+            reader = internals.reader_kind(protocol, cls)
             from_unicode = protocol.from_unicode
-            if protocol.validator is not None:  # spyne's soft validation: not compiled
+            if internals.soft_validation(protocol):  # spyne's soft validation: not compiled
                 raise _Unsupported(cls)
-            if handler == protocol.unicode_from_element:
+            if reader == "unicode":
                 return lambda element: from_unicode(cls, element.text or "")
-            if handler == protocol.base_from_element:
+            if reader == "base":
                 return lambda element: from_unicode(cls, element.text)
-            if handler == protocol.byte_array_from_element:
+            if reader == "byte_array":
                 encoding = protocol.binary_encoding
                 return lambda element: from_unicode(cls, element.text, encoding)
             raise _Unsupported(cls)
-        if protocol.deserialization_handlers[cls] != protocol.complex_from_element:
+        if internals.reader_kind(protocol, cls) != "complex":
             raise _Unsupported(cls)
-        if protocol.get_cls_attrs(cls)._xml_tag_body_as is not None:
+        if internals.protocol_attributes(protocol, cls)._xml_tag_body_as is not None:
             raise _Unsupported(cls)
         _check_members(protocol, cls)
-        members = {name: self._decoder(member) for name, member in cls._type_info.items()}
+        members = {name: self._decoder(member) for name, member in internals.fields(cls).items()}
         make = cls.get_deserialization_instance
         if top:
             defaults = {name: getattr(make(None), name, None) for name in members}
@@ -154,14 +151,14 @@ class MessageCodec:
 
     # --- responses ---
 
-    def encode(self, version: SoapVersion, values: tuple[Any, ...]) -> bytes | None:
+    def encode(self, envelope_ns: str, values: tuple[Any, ...]) -> bytes | None:
         """The response envelope spyne's ``to_parent`` and ``tostring`` would give, or
         UNSUPPORTED."""
         if self._encode is None:
             return UNSUPPORTED
         parts = [
             "<?xml version='1.0' encoding='utf-8'?>\n<soap:Envelope xmlns:soap=\"",
-            version.envelope_ns,
+            envelope_ns,
             f'" xmlns:tns="{ns.TNS}"><soap:Body>',
         ]
         try:
@@ -177,7 +174,7 @@ class MessageCodec:
         protocol = self.out_protocol
         start, end = f"<tns:{name}>", f"</tns:{name}>"
         if _is_simple(cls):
-            if protocol.serialization_handlers[cls] != protocol.modelbase_to_parent:
+            if internals.writer_kind(protocol, cls) != "leaf":
                 raise _Unsupported(cls)
             if issubclass(cls, ByteArray):
                 raise _Unsupported(cls)
@@ -191,18 +188,20 @@ class MessageCodec:
                 if text is None:
                     parts.append(empty)
                     return
-                if _NOT_XML.search(text):
+                if NOT_XML.search(text):  # lxml refuses it; spyne's path faults
                     raise _Unsupported(name)
                 parts += (start, text.translate(_ESCAPES), end)
 
             return leaf
-        if protocol.serialization_handlers[cls] != protocol.complex_to_parent:
+        if internals.writer_kind(protocol, cls) != "complex":
             raise _Unsupported(cls)
-        attrs = protocol.get_cls_attrs(cls)
+        attrs = internals.protocol_attributes(protocol, cls)
         if attrs.sub_name is not None or attrs.sub_ns is not None:
             raise _Unsupported(cls)
         _check_members(protocol, cls)
-        members = [(key, self._encoder(member, key)) for key, member in cls._type_info.items()]
+        members = [
+            (key, self._encoder(member, key)) for key, member in internals.fields(cls).items()
+        ]
         serialization_instance = cls.get_serialization_instance
 
         empty = f"<tns:{name}/>"

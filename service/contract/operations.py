@@ -17,6 +17,7 @@ from spyne.application import Application
 from spyne.protocol.xml import XmlDocument
 
 from service.config import Settings
+from service.contract.exchange import Exchange, describe
 from service.contract.models import (
     OPTIONAL,
     REQUIRED,
@@ -37,7 +38,6 @@ from service.contract.models import (
     TimeZoneName,
 )
 from service.faults import ImageRejectedFault, NotFoundFault, ValidationFault
-from service.http.forwarding import Exchange, describe
 from service.imaging import ImageError, inspect_image
 from service.ns import SERVICE_NAME, TNS
 from service.security.users import User
@@ -61,7 +61,7 @@ NEEDS_EXCHANGE: Final = frozenset({"DescribeRequest"})
 
 def _scope(ctx: object) -> Scope:
     scope = getattr(ctx, "udc", None)
-    assert isinstance(scope, Scope), "operations run inside service.soap.envelope"
+    assert isinstance(scope, Scope), "operations run inside service.soap.dispatch"
     return scope
 
 
@@ -288,7 +288,7 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         scope = _scope(ctx)
         assert scope.exchange is not None, "the dispatcher gives DescribeRequest its exchange"
         user = scope.user.name if scope.user is not None else None
-        return describe(scope.exchange, user, scope.settings.trusted_proxies)
+        return describe(scope.exchange, user)
 
 
 def _owner(scope: Scope) -> str:

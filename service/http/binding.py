@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs
 
@@ -33,6 +32,8 @@ from spyne import ComplexModelBase
 from spyne.model.primitive import Boolean, Decimal, Double, Float, Integer
 
 from service import ns
+from service.answer import Answer
+from service.contract.exchange import HttpSeen
 from service.faults import (
     MalformedRequestFault,
     MethodNotAllowedFault,
@@ -51,15 +52,6 @@ XML_TYPE: Final = "application/xml; charset=utf-8"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 #: Query parameters that steer the answer instead of filling the request
 RESERVED: Final = frozenset({"format"})
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    content_type: str
-    body: bytes
-    operation: str | None
-    fault: ServiceFault | None
 
 
 def parameters(
@@ -221,6 +213,7 @@ class HttpBinding:
         method: str,
         environ: Mapping[str, Any],
         read_body: Callable[[], bytes],
+        seen: Callable[[], HttpSeen] | None = None,
     ) -> Answer:
         op = self._ops.get(op_name)
         wants_xml = "application/xml" in environ.get("HTTP_ACCEPT", "")
@@ -241,19 +234,25 @@ class HttpBinding:
             return self._fault(fault, op_name if op else None)
         request = Request(SoapVersion.SOAP11, None, element)
         outcome = self.dispatcher.respond(
-            request, None, environ.get("HTTP_AUTHORIZATION"), environ, "HTTP"
+            request, None, environ.get("HTTP_AUTHORIZATION"), seen, "HTTP"
         )
         if outcome.fault is not None:
             return self._fault(outcome.fault, op.name)
         wrapper = outcome.envelope[-1][0]  # Envelope/Body/<Op>Response
         if wants_xml:
             body = etree.tostring(wrapper, xml_declaration=True, encoding="utf-8")
-            return Answer(200, XML_TYPE, body, op.name, None)
+            return Answer.whole(200, XML_TYPE, body, operation=op.name)
         document = to_json(wrapper, op.out_message)
-        return Answer(
-            200, JSON_TYPE, json.dumps(document, ensure_ascii=False).encode(), op.name, None
-        )
+        body = json.dumps(document, ensure_ascii=False).encode()
+        return Answer.whole(200, JSON_TYPE, body, operation=op.name)
 
     @staticmethod
     def _fault(fault: ServiceFault, op_name: str | None) -> Answer:
-        return Answer(fault.http_status_plain, JSON_TYPE, fault_json(fault), op_name, fault)
+        return Answer.whole(
+            fault.http_status_plain,
+            JSON_TYPE,
+            fault_json(fault),
+            *fault.http_headers,
+            operation=op_name,
+            fault=fault,
+        )

@@ -12,10 +12,10 @@ the image's size.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Final
 
+from service.answer import Answer
 from service.faults import ServiceFault
 from service.security.identity import Policy, identify
 from service.security.users import UserStore
@@ -23,26 +23,13 @@ from service.storage import ImageRecord, ImageStore
 
 _RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)")
 _ID: Final = re.compile(r"[A-Za-z0-9]{1,64}")
+#: what the access log and the metrics call a download
+OPERATION: Final = "download"
 
 
-@dataclass(frozen=True)
-class Download:
-    status: int
-    headers: list[tuple[str, str]]
-    body: Iterable[bytes]
-
-
-def _text(status: int, message: str, *headers: tuple[str, str]) -> Download:
+def _text(status: int, message: str, *headers: tuple[str, str]) -> Answer:
     data = (message + "\n").encode()
-    return Download(
-        status,
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(data))),
-            *headers,
-        ],
-        [data],
-    )
+    return Answer.whole(status, "text/plain; charset=utf-8", data, *headers, operation=OPERATION)
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | None | str:
@@ -71,7 +58,7 @@ def download(
     store: ImageStore,
     users: UserStore,
     policy: Policy,
-) -> Download:
+) -> Answer:
     try:
         user = identify(
             "GetImage", None, str(environ.get("HTTP_AUTHORIZATION") or ""), users, policy
@@ -87,20 +74,16 @@ def download(
     common = [("ETag", etag), ("Accept-Ranges", "bytes"), ("Cache-Control", "private")]
     matches = str(environ.get("HTTP_IF_NONE_MATCH") or "")
     if matches.strip() == "*" or etag in [m.strip() for m in matches.split(",")]:
-        return Download(304, common, [])
+        return Answer(304, common, (), None, OPERATION)
     size = record.size_bytes
     wanted = _byte_range(str(environ.get("HTTP_RANGE") or ""), size)
     if wanted == "unsatisfiable":
         return _text(416, "Range Not Satisfiable", ("Content-Range", f"bytes */{size}"), *common)
     start, end = wanted if isinstance(wanted, tuple) else (0, size)
-    headers = [
-        ("Content-Type", f"image/{record.format}"),
-        ("Content-Length", str(end - start)),
-        *common,
-    ]
+    headers = [("Content-Type", f"image/{record.format}"), *common]
     status = 200
     if isinstance(wanted, tuple):
         status = 206
         headers.append(("Content-Range", f"bytes {start}-{end - 1}/{size}"))
     body: Iterator[bytes] = store.chunks(record.sha256, start, end)
-    return Download(status, headers, body)
+    return Answer(status, headers, body, end - start, OPERATION)

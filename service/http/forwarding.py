@@ -1,5 +1,5 @@
-"""What the server saw of a request (``DescribeRequest``): the seed's CGI
-environment script, made safe.
+"""Which client a request came from, and its headers as they may be shown
+(``DescribeRequest``: the seed's CGI environment script, made safe).
 
 The client's address is the connection's peer. When that peer is a trusted
 proxy (``trusted_proxies``), the ``X-Forwarded-For`` (or RFC 7239
@@ -19,32 +19,17 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
-from lxml import etree
-
-from service.contract.models import ArrayOfHttpHeader, ArrayOfString, HttpHeader, RequestDescription
+from service.contract.exchange import HttpSeen
 from service.faults import xml_safe
 
 REDACTED: Final = "[redacted]"
-#: WSGI environ keys the service sets for the operations it runs
-REQUEST_ID_KEY: Final = "soap_service.request_id"
 _KEEP_SCHEME: Final = frozenset({"authorization", "proxy-authorization"})
 _SECRET_WORDS: Final = ("cookie", "token", "secret", "password", "passwd", "key", "session")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """The HTTP request around an operation call."""
-
-    environ: Mapping[str, Any]
-    binding: str  # "SOAP 1.1", "SOAP 1.2" or "HTTP"
-    soap_action: str | None
-    soap_header: etree._Element | None
 
 
 @lru_cache(maxsize=8)
@@ -128,27 +113,18 @@ def headers(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
     return sorted((xml_safe(name), xml_safe(redact(name, value))) for name, value in seen)
 
 
-def describe(exchange: Exchange, user: str | None, trusted: str) -> RequestDescription:
-    environ = exchange.environ
+def seen(environ: Mapping[str, Any], trusted: str, request_id: str) -> HttpSeen:
+    """What ``DescribeRequest`` may show of this request."""
     peer, forwarded = client_addresses(environ, trusted)
     tls = environ.get("wsgi.url_scheme") == "https"
     if forwarded is not None:
         tls = tls or environ.get("HTTP_X_FORWARDED_PROTO", "").lower() == "https"
-    soap_headers = [] if exchange.soap_header is None else list(exchange.soap_header)
-    return RequestDescription(
-        client_address=xml_safe(peer),
-        forwarded_for=None if forwarded is None else xml_safe(forwarded),
+    return HttpSeen(
+        client_address=peer,
+        forwarded_for=forwarded,
         method=str(environ.get("REQUEST_METHOD", "")),
         path=str(environ.get("PATH_INFO", "")),
-        soap_version=exchange.binding,
-        soap_action=None if exchange.soap_action is None else xml_safe(exchange.soap_action),
         tls=tls,
-        user=user,
-        request_id=str(environ.get(REQUEST_ID_KEY, "")),
-        headers=ArrayOfHttpHeader(
-            HttpHeader=[HttpHeader(name=n, value=v) for n, v in headers(environ)]
-        ),
-        soap_headers=ArrayOfString(
-            string=[etree.QName(h).text for h in soap_headers if isinstance(h.tag, str)]
-        ),
+        request_id=request_id,
+        headers=tuple(headers(environ)),
     )

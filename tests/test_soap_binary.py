@@ -12,11 +12,11 @@ import base64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from spyne import MethodContext
 
 from service import ns
+from service.contract.internals import Engine
 from service.contract.operations import build_application
-from service.soap.dispatch import _Transport, take_binary
+from service.soap.binary import take_binary
 from service.soap.mtom import XOP_NS, resolve_includes
 
 APP = build_application()
@@ -24,7 +24,7 @@ UPLOAD = APP.interface.service_method_map[f"{{{ns.TNS}}}UploadImage"][0].in_mess
 
 
 def spyne_value(xml: bytes) -> object:
-    ctx = MethodContext(_Transport(APP), MethodContext.SERVER)
+    ctx = Engine(APP).context()
     return APP.in_protocol.from_element(ctx, UPLOAD, etree.fromstring(xml)).content
 
 
@@ -36,7 +36,7 @@ def ours(xml: bytes, raw: bool = False, part: bytes = b"") -> object:
             wrapper, {"p@t": memoryview(part)}, 1 << 30, lambda e: e.getparent() is wrapper
         )
     decoded = take_binary(wrapper, frozenset({"content"}), taken)
-    ctx = MethodContext(_Transport(APP), MethodContext.SERVER)
+    ctx = Engine(APP).context()
     value = APP.in_protocol.from_element(ctx, UPLOAD, wrapper)
     for name, content in decoded.items():
         setattr(value, name, content)
