@@ -88,6 +88,19 @@ def protocol_attributes(protocol: XmlDocument, cls: Any) -> Any:
     return protocol.get_cls_attrs(cls)
 
 
+# --- operations ---
+
+
+def method_descriptor(app: Application, namespace: str, name: str) -> Any:
+    """spyne's MethodDescriptor of an operation (``in_message``, ``out_message``, ``faults``)."""
+    return app.interface.service_method_map[f"{{{namespace}}}{name}"][0]
+
+
+def implementation(descriptor: Any) -> Callable[..., Any]:
+    """The Python function an operation's descriptor wraps (its docstring documents it)."""
+    return descriptor.function  # type: ignore[no-any-return]
+
+
 # --- calling an operation without spyne's server ---
 
 
@@ -124,8 +137,7 @@ class Engine:
 
     def function(self, namespace: str, name: str) -> Callable[..., Any]:
         """The Python function behind an operation (its first method descriptor's)."""
-        descriptor = self.app.interface.service_method_map[f"{{{namespace}}}{name}"][0]
-        return descriptor.function  # type: ignore[no-any-return]
+        return implementation(method_descriptor(self.app, namespace, name))
 
     def read(self, ctx: Any, cls: Any, element: etree._Element) -> Any:
         """``element`` as an instance of ``cls``, by spyne's own reader."""

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from spyne import Boolean, ByteArray, ComplexModel, DateTime, Integer32, Integer64, Unicode
 
+from service.contract import internals
 from service.ns import TNS
 
 REQUIRED: Final[dict[str, Any]] = {"min_occurs": 1, "nillable": False}
@@ -112,7 +113,7 @@ class ImageData(ComplexModel):
 
     __namespace__ = TNS
     _type_info = [
-        *ImageReceipt._type_info.items(),  # type: ignore[attr-defined]
+        *internals.fields(ImageReceipt).items(),
         ("filename", Filename(**REQUIRED)),
         ("content_type", MediaType(**OPTIONAL)),
         ("content", ByteArray(**REQUIRED)),

@@ -48,6 +48,7 @@ from spyne import (
 from spyne.application import Application
 
 from service import ns
+from service.contract import internals
 from service.faults import ServiceFault
 
 NSMAP: Final = {
@@ -155,7 +156,7 @@ class _Schema:
 
     def sequence(self, cls: Any, where: str) -> etree._Element:
         sequence = etree.Element(_xs("sequence"))
-        for child_name, child in cls._type_info.items():
+        for child_name, child in internals.fields(cls).items():
             child_where = f"{where}.{child_name}"
             attrs = child.Attributes
             if attrs.nillable:
@@ -224,7 +225,7 @@ def operations(app: Application) -> list[Operation]:
     result: list[Operation] = []
     for service in app.services:
         for name in service.public_methods:
-            descriptor = app.interface.service_method_map[f"{{{ns.TNS}}}{name}"][0]
+            descriptor = internals.method_descriptor(app, ns.TNS, name)
             faults = tuple(descriptor.faults or ())
             for fault in faults:
                 if not (isinstance(fault, type) and issubclass(fault, ServiceFault)):
@@ -234,7 +235,7 @@ def operations(app: Application) -> list[Operation]:
             result.append(
                 Operation(
                     name=name,
-                    doc=_doc(descriptor.function),
+                    doc=_doc(internals.implementation(descriptor)),
                     in_message=descriptor.in_message,
                     out_message=descriptor.out_message,
                     faults=faults,

@@ -33,6 +33,7 @@ from spyne.model.primitive import Boolean, Decimal, Double, Float, Integer
 
 from service import ns
 from service.answer import Answer
+from service.contract import internals
 from service.contract.exchange import HttpSeen
 from service.faults import (
     MalformedRequestFault,
@@ -101,7 +102,7 @@ def build_element(op_name: str, message: Any, params: Mapping[str, Any]) -> etre
 
 def _leaf_names(cls: Any, prefix: str = "") -> list[str]:
     names = []
-    for name, kind in cls._type_info.items():
+    for name, kind in internals.fields(cls).items():
         if issubclass(kind, ComplexModelBase):
             names += _leaf_names(kind, f"{prefix}{name}.")
         else:
@@ -115,7 +116,7 @@ def _fill(
     """Adds ``cls``'s fields under ``parent``; returns the parameter names used. A
     field is found by its dotted path (``person.first_name``) or its own name."""
     used: set[str] = set()
-    for name, kind in cls._type_info.items():
+    for name, kind in internals.fields(cls).items():
         dotted = path + name
         key = next((k for k in (dotted, name) if k in params), None)
         tag = f"{{{ns.TNS}}}{name}"
@@ -165,7 +166,7 @@ def _text(value: Any) -> str:
 def to_json(element: etree._Element, cls: Any) -> Any:
     """An element of the response, as JSON values chosen by its spyne type."""
     if issubclass(cls, ComplexModelBase):
-        fields = cls._type_info
+        fields = internals.fields(cls)
         result: dict[str, Any] = {
             name: [] for name, kind in fields.items() if kind.Attributes.max_occurs > 1
         }
@@ -197,7 +198,9 @@ def fault_json(fault: ServiceFault) -> bytes:
     document: dict[str, Any] = {"code": fault.code, "message": fault.message}
     if detail is not None:
         document["detail"] = {
-            name: getattr(detail, name) for name in type(detail)._type_info if getattr(detail, name)
+            name: getattr(detail, name)
+            for name in internals.fields(type(detail))
+            if getattr(detail, name)
         }
     return json.dumps({"fault": document}, ensure_ascii=False, default=str).encode()
 
