@@ -4,17 +4,21 @@ Like the ASMX service page: every operation with its documentation, its
 request and response fields (types, limits, required or not), sample SOAP
 1.1 and 1.2 envelopes, links to the WSDL and the SoapUI project, and a "try
 it" form per operation that sends a real SOAP request from the browser and
-shows the answer (an upload takes a file from a file picker). Everything is
-in this one document (styles and script inline), so it works offline and
-behind any proxy. It is built once, from the same spyne types as the WSDL.
+shows the answer (an upload takes a file from a file picker, which fills in
+the empty filename and content_type). Everything is in this one document
+(styles and script inline), so it works offline and behind any proxy. It
+is built once, from the same spyne types as the WSDL.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
 from typing import Any, Final
 
 from spyne import ByteArray, ComplexModelBase
@@ -116,18 +120,66 @@ def _type_label(kind: Any) -> str:
     return f"{name} ({xsd})" if xsd and xsd != name else str(name)
 
 
+def _spyne_base(kind: Any) -> Any:
+    """The spyne class a type customizes: its attributes are spyne's defaults, not the model's."""
+    for klass in kind.__mro__:
+        if klass.__module__.startswith("spyne.") and getattr(klass, "__orig__", None) is None:
+            return klass
+    return None
+
+
+def _bound(value: Any) -> bool:
+    """A real limit: not None, NaN or an infinity (spyne's "no limit")."""
+    if value is None:
+        return False
+    if isinstance(value, (float, Decimal)):
+        return value == value and abs(value) != float("inf")
+    return True
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, (date, time)) else str(value)
+
+
 def _rules(kind: Any) -> str:
+    """The constraints the model declares on a simple type, in words.
+
+    Only what the model sets: an attribute equal to the default of the spyne type it
+    customizes is spyne's (``DateTime`` always carries 0001-01-01 to 9999-12-31, a
+    ``Unicode`` a max_len of infinity), not a rule of this contract.
+    """
     attrs = kind.Attributes
+    base = _spyne_base(kind)
+    defaults = base.Attributes if base is not None else None
+
+    def declared(name: str) -> Any:
+        value = getattr(attrs, name, None)
+        if defaults is not None and value == getattr(defaults, name, None):
+            return None
+        return value if _bound(value) else None
+
     rules = []
-    min_len, max_len = getattr(attrs, "min_len", 0), getattr(attrs, "max_len", None)
-    if min_len and max_len not in (None, float("inf")):
+    min_len, max_len = declared("min_len"), declared("max_len")
+    min_len = min_len if min_len else None  # a minimum of 0 characters is no rule
+    if min_len is not None and max_len is not None:
         rules.append(f"{min_len} to {max_len} characters")
-    elif max_len not in (None, float("inf")):
+    elif max_len is not None:
         rules.append(f"at most {max_len} characters")
-    ge, le = getattr(attrs, "ge", None), getattr(attrs, "le", None)
-    if ge not in (None, float("-inf")) and le not in (None, float("inf")):
-        rules.append(f"{ge} to {le}")
-    values = getattr(attrs, "values", None)
+    elif min_len is not None:
+        rules.append(f"at least {min_len} characters")
+    ge, gt, le, lt = (declared(name) for name in ("ge", "gt", "le", "lt"))
+    if ge is not None and le is not None:
+        rules.append(f"{_text(ge)} to {_text(le)}")
+    else:
+        low = f"at least {_text(ge)}" if ge is not None else None
+        low = f"more than {_text(gt)}" if gt is not None else low
+        high = f"at most {_text(le)}" if le is not None else None
+        high = f"less than {_text(lt)}" if lt is not None else high
+        rules += [rule for rule in (low, high) if rule]
+    pattern = declared("pattern")
+    if pattern:
+        rules.append(f"matches {pattern}")
+    values = declared("values")
     if values:
         rules.append("one of " + ", ".join(sorted(str(v) for v in values)))
     return "; ".join(rules)
@@ -177,6 +229,52 @@ def sample_envelope(op: Operation, version: str) -> str:
         "  </soap:Body>\n"
         "</soap:Envelope>"
     )
+
+
+_LIST_ITEM: Final = re.compile(r"(?:[-*]|(\d+)[.)])\s+")
+
+
+def doc_html(text: str) -> str:
+    """A docstring as HTML that flows with the page's width.
+
+    The lines of a paragraph are joined (docstrings are wrapped at ~70
+    characters); blank lines still separate paragraphs, a line starting with
+    ``-``, ``*`` or ``1.`` starts a list item, and an indented paragraph (an
+    example) keeps its lines.
+    """
+    blocks: list[str] = []
+    for paragraph in re.split(r"\n[ \t]*\n", text.strip("\n")):
+        lines = paragraph.splitlines()
+        if not any(line.strip() for line in lines):
+            continue
+        if all(line[:1] in (" ", "\t") for line in lines if line.strip()):
+            blocks.append(f"<pre>{html.escape(_dedent(lines), quote=False)}</pre>")
+            continue
+        runs: list[tuple[str | None, str, list[str]]] = []  # (list type, start, item texts)
+        for line in (line.strip() for line in lines):
+            item = _LIST_ITEM.match(line)
+            if item:
+                list_tag = "ol" if item.group(1) else "ul"
+                if not runs or runs[-1][0] != list_tag:
+                    runs.append((list_tag, item.group(1) or "", []))
+                runs[-1][2].append(line[item.end() :])
+            elif runs:
+                runs[-1][2][-1] += " " + line  # the text or the list item goes on
+            else:
+                runs.append((None, "", [line]))
+        for tag, start, texts in runs:
+            if tag is None:
+                blocks.append(f"<p>{html.escape(texts[0], quote=False)}</p>")
+            else:
+                items = "".join(f"<li>{html.escape(t, quote=False)}</li>" for t in texts)
+                first = f" start={start}" if tag == "ol" and start not in ("", "1") else ""
+                blocks.append(f"<{tag}{first}>{items}</{tag}>")
+    return "".join(blocks)
+
+
+def _dedent(lines: Sequence[str]) -> str:
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    return "\n".join(line[indent:] for line in lines)
 
 
 def _field_table(found: Sequence[Field]) -> str:
@@ -234,9 +332,10 @@ def _form(op: Operation, anonymous: bool) -> str:
         + credentials
         + "<label>SOAP version <select name=__version><option>1.1</option>"
         "<option>1.2</option></select></label>"
-        f'<button type=submit id="invoke-{op.name}">Invoke</button>'
+        f'<button type=submit id="invoke-{op.name}">Invoke</button></form>'
+        # after the form, not in it: the answer is as wide as the card
         f'<output id="status-{op.name}" class=status></output>'
-        f'<pre id="result-{op.name}" class=result></pre></form>'
+        f'<pre id="result-{op.name}" class=result></pre>'
     )
 
 
@@ -245,14 +344,13 @@ def render(operations: Iterable[Operation], anonymous: frozenset[str], base_url:
     nav = "".join(f'<li><a href="#{op.name}">{op.name}</a></li>' for op in ops)
     sections = []
     for op in ops:
-        doc = html.escape((op.doc or "").strip())
         who = "anyone" if op.name in anonymous else "a user (HTTP Basic or WS-Security)"
         action = ns.soap_action(op.name)
         sections.append(
             f'<section id="{op.name}"><h2>{op.name}</h2>'
             f"<p class=meta>SOAPAction <code>{html.escape(action)}</code> · callable by {who}"
             f' · also <a href="/http/{op.name}"><code>/http/{op.name}</code></a></p>'
-            f"<pre class=doc>{doc}</pre>"
+            f"<div class=doc>{doc_html(op.doc or '')}</div>"
             f"<h3>Request fields</h3>{_field_table(fields(op.in_message))}"
             f"<h3>Response fields</h3>{_field_table(fields(op.out_message))}"
             "<details><summary>Sample SOAP 1.1 request (POST /soap, Content-Type: text/xml;"
@@ -286,15 +384,20 @@ margin:1.2em 0}
 h2{margin:.4em 0 .2em}
 .meta{color:#56606b;margin:.2em 0}
 pre{background:#f0f2f5;padding:.7em;overflow:auto;border-radius:4px;font-size:13px}
-pre.doc{background:none;padding:0;white-space:pre-wrap;font:inherit}
+.doc p{margin:.5em 0}
+.doc ul,.doc ol{margin:.4em 0;padding-left:1.6em}
+pre.result{white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;margin:.5em 0 0}
+pre.result:empty{display:none}
 table{border-collapse:collapse;width:100%;margin:.3em 0}
 th,td{text-align:left;border-bottom:1px solid #e4e7eb;padding:.25em .4em;vertical-align:top}
 form.try{display:grid;gap:.5em;max-width:40em}
-form.try label{display:grid;grid-template-columns:14em 1fr;align-items:center}
+form.try label{display:grid;grid-template-columns:minmax(6em,14em) minmax(0,1fr);
+align-items:center}
+form.try input,form.try select{min-width:0;max-width:100%;box-sizing:border-box}
 fieldset{border:1px solid #d8dde3;display:grid;gap:.4em}
 button{justify-self:start;padding:.4em 1.4em;background:#1f3a5f;color:#fff;border:0;
 border-radius:4px;cursor:pointer}
-.status{font-weight:600}
+.status{display:block;font-weight:600;margin-top:.6em}
 .status.fault{color:#a3141b}.status.ok{color:#176b2c}
 """
 
@@ -304,7 +407,8 @@ _SCRIPT: Final = r"""
   const ENV = {'1.1': 'http://schemas.xmlsoap.org/soap/envelope/',
                '1.2': 'http://www.w3.org/2003/05/soap-envelope'};
   function escapeXml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;');
   }
   function fileAsBase64(file) {
     return new Promise(function (resolve, reject) {
@@ -344,21 +448,43 @@ _SCRIPT: Final = r"""
       const doc = new DOMParser().parseFromString(text, 'application/xml');
       if (doc.getElementsByTagName('parsererror').length) return text;
       const lines = [];
+      // every attribute, the xmlns declarations among them: what is shown is valid XML
+      function start(node) {
+        return '<' + node.nodeName + Array.from(node.attributes).map(function (a) {
+          return ' ' + a.name + '="' + escapeXml(a.value) + '"';
+        }).join('') + '>';
+      }
       (function walk(node, depth) {
         const pad = '  '.repeat(depth);
         const elements = Array.from(node.childNodes).filter(n => n.nodeType === 1);
         if (!elements.length) {
-          lines.push(pad + '<' + node.nodeName + '>' + node.textContent + '</' + node.nodeName + '>');
+          lines.push(pad + start(node) + escapeXml(node.textContent) + '</' + node.nodeName + '>');
           return;
         }
-        lines.push(pad + '<' + node.nodeName + '>');
+        lines.push(pad + start(node));
         elements.forEach(child => walk(child, depth + 1));
         lines.push(pad + '</' + node.nodeName + '>');
       })(doc.documentElement, 0);
       return lines.join('\n');
     } catch (e) { return text; }
   }
+  // a chosen file names the upload: filename and content_type beside it, when empty
+  function fillFromFile(form, input) {
+    const file = input.files[0];
+    if (!file) return;
+    const prefix = input.dataset.path.replace(/[^/]*$/, '');
+    const labels = {filename: file.name, content_type: file.type};
+    for (const name of Object.keys(labels)) {
+      const field = form.querySelector('[data-path="' + prefix + name + '"]');
+      if (field && field.type !== 'file' && field.value === '' && labels[name]) {
+        field.value = labels[name];
+      }
+    }
+  }
   for (const form of document.querySelectorAll('form.try')) {
+    for (const input of form.querySelectorAll('input[type=file][data-path]')) {
+      input.addEventListener('change', function () { fillFromFile(form, input); });
+    }
     form.addEventListener('submit', async function (event) {
       event.preventDefault();
       const op = form.dataset.operation;
@@ -398,7 +524,8 @@ _SCRIPT: Final = r"""
 _TEMPLATE: Final = """<!DOCTYPE html>
 <html lang=en><head><meta charset=utf-8>
 <meta name=viewport content="width=device-width, initial-scale=1">
-<title>soap-service</title><style>{style}</style></head>
+<title>soap-service</title>
+<link rel=icon href="data:,"><style>{style}</style></head>
 <body><header><h1>soap-service</h1>
 <p>A SOAP 1.1 and 1.2 service at <code>{base}</code>.
 <a href="/soap?wsdl">WSDL</a> ·
