@@ -4,6 +4,7 @@ file picker). A screenshot of the page is kept in tests/output/."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from lxml import etree
 
+from service.ns import SOAP11_ENV, SOAP12_ENV, TNS
 from tests.conftest import ROOT, TESTER, LiveServer
 from tests.images import make_image
 
@@ -58,18 +61,37 @@ def page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    outside: list[str] = []
+    console: list[str] = []
     page.on(
-        "request",
-        lambda request: (
-            None if request.url.startswith(live_server.url) else outside.append(request.url)
+        "console",
+        lambda message: (
+            console.append(f"{message.text} ({message.location.get('url')})")
+            if message.type == "error"
+            else None
         ),
     )
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(live_server.url + "/")
+    page.wait_for_load_state("networkidle")  # a favicon is asked for after the load event
     yield page
     context.close()
     assert errors == [], errors
+    outside = [url for url in requested if not url.startswith((live_server.url, "data:"))]
     assert outside == [], f"the page fetched something from elsewhere: {outside}"
+    # Playwright may not report the favicon's request itself; its 404 is in the console
+    assert not [url for url in requested if url.endswith("/favicon.ico")], requested
+    # a SOAP fault is an HTTP error status, which Chromium logs; nothing else may be
+    unexpected = [
+        line
+        for line in console
+        if not (line.startswith("Failed to load resource") and _soap_port(live_server, line))
+    ]
+    assert unexpected == [], unexpected
+
+
+def _soap_port(live_server: LiveServer, line: str) -> bool:
+    return line.endswith((f"({live_server.url}/soap)", f"({live_server.url}/soap12)"))
 
 
 def _invoke(page, operation: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -88,11 +110,32 @@ def test_every_operation_is_documented(page, live_server: LiveServer) -> None:  
         ._zeep.wsdl.bindings["{urn:soap-service:v1}SoapServiceSoap11Binding"]
         ._operations.values()
     ]
+    envelopes = {"1.1": SOAP11_ENV, "1.2": SOAP12_ENV}
     for name in names:
         section = page.locator(f"section#{name}")
         assert section.count() == 1, name
-        assert "Sample SOAP 1.1 request" in section.inner_text()
-        assert "Sample SOAP 1.2 request" in section.inner_text()
+        for version, envelope_ns in envelopes.items():
+            sample = section.locator("details", has_text=f"Sample SOAP {version} request")
+            # the text as shown, copied and pasted: complete XML, every prefix declared
+            root = etree.fromstring(sample.locator("pre").text_content().encode())
+            assert root.tag == f"{{{envelope_ns}}}Envelope", (name, version)
+            body = root.find(f"{{{envelope_ns}}}Body")
+            assert body is not None and len(body) == 1, (name, version)
+            assert body[0].tag == f"{{{TNS}}}{name}", (name, version)
+            assert all(e.tag.startswith(f"{{{TNS}}}") for e in body[0].iter()), (name, version)
+        # the rules column says what the model declares, not spyne's defaults
+        rules = section.locator("td:nth-child(4)").all_inner_texts()
+        assert not [r for r in rules if "0001-01-01" in r or "9999" in r], (name, rules)
+    received_at = page.locator("section#UploadImage tr", has_text="received_at")
+    assert received_at.locator("td:nth-child(4)").inner_text() == ""
+
+    # docstrings flow with the card: a long paragraph takes the card's width, not ~70 characters
+    paragraph = page.locator("section#UploadImage .doc p", has_text="PNG, JPEG or GIF")
+    lines = paragraph.evaluate(
+        "p => Math.round(p.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(p).lineHeight))"
+    )
+    assert paragraph.inner_text().count("\n") == 0 and 1 <= lines <= 5, lines  # 7 as written
     wsdl = page.get_attribute("a[href='/soap?wsdl']", "href")
     assert requests.get(live_server.url + wsdl, timeout=30).text.startswith("<?xml")
     project = requests.get(live_server.url + "/soapui-project.xml", timeout=30)
@@ -122,12 +165,40 @@ def test_try_it_forms_call_the_service(page, live_server: LiveServer, tmp_path: 
     image = tmp_path / "photo.png"
     image.write_bytes(make_image("PNG"))
     upload = form.format("UploadImage")
-    page.fill(upload + "[data-path='filename']", "photo.png")
+    # choosing the file fills the labels left empty, and nothing the user typed
+    page.fill(upload + "[data-path='content_type']", "image/x-mine")
     page.set_input_files(upload + "[data-path='content']", str(image))
+    assert page.input_value(upload + "[data-path='filename']") == "photo.png"
+    assert page.input_value(upload + "[data-path='content_type']") == "image/x-mine"
+    page.fill(upload + "[data-path='filename']", "")
+    page.fill(upload + "[data-path='content_type']", "")
+    page.set_input_files(upload + "[data-path='content']", [])
+    page.set_input_files(upload + "[data-path='content']", str(image))
+    assert page.input_value(upload + "[data-path='filename']") == "photo.png"
+    assert page.input_value(upload + "[data-path='content_type']") == "image/png"
     page.fill(upload + "[name='__user']", TESTER[0])
     page.fill(upload + "[name='__password']", TESTER[1])
     status, result = _invoke(page, "UploadImage")
     assert "200" in status and "png" in result, result
+    # the answer is shown whole: as wide as the card, long tokens wrapped, not clipped
+    sha256 = hashlib.sha256(image.read_bytes()).hexdigest()
+    assert sha256 in result
+    pane = page.locator("#result-UploadImage")
+    for width in (480, 1200):  # on a phone the sha256 is wider than the card: it wraps
+        page.set_viewport_size({"width": width, "height": 900})
+        overflow = pane.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert overflow[0] <= overflow[1], (width, overflow)
+        card = page.locator("section#UploadImage").evaluate(
+            "s => s.clientWidth - parseFloat(getComputedStyle(s).paddingLeft)"
+            " - parseFloat(getComputedStyle(s).paddingRight)"
+        )
+        box = pane.bounding_box()
+        assert box is not None and box["width"] >= card - 1, (width, box, card)
+        assert sha256 in pane.inner_text()
+    # and it is the answer as sent: XML with its namespaces declared
+    answer = etree.fromstring(result.encode())
+    receipt = answer.find(f".//{{{TNS}}}sha256")
+    assert receipt is not None and receipt.text == sha256
 
     listing = form.format("ListImages")
     page.fill(listing + "[name='__user']", TESTER[0])
