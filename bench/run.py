@@ -48,12 +48,12 @@ from pathlib import Path
 from typing import Final
 
 from service.config import Settings
+from service.ns import TNS
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 BENCH: Final = ROOT / "bench"
 OUTPUT: Final = BENCH / "output"
 WSDL: Final = ROOT / "wsdl" / "service.wsdl"
-TNS: Final = "urn:soap-service:v1"
 SOAP11: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 MIB: Final = 1024 * 1024
 USER, PASSWORD = "bench", "bench-password-1"

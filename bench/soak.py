@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from service.imaging import TINY_PNG
+from service.ns import TNS
 from tests.live_server import TESTER, start_server, stop_server
 
 ENV = {
@@ -36,12 +38,7 @@ ENV = {
     "/soap12": "http://www.w3.org/2003/05/soap-envelope",
 }
 MEDIA = {"/soap": "text/xml; charset=utf-8", "/soap12": "application/soap+xml; charset=utf-8"}
-TNS = "urn:soap-service:v1"
-PIXEL = base64.b64encode(
-    base64.b64decode(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
-    )
-).decode()
+PIXEL = base64.b64encode(TINY_PNG).decode()
 BASIC = "Basic " + base64.b64encode(f"{TESTER[0]}:{TESTER[1]}".encode()).decode()
 
 

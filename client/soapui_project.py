@@ -22,20 +22,15 @@ from pathlib import Path
 from typing import Final
 from xml.sax.saxutils import escape, quoteattr
 
+from client.client import TNS
+from service import ns
+from service.imaging import TINY_PNG
+
 HERE: Final = Path(__file__).resolve().parent
 WSDL_PATH: Final = HERE / "service.wsdl"
 PROJECT_PATH: Final = HERE / "soapui" / "soap-service-soapui-project.xml"
-TNS: Final = "urn:soap-service:v1"
 CON: Final = "http://eviware.com/soapui/config"
-XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
-ENVELOPES: Final = {
-    "1_1": "http://schemas.xmlsoap.org/soap/envelope/",
-    "1_2": "http://www.w3.org/2003/05/soap-envelope",
-}
-#: A complete 1x1 PNG (a real image: signature, IHDR, IDAT, IEND with CRCs).
-TINY_PNG: Final = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
-)
+ENVELOPES: Final = {"1_1": ns.SOAP11_ENV, "1_2": ns.SOAP12_ENV}
 
 
 @dataclass(frozen=True)
@@ -318,7 +313,7 @@ def _step(
         source = _step_name(test_case, step.source, version)
         return [
             f'<con:testStep type="transfer" id="{_id(*ids)}" name={quoteattr(name)}>'
-            f'<con:settings/><con:config xsi:type="con:PropertyTransfersStep" xmlns:xsi="{XSI}">'
+            f'<con:settings/><con:config xsi:type="con:PropertyTransfersStep" xmlns:xsi="{ns.XSI}">'
             '<con:transfers setNullOnMissingSource="true" transferTextContent="true" '
             'failOnError="true" ignoreEmpty="false" transferToAll="false" entitize="false" '
             f'transferChildNodes="false"><con:name>{step.prop}</con:name>'
@@ -330,7 +325,7 @@ def _step(
         ]
     return [
         f'<con:testStep type="request" id="{_id(*ids)}" name={quoteattr(name)}><con:settings/>',
-        f'<con:config xsi:type="con:RequestStep" xmlns:xsi="{XSI}">'
+        f'<con:config xsi:type="con:RequestStep" xmlns:xsi="{ns.XSI}">'
         f"<con:interface>{binding}</con:interface><con:operation>{step.operation}</con:operation>",
         f'<con:request name={quoteattr(name)} id="{_id(*ids, "request")}">'
         "<con:settings/><con:encoding>UTF-8</con:encoding>"
@@ -362,7 +357,7 @@ def render(wsdl: str) -> str:
             f'<con:interface xsi:type="con:WsdlInterface" id="{_id(binding)}" wsaVersion="NONE" '
             f'name="{binding}" type="wsdl" bindingName="{{{TNS}}}{binding}" '
             f'soapVersion="{version}" anonymous="optional" definition="{definition}" '
-            f'xmlns:xsi="{XSI}">',
+            f'xmlns:xsi="{ns.XSI}">',
             "<con:settings/>",
             f'<con:definitionCache type="TEXT" rootPart="{definition}"><con:part>'
             f"<con:url>{definition}</con:url><con:content>{_cdata(wsdl)}</con:content>"

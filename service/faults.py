@@ -36,38 +36,15 @@ from __future__ import annotations
 import re
 from typing import ClassVar, Final
 
-from spyne import ComplexModel, Fault, Unicode
+from spyne import ComplexModel, Fault
 
-from service.ns import TNS
-
-REQUIRED = {"min_occurs": 1, "nillable": False}
-
-
-class ValidationFaultDetail(ComplexModel):
-    """Which field of the request is wrong, and why."""
-
-    __namespace__ = TNS
-    _type_info = [
-        ("field", Unicode(**REQUIRED)),
-        ("reason", Unicode(**REQUIRED)),
-    ]
-
-
-IMAGE_REJECTION_REASONS = ("too_large", "not_an_image", "unsupported_format", "corrupt")
-
-
-class ImageRejectedFaultDetail(ComplexModel):
-    """Why an upload was refused: a reason code, and words for a person."""
-
-    __namespace__ = TNS
-    _type_info = [
-        (
-            "reason",
-            Unicode(values=IMAGE_REJECTION_REASONS, type_name="ImageRejectionReason", **REQUIRED),
-        ),
-        ("message", Unicode(**REQUIRED)),
-    ]
-
+from service.contract.models import (
+    IMAGE_REJECTION_REASONS,
+    ImageRejectedFaultDetail,
+    NotFoundFaultDetail,
+    ValidationFaultDetail,
+)
+from service.ns import TNS, WSSE
 
 #: A character XML 1.0 cannot carry (lxml refuses to write it).
 NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -154,13 +131,6 @@ class ImageRejectedFault(ClientFault):
         return ImageRejectedFaultDetail(reason=self.reason, message=self.reason_message)
 
 
-class NotFoundFaultDetail(ComplexModel):
-    """Which image does not exist (or is not yours to see)."""
-
-    __namespace__ = TNS
-    _type_info = [("image_id", Unicode(**REQUIRED))]
-
-
 class NotFoundFault(ClientFault):
     code = "Client.NotFound"
     http_status_plain = 404
@@ -221,9 +191,6 @@ class SoapActionMismatchFault(ClientFault):
     code = "Client.SoapActionMismatch"
 
 
-WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-
-
 class WsSecurityFault(ClientFault):
     """A WS-Security failure; its code is ``wsse:<name>`` on the wire."""
 
@@ -232,7 +199,7 @@ class WsSecurityFault(ClientFault):
 
 class FailedAuthenticationFault(WsSecurityFault):
     code = "wsse:FailedAuthentication"
-    wire_qname = (WSSE_NS, "FailedAuthentication")
+    wire_qname = (WSSE, "FailedAuthentication")
 
     def __init__(
         self, message: str = "The security token could not be authenticated or authorized."
@@ -254,7 +221,7 @@ class AuthenticationRequiredFault(FailedAuthenticationFault):
 
 class InvalidSecurityFault(WsSecurityFault):
     code = "wsse:InvalidSecurity"
-    wire_qname = (WSSE_NS, "InvalidSecurity")
+    wire_qname = (WSSE, "InvalidSecurity")
 
     def __init__(self, why: str) -> None:
         super().__init__(f"An error was discovered processing the Security header: {why}")
@@ -262,7 +229,7 @@ class InvalidSecurityFault(WsSecurityFault):
 
 class MessageExpiredFault(WsSecurityFault):
     code = "wsse:MessageExpired"
-    wire_qname = (WSSE_NS, "MessageExpired")
+    wire_qname = (WSSE, "MessageExpired")
 
     def __init__(self) -> None:
         super().__init__("The message has expired.")

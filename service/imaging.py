@@ -8,12 +8,18 @@ pixels. Nothing here trusts the file name or the declared content type.
 
 from __future__ import annotations
 
+import base64
 import struct
 import zlib
 from dataclasses import dataclass
 from typing import Final
 
 SUPPORTED_FORMATS: Final = ("png", "jpeg", "gif")
+#: A complete 1x1 PNG (signature, IHDR, IDAT, IEND with their CRCs): the sample image of
+#: the help page, the SoapUI project, the fuzzers and the soak test.
+TINY_PNG: Final = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
 
 
 @dataclass(frozen=True)

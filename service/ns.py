@@ -21,8 +21,19 @@ SOAP11_ENV: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV: Final = "http://www.w3.org/2003/05/soap-envelope"
 HTTP_TRANSPORT: Final = "http://schemas.xmlsoap.org/soap/http"
 WSP: Final = "http://www.w3.org/ns/ws-policy"
+#: WS-Security 1.0: the Security header and its tokens, and the utility namespace (Timestamp, Id)
+WSSE: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+#: the UsernameToken Profile 1.0 (the Password element's Type URIs start with it)
+WSSE_USERNAME_TOKEN_PROFILE: Final = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+)
+#: XOP 1.0: MTOM's xop:Include
+XOP: Final = "http://www.w3.org/2004/08/xop/include"
 WSOMA: Final = "http://schemas.xmlsoap.org/ws/2004/09/policy/optimizedmimeserialization"
+#: xs:dateTime in UTC as the contract writes it (and the stores keep it): always with a ``Z``
+UTC_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+
 #: The policy both bindings reference: MTOM is understood, and optional.
 MTOM_POLICY_ID: Final = "SoapServiceMtomPolicy"
 

@@ -20,13 +20,13 @@ import pytest
 from lxml import etree
 
 from client import SoapServiceClient
+from service.ns import TNS
 from service.storage import open_store
 from tests.conftest import TESTER
 from tests.images import make_noise_png
 from tests.live_server import kill_server, start_server, stop_server
 from tests.pg import fresh_database
 
-TNS = "urn:soap-service:v1"
 BASIC = "Basic " + base64.b64encode(f"{TESTER[0]}:{TESTER[1]}".encode()).decode()
 UPLOADERS = 6
 

@@ -11,9 +11,9 @@ import requests
 from lxml import etree
 
 from client import SoapServiceClient
+from service.ns import TNS
 from tests.conftest import TESTER, LiveServer, start_server, stop_server
 
-TNS = "urn:soap-service:v1"
 ENVELOPE = (
     '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"'
     f' xmlns:tns="{TNS}"><soap:Body><tns:DescribeRequest/></soap:Body></soap:Envelope>'

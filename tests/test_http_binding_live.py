@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from service.ns import TNS
 from tests.conftest import TESTER, LiveServer
 from tests.images import make_image
-
-TNS = "urn:soap-service:v1"
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from client import Person, SoapClientError, SoapServiceClient
+from service.ns import TNS
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.pg import fresh_database, maintenance_dsn
-
-TNS = "urn:soap-service:v1"
 
 
 def _samples(server: LiveServer) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -15,7 +15,8 @@ from lxml import etree
 
 from client import AuthenticationError, SoapServiceClient
 from service import ns
-from service.security.usernametoken import PASSWORD_DIGEST, WSSE, WSU
+from service.ns import WSSE, WSU
+from service.security.usernametoken import PASSWORD_DIGEST
 from tests.conftest import TESTER, USERS, LiveServer, start_server, stop_server
 from tests.images import make_image
 

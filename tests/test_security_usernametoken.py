@@ -14,11 +14,10 @@ import pytest
 from lxml import etree
 
 from service.faults import FailedAuthenticationFault, InvalidSecurityFault, MessageExpiredFault
+from service.ns import WSSE, WSU
 from service.security.usernametoken import (
     PASSWORD_DIGEST,
     PASSWORD_TEXT,
-    WSSE,
-    WSU,
     Freshness,
     authenticate,
 )

@@ -17,7 +17,7 @@ from service import ns
 from service.contract.internals import Engine
 from service.contract.operations import build_application
 from service.soap.binary import take_binary
-from service.soap.mtom import XOP_NS, resolve_includes
+from service.soap.mtom import resolve_includes
 
 APP = build_application()
 UPLOAD = APP.interface.service_method_map[f"{{{ns.TNS}}}UploadImage"][0].in_message
@@ -45,7 +45,7 @@ def ours(xml: bytes, raw: bool = False, part: bytes = b"") -> object:
 
 def upload(content: str) -> bytes:
     return (
-        f'<t:UploadImage xmlns:t="{ns.TNS}" xmlns:xop="{XOP_NS}"><t:filename>a.png</t:filename>'
+        f'<t:UploadImage xmlns:t="{ns.TNS}" xmlns:xop="{ns.XOP}"><t:filename>a.png</t:filename>'
         f"<t:content>{content}</t:content></t:UploadImage>"
     ).encode()
 

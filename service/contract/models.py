@@ -14,13 +14,10 @@ from typing import Any, Final
 from spyne import Boolean, ByteArray, ComplexModel, DateTime, Integer32, Integer64, Unicode
 
 from service.contract import internals
-from service.ns import TNS
+from service.ns import TNS, UTC_FORMAT
 
 REQUIRED: Final[dict[str, Any]] = {"min_occurs": 1, "nillable": False}
 OPTIONAL: Final[dict[str, Any]] = {"min_occurs": 0, "nillable": False}
-
-#: xs:dateTime in UTC, always written with a ``Z``.
-UTC_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def PersonName(**occurs: Any) -> type:
@@ -198,28 +195,68 @@ class ImagePage(ComplexModel):
     ]
 
 
+# --- the typed details of the declared faults (service.faults) ---
+
+
+class ValidationFaultDetail(ComplexModel):
+    """Which field of the request is wrong, and why."""
+
+    __namespace__ = TNS
+    _type_info = [
+        ("field", Unicode(**REQUIRED)),
+        ("reason", Unicode(**REQUIRED)),
+    ]
+
+
+IMAGE_REJECTION_REASONS = ("too_large", "not_an_image", "unsupported_format", "corrupt")
+
+
+class ImageRejectedFaultDetail(ComplexModel):
+    """Why an upload was refused: a reason code, and words for a person."""
+
+    __namespace__ = TNS
+    _type_info = [
+        (
+            "reason",
+            Unicode(values=IMAGE_REJECTION_REASONS, type_name="ImageRejectionReason", **REQUIRED),
+        ),
+        ("message", Unicode(**REQUIRED)),
+    ]
+
+
+class NotFoundFaultDetail(ComplexModel):
+    """Which image does not exist (or is not yours to see)."""
+
+    __namespace__ = TNS
+    _type_info = [("image_id", Unicode(**REQUIRED))]
+
+
 __all__ = [
+    "IMAGE_REJECTION_REASONS",
     "OPTIONAL",
     "REQUIRED",
     "Age",
-    "ByteArray",
-    "Filename",
     "ArrayOfHttpHeader",
     "ArrayOfImageReceipt",
     "ArrayOfString",
+    "ByteArray",
+    "Filename",
     "HttpHeader",
-    "RequestDescription",
     "ImageData",
     "ImageId",
     "ImagePage",
     "ImageReceipt",
+    "ImageRejectedFaultDetail",
+    "MediaType",
+    "NotFoundFaultDetail",
     "PageSize",
     "PageToken",
-    "MediaType",
     "Person",
     "PersonName",
+    "RequestDescription",
     "Text",
     "TimeInfo",
     "TimeZoneName",
     "UtcDateTime",
+    "ValidationFaultDetail",
 ]

@@ -31,15 +31,11 @@ from typing import Final
 from lxml import etree
 
 from service.faults import FailedAuthenticationFault, InvalidSecurityFault, MessageExpiredFault
+from service.ns import WSSE, WSSE_USERNAME_TOKEN_PROFILE, WSU
 from service.security.users import User, UserStore
 
-WSSE: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-WSU: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-_PROFILE: Final = (
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
-)
-PASSWORD_TEXT: Final = f"{_PROFILE}#PasswordText"
-PASSWORD_DIGEST: Final = f"{_PROFILE}#PasswordDigest"
+PASSWORD_TEXT: Final = f"{WSSE_USERNAME_TOKEN_PROFILE}#PasswordText"
+PASSWORD_DIGEST: Final = f"{WSSE_USERNAME_TOKEN_PROFILE}#PasswordDigest"
 SECURITY: Final = f"{{{WSSE}}}Security"
 
 

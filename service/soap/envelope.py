@@ -69,9 +69,8 @@ class Request:
     attachments: Mapping[str, memoryview] | None = None
 
 
-UNDERSTOOD: Final = frozenset(
-    {"{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}Security"}
-)
+#: Header blocks this service processes (so mustUnderstand="1" on them is honoured)
+UNDERSTOOD: Final = frozenset({f"{{{ns.WSSE}}}Security"})
 
 
 def open_envelope(root: etree._Element, version: SoapVersion) -> Request:

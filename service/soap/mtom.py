@@ -42,13 +42,13 @@ from urllib.parse import unquote
 from lxml import etree
 
 from service.faults import LimitExceededFault, MalformedMimeFault, UnsupportedMediaFault
+from service.ns import XOP
 
-XOP_NS: Final = "http://www.w3.org/2004/08/xop/include"
 XOP_MEDIA: Final = "application/xop+xml"
 MULTIPART: Final = "multipart/related"
 MAX_PARTS: Final = 16
 MAX_PART_HEADERS: Final = 8 * 1024
-_INCLUDE: Final = f"{{{XOP_NS}}}Include"
+_INCLUDE: Final = f"{{{XOP}}}Include"
 _TOKEN: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _PARAM: Final = re.compile(rf';\s*({_TOKEN})\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)\s*')
 _BOUNDARY: Final = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
@@ -323,7 +323,7 @@ def pack(envelope: etree._Element, binary: Iterable[etree._Element], soap_media:
         cid = f"{number}.part@soap-service"
         parts.append((cid, base64.b64decode(element.text or "")))
         element.text = None
-        etree.SubElement(element, _INCLUDE, href=f"cid:{cid}", nsmap={"xop": XOP_NS})
+        etree.SubElement(element, _INCLUDE, href=f"cid:{cid}", nsmap={"xop": XOP})
     xml = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
     chunks: list[bytes] = [
         f"--{boundary}\r\nContent-ID: <{root_id}>\r\n"

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-#: received_at is kept as this text in SQLite: it sorts in time order.
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+#: The size of the pieces an image is read back in.
 CHUNK = 256 * 1024
 
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from service.storage import CHUNK, TIME_FORMAT, ImageRecord, NewImage
+from service.ns import UTC_FORMAT
+from service.storage import CHUNK, ImageRecord, NewImage
 from service.storage.connection import PerThreadConnection
 from service.storage.sql import JOINED, SqlImageStore
 
@@ -105,7 +106,7 @@ class SqliteImageStore(SqlImageStore):
 
     def _record(self, row: Sequence[Any]) -> ImageRecord:
         *head, received_at, seq = row
-        moment = datetime.strptime(str(received_at), TIME_FORMAT).replace(tzinfo=UTC)
+        moment = datetime.strptime(str(received_at), UTC_FORMAT).replace(tzinfo=UTC)
         return ImageRecord(*head, moment, seq)  # type: ignore[call-arg]
 
     def schema_version(self) -> int:
@@ -180,7 +181,7 @@ class SqliteImageStore(SqlImageStore):
                     image.sha256,
                     image.filename,
                     image.content_type,
-                    record.received_at.strftime(TIME_FORMAT),
+                    record.received_at.strftime(UTC_FORMAT),
                     seq,
                 ),
             )

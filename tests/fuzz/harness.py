@@ -24,6 +24,7 @@ from lxml import etree
 from service import ns
 from service.app import SoapApplication
 from service.config import Settings
+from service.imaging import TINY_PNG
 from service.security.users import UserStore
 from tests.mtom_messages import XOP, message, read_reply
 
@@ -117,11 +118,7 @@ def _envelope(env: str, body: str, header: str = "") -> bytes:
     ).encode()
 
 
-_PIXEL = base64.b64encode(
-    base64.b64decode(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
-    )
-).decode()
+_PIXEL = base64.b64encode(TINY_PNG).decode()
 BODIES = [
     "<t:Greet><t:name>Ada</t:name></t:Greet>",
     "<t:GetTime/>",

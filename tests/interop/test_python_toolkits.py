@@ -12,11 +12,10 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
+from service.ns import TNS
 from tests.conftest import TESTER, LiveServer
 from tests.interop.conftest import WSDL
 from tests.interop.scenario import PEOPLE, check_report
-
-TNS = "urn:soap-service:v1"
 
 
 def _zeep_fault(call: Any) -> dict[str, str]:
