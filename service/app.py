@@ -130,6 +130,12 @@ class SoapApplication:
         self.store.close()
         self.metrics.close()
 
+    def __enter__(self) -> SoapApplication:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         request_id = environ.get("HTTP_X_REQUEST_ID", "")

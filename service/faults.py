@@ -1,27 +1,29 @@
 """Every fault the service answers with, in one tree.
 
-    ServiceFault                      (abstract; ``code`` is the dotted SOAP 1.1 faultcode)
-     ├── ClientFault                  the request is wrong: fix it and send again
-     │    ├── ValidationFault         Client.Validation       declared; detail: field, reason
-     │    ├── ImageRejectedFault      Client.ImageRejected    declared; detail: reason, message
-     │    ├── NotFoundFault           Client.NotFound         declared; detail: image_id
-     │    ├── MalformedRequestFault   Client.MalformedRequest not XML, not an envelope, no Body
-     │    ├── MalformedMimeFault      Client.MalformedMime    an MTOM message that breaks a MIME/XOP rule
-     │    ├── ForbiddenXmlFault       Client.ForbiddenXml     DTDs, entities, processing tricks
-     │    ├── LimitExceededFault      Client.LimitExceeded    depth, element count, attributes, text, headers
-     │    ├── RequestTooLargeFault    Client.RequestTooLarge  body over the limit (HTTP 413)
-     │    ├── UnsupportedMediaFault   Client.UnsupportedMedia Content-Type we do not read (415)
-     │    ├── MethodNotAllowedFault   Client.MethodNotAllowed HTTP method other than POST (405)
-     │    ├── UnknownOperationFault   Client.UnknownOperation Body names no operation of ours
-     │    └── SoapActionMismatchFault Client.SoapActionMismatch SOAPAction names another operation
-     ├── WsSecurityFault              wsse:*  (WS-Security 1.1 codes, a QName in the wsse namespace)
-     │    ├── FailedAuthenticationFault   wsse:FailedAuthentication  wrong or missing credentials
-     │    │    └── AuthenticationRequired (HTTP 401 + WWW-Authenticate: Basic) none were sent
-     │    ├── InvalidSecurityFault    wsse:InvalidSecurity    a malformed Security header
-     │    └── MessageExpiredFault     wsse:MessageExpired     stale Timestamp or token
-     ├── VersionMismatchFault         VersionMismatch         SOAP 1.2 envelope on the 1.1 port, or back
-     ├── MustUnderstandFault          MustUnderstand          a mustUnderstand header we do not know
-     └── InternalFault                Server.Internal         our bug; the message says nothing more
+    ServiceFault                         (abstract; ``code`` is the dotted SOAP 1.1 faultcode)
+     ├── ClientFault                     the request is wrong: fix it and send again
+     │    ├── ValidationFault            Client.Validation        declared; detail: field, reason
+     │    ├── ImageRejectedFault         Client.ImageRejected     declared; detail: reason, message
+     │    ├── NotFoundFault              Client.NotFound          declared; detail: image_id
+     │    ├── MalformedRequestFault      Client.MalformedRequest  not XML, not an envelope, no Body
+     │    ├── MalformedMimeFault         Client.MalformedMime     an MTOM message that breaks a MIME/XOP rule
+     │    ├── ForbiddenXmlFault          Client.ForbiddenXml      DTDs, entities, processing tricks
+     │    ├── LimitExceededFault         Client.LimitExceeded     depth, element count, attributes, text, headers
+     │    ├── RequestTooLargeFault       Client.RequestTooLarge   body over the limit (HTTP 413)
+     │    ├── UnsupportedMediaFault      Client.UnsupportedMedia  Content-Type we do not read (415)
+     │    ├── MethodNotAllowedFault      Client.MethodNotAllowed  HTTP method other than POST (405)
+     │    ├── UnknownOperationFault      Client.UnknownOperation  Body names no operation of ours
+     │    ├── SoapActionMismatchFault    Client.SoapActionMismatch SOAPAction names another operation
+     │    └── WsSecurityFault            wsse:*  (WS-Security 1.1 codes, a QName in the wsse namespace)
+     │         ├── FailedAuthenticationFault   wsse:FailedAuthentication  wrong or missing credentials
+     │         │    └── AuthenticationRequiredFault  (HTTP 401 + WWW-Authenticate: Basic) none were sent
+     │         ├── InvalidSecurityFault  wsse:InvalidSecurity     a malformed Security header
+     │         └── MessageExpiredFault   wsse:MessageExpired      stale Timestamp or token
+     ├── VersionMismatchFault            VersionMismatch          SOAP 1.2 envelope on the 1.1 port, or back
+     ├── MustUnderstandFault             MustUnderstand           a mustUnderstand header we do not know
+     └── InternalFault                   Server.Internal          our bug; the message says nothing more
+
+(``tests/test_faults.py`` holds this drawing to the classes.)
 
 Faults *declared* in the WSDL carry a typed detail element (``detail_type``);
 the protocol-level ones cannot be declared per operation and carry none.

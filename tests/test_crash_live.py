@@ -109,9 +109,5 @@ def test_acknowledged_uploads_survive_sigkill(tmp_path: Path, backend: dict[str,
         assert {image_id for image_id, _ in acked} <= listed or len(listed) == 100
     finally:
         stop_server(restarted)
-    store = open_store(backend.get("SOAP_SERVICE_DATABASE_URL", ""), str(data_dir))
-    try:
+    with open_store(backend.get("SOAP_SERVICE_DATABASE_URL", ""), str(data_dir)) as store:
         assert store.integrity_problems() == []
-    finally:
-        store.close()  # Python 3.13 warns about a connection left to the garbage collector
-    store.close()

@@ -35,14 +35,11 @@ def pg_dsn() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ImageStore]:
-    if request.param == "sqlite":
-        made: ImageStore = open_store("", str(tmp_path))
-    else:
-        made = open_store(request.getfixturevalue("pg_dsn"), str(tmp_path))
-        conn = made._conn  # type: ignore[attr-defined]
-        conn.execute("TRUNCATE images, blobs")
-    yield made
-    made.close()
+    dsn = "" if request.param == "sqlite" else request.getfixturevalue("pg_dsn")
+    with open_store(dsn, str(tmp_path)) as made:
+        if dsn:
+            made._conn.execute("TRUNCATE images, blobs")  # type: ignore[attr-defined]
+        yield made
 
 
 def test_add_get_and_read_back(store: ImageStore) -> None:
@@ -129,11 +126,10 @@ def test_schema_is_current_and_upgrade_is_idempotent(store: ImageStore) -> None:
     assert store.upgrade() == version == store.schema_version()
 
 
-def test_sqlite_uses_wal_and_full_sync(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    store = SqliteImageStore(tmp_path / "db.sqlite3")
-    request.addfinalizer(store.close)
-    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+def test_sqlite_uses_wal_and_full_sync(tmp_path: Path) -> None:
+    with SqliteImageStore(tmp_path / "db.sqlite3") as store:
+        assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 def test_sqlite_migrates_the_first_layout(tmp_path: Path, request: pytest.FixtureRequest) -> None:

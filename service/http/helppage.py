@@ -12,6 +12,7 @@ is built once, from the same spyne types as the WSDL.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -25,7 +26,9 @@ from spyne import ByteArray, ComplexModelBase
 from spyne.model.primitive import Boolean, DateTime, Integer
 
 from service import ns
+from service.contract import internals
 from service.contract.wsdl import Operation
+from service.imaging import TINY_PNG
 
 #: Example values by field name, for the sample envelopes and the forms' placeholders.
 EXAMPLES: Final = {
@@ -41,9 +44,6 @@ EXAMPLES: Final = {
     "page_token": "",
 }
 #: A real 1x1 PNG, the sample upload.
-TINY_PNG_BASE64: Final = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
-)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Field:
 
 def fields(cls: Any, prefix: str = "", depth: int = 0) -> list[Field]:
     found: list[Field] = []
-    for name, kind in cls._type_info.items():
+    for name, kind in internals.fields(cls).items():
         path = prefix + name
         attrs = kind.Attributes
         required = (attrs.min_occurs or 0) >= 1
@@ -187,7 +187,7 @@ def _rules(kind: Any) -> str:
 
 def _example(field: Field) -> str:
     if field.binary:
-        return TINY_PNG_BASE64
+        return base64.b64encode(TINY_PNG).decode()
     if field.name in EXAMPLES:
         return EXAMPLES[field.name]
     return {"number": "1", "boolean": "true", "datetime": "2026-01-01T00:00:00Z"}.get(

@@ -8,7 +8,7 @@ Content is addressed by its sha256: the bytes of an image are stored once
 (``blobs``), and each upload is a record (``images``) owned by the user who
 sent it. The same user uploading the same bytes again gets the existing record
 back. Deleting the last record of a blob deletes the blob, in the same
-transaction. Both backends pass ``tests/storage_contract.py``.
+transaction. Both backends pass the same tests (``tests/test_storage.py``).
 """
 
 from __future__ import annotations
@@ -110,6 +110,10 @@ class ImageStore(Protocol):
         """Creates or migrates the schema to the newest version; returns it."""
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> ImageStore: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def open_store(database_url: str, data_dir: str, upgrade: bool = True) -> ImageStore:

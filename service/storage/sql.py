@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from service.storage import Cursor, ImageRecord
 
@@ -27,7 +27,18 @@ def utc_now() -> datetime:
 
 
 class SqlImageStore:
+    """What both SQL backends share; a store is a context manager that closes itself."""
+
     clock: Callable[[], datetime] = staticmethod(utc_now)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _execute(self, sql: str, params: Sequence[object] = ()) -> Any:
         raise NotImplementedError
