@@ -109,7 +109,7 @@ class RequestDescription:
     soap_headers: list[str]
 
 
-class TracePlugin(Plugin):  # type: ignore[misc]
+class _TracePlugin(Plugin):  # type: ignore[misc]
     """Prints each request and response envelope, like httplib's set_debuglevel(1).
 
     Text longer than ``max_text`` characters (base64 images) is shortened.
@@ -164,7 +164,7 @@ class _Session(requests.Session):
         return super().request(*args, **kwargs)
 
 
-class FreshUsernameToken(UsernameToken):  # type: ignore[misc]
+class _FreshUsernameToken(UsernameToken):  # type: ignore[misc]
     """zeep's UsernameToken, with a new wsu:Timestamp (5 minutes) on every request."""
 
     def apply(self, envelope: Any, headers: Any) -> Any:
@@ -210,12 +210,12 @@ class SoapServiceClient:
             if auth == "basic":
                 session.auth = (username, password or "")
             else:
-                wsse = FreshUsernameToken(username, password, use_digest=auth == "wsse-digest")
+                wsse = _FreshUsernameToken(username, password, use_digest=auth == "wsse-digest")
         transport = zeep.Transport(session=session, timeout=timeout, operation_timeout=timeout)
         settings = zeep.Settings(
             strict=True, xml_huge_tree=True, forbid_dtd=True, forbid_entities=True
         )
-        plugins = [TracePlugin()] if trace else []
+        plugins = [_TracePlugin()] if trace else []
         self._zeep = zeep.Client(
             str(wsdl), transport=transport, settings=settings, plugins=plugins, wsse=wsse
         )
