@@ -1,13 +1,21 @@
 """``soap-service``: serve the contract, and keep the committed WSDL honest.
 
 soap-service serve [--host H] [--port P] [--data-dir D] [--public-url U] [--workers N]
-soap-service wsdl export [--output wsdl/service.wsdl]
-soap-service wsdl check [--wsdl wsdl/service.wsdl] [--url http://host:port/soap?wsdl]
+soap-service wsdl export [--output FILE|-]
+soap-service wsdl check [--wsdl FILE] [--url http://host:port/soap?wsdl]
 soap-service wsdl diff OLD NEW   (exit 1 on a breaking change; files, URLs or - for stdin)
-soap-service users add NAME [--role admin] [--digest]   (password from stdin)
-soap-service users remove NAME
-soap-service users list
-soap-service db upgrade|version [--database-url DSN]
+soap-service users add NAME [--role admin] [--digest] [--data-dir D]   (password from stdin)
+soap-service users remove NAME [--data-dir D]
+soap-service users list [--data-dir D]
+soap-service db upgrade|version [--data-dir D] [--database-url DSN]
+
+Options go after the command that takes them (``users add NAME --data-dir D``); the
+group's options may also come before its subcommand (``users --data-dir D add NAME``).
+
+In a source checkout, ``wsdl export`` writes ``wsdl/service.wsdl`` (the reviewed contract)
+and its packaged copies (``service/contract/service.wsdl``, ``client/service.wsdl``), and
+``wsdl check`` also fails when a copy differs from it. Installed from a wheel, ``wsdl check``
+compares the packaged contract with the models.
 """
 
 from __future__ import annotations
@@ -19,10 +27,12 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from service.config import Settings
+from service.config import ENV_PREFIX, MIB, Settings
+from service.contract import packaged
 from service.security.users import ROLES, UserError, UserStore
 
-COMMITTED_WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "service.wsdl"
+#: The defaults the help text shows: Settings' own, so the two cannot drift.
+DEFAULTS = Settings()
 
 
 def _rendered() -> bytes:
@@ -54,16 +64,39 @@ def cmd_wsdl_export(args: argparse.Namespace) -> int:
     document = _rendered()
     if str(args.output) == "-":
         sys.stdout.buffer.write(document)
+        return 0
+    if args.output is not None:
+        targets = [args.output]
+    elif packaged.in_checkout():
+        targets = [packaged.CHECKOUT_WSDL, *packaged.checkout_copies()]
     else:
-        args.output.write_bytes(document)
-        print(f"wrote {args.output}", file=sys.stderr)
+        print(
+            "soap-service: no source checkout (wsdl/service.wsdl) to export into:"
+            " give --output FILE, or --output - for stdout",
+            file=sys.stderr,
+        )
+        return 2
+    for target in targets:
+        target.write_bytes(document)
+        print(f"wrote {target}", file=sys.stderr)
     return 0
 
 
 def cmd_wsdl_check(args: argparse.Namespace) -> int:
     from service.contract.wsdl import contract_diff
 
-    committed = args.wsdl.read_bytes()
+    stale: list[Path] = []
+    if args.wsdl is not None:
+        committed, name = args.wsdl.read_bytes(), str(args.wsdl)
+    elif packaged.in_checkout():
+        committed, name = packaged.CHECKOUT_WSDL.read_bytes(), str(packaged.CHECKOUT_WSDL)
+        stale = [
+            copy
+            for copy in packaged.checkout_copies()
+            if not copy.is_file() or copy.read_bytes() != committed
+        ]
+    else:
+        committed, name = packaged.wsdl_bytes(), "the installed contract"
     if args.url:
         with urllib.request.urlopen(args.url, timeout=30) as response:  # noqa: S310
             published = response.read()
@@ -71,15 +104,21 @@ def cmd_wsdl_check(args: argparse.Namespace) -> int:
     else:
         published, source = _rendered(), "the models"
     diff = contract_diff(committed, published)
-    if not diff:
-        print(f"{args.wsdl} matches {source}", file=sys.stderr)
+    if not diff and not stale:
+        print(f"{name} matches {source}", file=sys.stderr)
         return 0
-    print("\n".join(diff))
-    print(
-        f"{args.wsdl} differs from {source}. If the contract change is deliberate, run"
-        " 'soap-service wsdl export' and commit the result for review.",
-        file=sys.stderr,
-    )
+    if diff:
+        print("\n".join(diff))
+        print(
+            f"{name} differs from {source}. If the contract change is deliberate, run"
+            " 'soap-service wsdl export' and commit the result for review.",
+            file=sys.stderr,
+        )
+    for copy in stale:
+        print(
+            f"{copy} is not a copy of {name}: run 'soap-service wsdl export' (make wsdl)",
+            file=sys.stderr,
+        )
     return 1
 
 
@@ -160,20 +199,75 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default(name: str) -> str:
+    """``default X; $SOAP_SERVICE_NAME`` for a setting, X taken from Settings."""
+    value = getattr(DEFAULTS, name)
+    if name == "workers":
+        shown = f"{value}, one per core"
+    elif name == "max_image_bytes" and value % MIB == 0:
+        shown = f"{value // MIB} MiB"
+    elif isinstance(value, Path):
+        shown = str(value) if value.is_absolute() else f"./{value}"
+    else:
+        shown = str(value)
+    return f"default {shown}; ${ENV_PREFIX}{name.upper()}"
+
+
+def _options(*names: str, after: bool) -> argparse.ArgumentParser:
+    """A parent parser with a command group's shared options.
+
+    The group's own parser gets them with a default of None (``users --data-dir D add``);
+    each of its subcommands gets them with no default at all (``users add NAME
+    --data-dir D``), so that a subcommand that was not given one does not overwrite the
+    group's value with its own None.
+    """
+    options = argparse.ArgumentParser(add_help=False)
+    default = argparse.SUPPRESS if after else None
+    if "data_dir" in names:
+        options.add_argument(
+            "--data-dir",
+            type=Path,
+            default=default,
+            help=f"the service's data directory ({_default('data_dir')})",
+        )
+    if "database_url" in names:
+        options.add_argument(
+            "--database-url",
+            default=default,
+            help="a PostgreSQL DSN (default: SQLite in the data directory;"
+            f" ${ENV_PREFIX}DATABASE_URL)",
+        )
+    return options
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="soap-service", description=__doc__.split("\n")[0])
+    top = argparse.ArgumentParser(
+        prog="soap-service",
+        description=__doc__.split("\n")[0],
+        epilog="'soap-service COMMAND --help' shows a command's options.",
+    )
     commands = top.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the service")
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument("--data-dir", type=Path, help="where the image store lives (default ./data)")
-    serve.add_argument("--public-url", help="base URL written into the WSDL's soap:address")
-    serve.add_argument("--workers", type=int, help="worker processes (default: one per core)")
-    serve.add_argument("--threads", type=int, help="threads per worker (default 4)")
-    serve.add_argument("--max-image-bytes", type=int, help="largest image accepted (10 MiB)")
-    serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
-    serve.add_argument("--database-url", help="a PostgreSQL DSN (default: SQLite in the data dir)")
+    serve = commands.add_parser(
+        "serve", help="run the service", parents=[_options("data_dir", "database_url", after=False)]
+    )
+    serve.add_argument("--host", help=f"address to listen on ({_default('host')})")
+    serve.add_argument("--port", type=int, help=f"port (0 picks a free one; {_default('port')})")
+    serve.add_argument(
+        "--public-url",
+        help="base URL written into the WSDL's soap:address"
+        f" (default http://HOST:PORT; ${ENV_PREFIX}PUBLIC_URL)",
+    )
+    serve.add_argument("--workers", type=int, help=f"worker processes ({_default('workers')})")
+    serve.add_argument("--threads", type=int, help=f"threads per worker ({_default('threads')})")
+    serve.add_argument(
+        "--max-image-bytes",
+        type=int,
+        help=f"largest image accepted ({_default('max_image_bytes')})",
+    )
+    serve.add_argument(
+        "--log-level", help=f"DEBUG, INFO, WARNING or ERROR ({_default('log_level')})"
+    )
     serve.add_argument("--certfile", type=Path, help="TLS certificate (PEM)")
     serve.add_argument("--keyfile", type=Path, help="TLS private key (PEM)")
     serve.set_defaults(func=cmd_serve)
@@ -181,10 +275,20 @@ def parser() -> argparse.ArgumentParser:
     wsdl = commands.add_parser("wsdl", help="the committed contract")
     wsdl_commands = wsdl.add_subparsers(dest="wsdl_command", required=True)
     export = wsdl_commands.add_parser("export", help="regenerate the WSDL from the models")
-    export.add_argument("--output", type=Path, default=COMMITTED_WSDL, help="file, or - for stdout")
+    export.add_argument(
+        "--output",
+        type=Path,
+        help="a file, or - for stdout (default: wsdl/service.wsdl and its packaged copies,"
+        " in a source checkout)",
+    )
     export.set_defaults(func=cmd_wsdl_export)
     check = wsdl_commands.add_parser("check", help="fail if the committed WSDL has drifted")
-    check.add_argument("--wsdl", type=Path, default=COMMITTED_WSDL)
+    check.add_argument(
+        "--wsdl",
+        type=Path,
+        help="the contract to check (default: wsdl/service.wsdl in a source checkout, and its"
+        " packaged copies; else the installed one)",
+    )
     check.add_argument("--url", help="compare with a running service's ?wsdl instead")
     check.set_defaults(func=cmd_wsdl_check)
     compare = wsdl_commands.add_parser(
@@ -194,10 +298,16 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("new", help="the later contract (a file, a URL, or -)")
     compare.set_defaults(func=cmd_wsdl_diff)
 
-    users = commands.add_parser("users", help="who may call authenticated operations")
-    users.add_argument("--data-dir", type=Path, help="the service's data directory (./data)")
+    users = commands.add_parser(
+        "users",
+        help="who may call authenticated operations",
+        parents=[_options("data_dir", after=False)],
+    )
     users_commands = users.add_subparsers(dest="users_command", required=True)
-    add = users_commands.add_parser("add", help="add a user; the password is read from stdin")
+    after = [_options("data_dir", after=True)]
+    add = users_commands.add_parser(
+        "add", help="add a user; the password is read from stdin", parents=after
+    )
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, default="user")
     add.add_argument(
@@ -205,17 +315,22 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also keep the password encrypted, so WS-Security PasswordDigest works",
     )
-    remove = users_commands.add_parser("remove", help="remove a user")
+    remove = users_commands.add_parser("remove", help="remove a user", parents=after)
     remove.add_argument("name")
-    users_commands.add_parser("list", help="list users, roles and password kinds")
+    users_commands.add_parser("list", help="list users, roles and password kinds", parents=after)
     users.set_defaults(func=cmd_users)
 
-    db = commands.add_parser("db", help="the image store's schema")
-    db.add_argument("--data-dir", type=Path, help="the SQLite store's directory (./data)")
-    db.add_argument("--database-url", help="a PostgreSQL DSN instead of SQLite")
+    db = commands.add_parser(
+        "db",
+        help="the image store's schema",
+        parents=[_options("data_dir", "database_url", after=False)],
+    )
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="create or migrate the schema to the newest version")
-    db_commands.add_parser("version", help="print the schema version")
+    after = [_options("data_dir", "database_url", after=True)]
+    db_commands.add_parser(
+        "upgrade", help="create or migrate the schema to the newest version", parents=after
+    )
+    db_commands.add_parser("version", help="print the schema version", parents=after)
     db.set_defaults(func=cmd_db)
     return top
 
