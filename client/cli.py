@@ -8,7 +8,7 @@
     soap-client --user ada download IMAGE_ID -o copy.png
     soap-client --json describe
 
-Options before the subcommand: ``--url`` (default $SOAP_CLIENT_URL or
+Options, before or after the subcommand: ``--url`` (default $SOAP_CLIENT_URL or
 http://127.0.0.1:8000), ``--soap12``, ``--trace`` (print the envelopes),
 ``--user NAME`` with ``--password-stdin`` (or $SOAP_CLIENT_PASSWORD; never a
 password on the command line, where ``ps`` would show it),
@@ -30,9 +30,9 @@ import mimetypes
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from client.client import (
     DEFAULT_URL,
@@ -53,13 +53,25 @@ from client.exceptions import (
 EXIT_OK, EXIT_FAULT, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
 
 
-def _plain(value: Any) -> Any:
-    """A result as JSON values: dataclasses as objects, times in ISO 8601, bytes in base64."""
+#: The contract's times in UTC (its UtcDateTime type), which the wire writes with a ``Z``;
+#: the others (TimeInfo.local) carry their zone's offset, ``+00:00`` included.
+UTC_FIELDS: Final = frozenset({"utc", "received_at"})
+
+
+def _plain(value: Any, utc: bool = False) -> Any:
+    """A result as JSON values: dataclasses as objects, times in ISO 8601 as on the wire
+    (``Z`` for the UTC fields), bytes in base64."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name), f.name in UTC_FIELDS)
+            for f in dataclasses.fields(value)
+        }
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, datetime):
+        if utc:
+            value = value.astimezone(UTC).isoformat(timespec="microseconds")
+            return value.removesuffix("+00:00") + "Z"
         return value.isoformat()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
@@ -145,57 +157,104 @@ def _run(args: argparse.Namespace) -> Any:
     raise AssertionError(args.command)
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="soap-client", description="Call soap-service.")
-    top.add_argument(
-        "--url",
-        default=os.environ.get("SOAP_CLIENT_URL", DEFAULT_URL),
-        help="the service's base URL (default %(default)s)",
+def _options(after: bool) -> argparse.ArgumentParser:
+    """The options every command takes, as a parent parser.
+
+    The top parser gets them with their defaults (``soap-client --url U greet Ada``); each
+    command gets them without any default (``soap-client greet Ada --url U``), so that a
+    command not given one keeps the value given before it, or the default.
+    """
+    url = os.environ.get("SOAP_CLIENT_URL", DEFAULT_URL)
+    progress = sys.stderr.isatty()
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if after else value
+
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--url", default=default(url), help=f"the service's base URL (default {url})"
     )
-    top.add_argument("--soap12", action="store_true", help="use the SOAP 1.2 port")
-    top.add_argument("--trace", action="store_true", help="print request and response envelopes")
-    top.add_argument("--timeout", type=float, default=120, help="seconds (default 120)")
-    top.add_argument("--user", help="sign calls as this user")
-    top.add_argument(
-        "--password-stdin", action="store_true", help="read the password from stdin's first line"
+    options.add_argument(
+        "--soap12", action="store_true", default=default(False), help="use the SOAP 1.2 port"
     )
-    top.add_argument(
+    options.add_argument(
+        "--trace",
+        action="store_true",
+        default=default(False),
+        help="print request and response envelopes",
+    )
+    options.add_argument(
+        "--timeout", type=float, default=default(120.0), help="seconds (default 120)"
+    )
+    options.add_argument("--user", default=default(None), help="sign calls as this user")
+    options.add_argument(
+        "--password-stdin",
+        action="store_true",
+        default=default(False),
+        help="read the password from stdin's first line",
+    )
+    options.add_argument(
         "--auth",
         choices=["wsse-text", "wsse-digest", "basic"],
-        default="wsse-text",
-        help="how to send credentials (default %(default)s)",
+        default=default("wsse-text"),
+        help="how to send credentials (default wsse-text)",
     )
-    top.add_argument("--cafile", help="CA certificate(s) to trust for HTTPS")
-    top.add_argument("--json", action="store_true", help="print results as JSON")
-    top.add_argument(
+    options.add_argument(
+        "--cafile", default=default(None), help="CA certificate(s) to trust for HTTPS"
+    )
+    options.add_argument(
+        "--json", action="store_true", default=default(False), help="print results as JSON"
+    )
+    options.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
-        default=sys.stderr.isatty(),
+        default=default(progress),
         help="a progress bar for uploads and downloads (default: when stderr is a terminal)",
     )
+    return options
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="soap-client",
+        description="Call soap-service.",
+        parents=[_options(after=False)],
+        epilog="The options above may also follow the command ('soap-client greet Ada --json').",
+    )
+    shared = [_options(after=True)]
     commands = top.add_subparsers(dest="command", required=True)
-    greet = commands.add_parser("greet", help="Greet: say hello to someone")
+    greet = commands.add_parser("greet", help="Greet: say hello to someone", parents=shared)
     greet.add_argument("name")
-    time = commands.add_parser("time", help="GetTime: the server's clock")
+    time = commands.add_parser("time", help="GetTime: the server's clock", parents=shared)
     time.add_argument("--timezone", help="IANA zone, e.g. Europe/Paris (default UTC)")
-    echo = commands.add_parser("echo-person", help="EchoPerson: send a person and get it back")
+    echo = commands.add_parser(
+        "echo-person", help="EchoPerson: send a person and get it back", parents=shared
+    )
     echo.add_argument("--first-name", required=True)
     echo.add_argument("--last-name", required=True)
     echo.add_argument("--age", type=int, required=True)
-    upload = commands.add_parser("upload", help="UploadImage: store a PNG, JPEG or GIF")
+    upload = commands.add_parser(
+        "upload", help="UploadImage: store a PNG, JPEG or GIF", parents=shared
+    )
     upload.add_argument("file", type=Path)
     upload.add_argument("--content-type", help="label sent with the image (default: guessed)")
-    listing = commands.add_parser("list", help="ListImages: your images, newest first")
+    listing = commands.add_parser(
+        "list", help="ListImages: your images, newest first", parents=shared
+    )
     listing.add_argument("--page-size", type=int)
     listing.add_argument("--page-token")
-    get = commands.add_parser("get", help="GetImage: an image's receipt and size")
+    get = commands.add_parser("get", help="GetImage: an image's receipt and size", parents=shared)
     get.add_argument("image_id")
-    download = commands.add_parser("download", help="an image's bytes into a file")
+    download = commands.add_parser("download", help="an image's bytes into a file", parents=shared)
     download.add_argument("image_id")
     download.add_argument("-o", "--output", type=Path, required=True, help="file to write")
-    delete = commands.add_parser("delete", help="DeleteImage: delete one of your images")
+    delete = commands.add_parser(
+        "delete", help="DeleteImage: delete one of your images", parents=shared
+    )
     delete.add_argument("image_id")
-    commands.add_parser("describe", help="DescribeRequest: what the server saw of this call")
+    commands.add_parser(
+        "describe", help="DescribeRequest: what the server saw of this call", parents=shared
+    )
     return top
 
 
