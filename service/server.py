@@ -115,6 +115,7 @@ def _serve(settings: Settings, certfile: Path | None, keyfile: Path | None) -> N
         address=settings.host,
         port=settings.port,
         interface=Interfaces.WSGI,
+        websockets=False,  # WSGI has none; granian would log that it ignores them
         workers=settings.workers,
         blocking_threads=settings.threads,
         log_access=False,
