@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from service.config import Settings
 from tests.conftest import ROOT, TESTER, LiveServer
 from tests.images import make_image
 
@@ -36,6 +38,9 @@ def test_all_four_operations(live_server: LiveServer, tmp_path: Path, port: list
     assert (greet.returncode, greet.stdout) == (0, "Hello, Ada!\n")
     time = soap_client(live_server.url, *port, "time", "--timezone", "Europe/Paris")
     assert time.returncode == 0 and "timezone  Europe/Paris" in time.stdout
+    # as on the wire: the UTC time with a Z, the local one with its zone's offset
+    assert re.search(r"^utc +\S+\.\d{6}Z$", time.stdout, re.M), time.stdout
+    assert re.search(r"^local +\S+\.\d{6}\+0[12]:00$", time.stdout, re.M), time.stdout
     echo = soap_client(
         live_server.url,
         *port,
@@ -197,3 +202,85 @@ def test_password_from_the_environment_and_exit_codes(live_server: LiveServer) -
     assert wrong.returncode == 1 and "FailedAuthentication" in wrong.stderr
     assert soap_client(live_server.url, "no-such-command").returncode == 2
     assert soap_client("http://127.0.0.1:9", "greet", "Ada").returncode == 3
+
+
+def soap_service(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+    )
+
+
+def test_options_after_the_subcommand_or_before_it(tmp_path: Path) -> None:
+    after, before = tmp_path / "after", tmp_path / "before"
+    added = soap_service("users", "add", "ada", "--data-dir", str(after), stdin="Pa55word-ada\n")
+    assert added.returncode == 0, added.stderr
+    added = soap_service("users", "--data-dir", str(before), "add", "bob", stdin="Pa55word-bob\n")
+    assert added.returncode == 0, added.stderr
+    assert soap_service("users", "list", "--data-dir", str(after)).stdout.split()[0] == "ada"
+    assert soap_service("users", "--data-dir", str(before), "list").stdout.split()[0] == "bob"
+    # given in both places, the subcommand's wins
+    both = soap_service("users", "--data-dir", str(before), "list", "--data-dir", str(after))
+    assert both.stdout.split()[0] == "ada"
+    assert soap_service("users", "remove", "ada", "--data-dir", str(after)).returncode == 0
+    assert soap_service("users", "list", "--data-dir", str(after)).stdout == ""
+
+    upgraded = soap_service("db", "upgrade", "--data-dir", str(after), "--database-url", "")
+    assert upgraded.returncode == 0 and f"SQLite in {after}" in upgraded.stdout, upgraded.stderr
+    version = soap_service("db", "--data-dir", str(after), "--database-url", "", "version")
+    assert version.returncode == 0 and f"SQLite in {after}" in version.stdout
+    unreachable = "postgresql://127.0.0.1:9/none"
+    refused = soap_service("db", "version", "--data-dir", str(after), "--database-url", unreachable)
+    assert refused.returncode == 1 and "cannot be reached" in refused.stderr
+
+    committed = str(ROOT / "wsdl" / "service.wsdl")
+    assert soap_service("wsdl", "check", "--wsdl", committed).returncode == 0
+    exported = soap_service("wsdl", "export", "--output", "-")
+    assert exported.returncode == 0 and exported.stdout.encode() == Path(committed).read_bytes()
+
+
+def test_client_options_after_the_command(live_server: LiveServer, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "client.cli", "greet", "Ada", "--url", live_server.url, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, json.loads(done.stdout)) == (0, "Hello, Ada!"), done.stderr
+    image = tmp_path / "photo.png"
+    image.write_bytes(make_image("PNG", (4, 3)))
+    upload = soap_client(
+        live_server.url,
+        "--json",
+        "upload",
+        str(image),
+        "--user",
+        TESTER[0],
+        "--password-stdin",
+        "--soap12",
+        password=TESTER[1],
+    )
+    assert upload.returncode == 0, upload.stderr
+    assert json.loads(upload.stdout)["received_at"].endswith("Z")
+    utc = json.loads(soap_client(live_server.url, "time", "--json").stdout)
+    assert utc["utc"].endswith("Z") and utc["local"].endswith("+00:00")
+
+
+def test_serve_help_shows_the_settings_defaults() -> None:
+    text = " ".join(soap_service("serve", "--help").stdout.split())
+    defaults = Settings()
+    assert f"threads per worker (default {defaults.threads};" in text
+    assert f"default {defaults.port};" in text and f"(default {defaults.host};" in text
+    assert f"(default {defaults.workers}, one per core;" in text
+    assert f"(default {defaults.max_image_bytes // 1024 // 1024} MiB;" in text
+
+
+def test_granian_does_not_log_about_websockets(live_server: LiveServer) -> None:
+    log = live_server.log_text()
+    assert "listening on" in log  # this is the server's whole output
+    assert "Websockets are not supported" not in log
