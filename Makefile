@@ -1,12 +1,12 @@
 # The two commands: `make run` serves, `make test` runs the whole suite.
-# Both create the virtual environment and install what they need first.
+# Both create the virtual environment and install what they need first. `make help` lists the rest.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-pythons lint install interop-deps wsdl wsdl-check wsdl-diff soapui fuzz soak bench bench-memory clean
+.PHONY: run test test-pythons lint install interop-deps wsdl wsdl-check wsdl-diff soapui fuzz soak bench bench-memory clean help wheel-test
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else "soap-service runs on Python 3.11 to 3.13, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -66,7 +66,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check service client tests bench
 	$(BIN)/mypy service client
 
-## Regenerate the committed contract from the models (a deliberate change: review it)
+## Regenerate the committed contract and its packaged copies from the models (review it)
 wsdl: $(STAMP)
 	$(BIN)/soap-service wsdl export
 
@@ -85,9 +85,23 @@ wsdl-diff: $(STAMP)
 	    git show "$(BASE):wsdl/service.wsdl" | $(BIN)/soap-service wsdl diff - wsdl/service.wsdl; \
 	fi
 
-## Fail if the committed contract differs from what the service publishes
+## Fail if the committed contract (or a packaged copy of it) differs from what the service publishes
 wsdl-check: $(STAMP)
 	$(BIN)/soap-service wsdl check
+
+## The wheel as users get it: built (no setuptools warning), installed with its dependencies
+## in a fresh venv outside the checkout, then served, called and stopped (.ci/wheel-test)
+wheel-test: $(STAMP)
+	BUILD_PYTHON=$(abspath $(BIN))/python PYTHON=$(PYTHON) .ci/wheel-test
+
+## This list: every target with its ## comment
+help:
+	@awk '/^## / { doc[n++] = substr($$0, 4); next } \
+	    /^[A-Za-z][A-Za-z0-9_-]*:([^=]|$$)/ { \
+	        if (n) printf "%-14s %s\n", substr($$0, 1, index($$0, ":") - 1), doc[0]; \
+	        for (i = 1; i < n; i++) printf "%-14s %s\n", "", doc[i]; \
+	        n = 0; next } \
+	    /^$$/ { n = 0 }' $(firstword $(MAKEFILE_LIST))
 
 clean:
 	rm -rf $(VENV) .venv-3.* build *.egg-info .pytest_cache tests/output
