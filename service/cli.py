@@ -83,7 +83,7 @@ def cmd_wsdl_export(args: argparse.Namespace) -> int:
 
 
 def cmd_wsdl_check(args: argparse.Namespace) -> int:
-    from service.contract.wsdl import contract_diff
+    from service.contract.diff import drift
 
     stale: list[Path] = []
     if args.wsdl is not None:
@@ -103,7 +103,7 @@ def cmd_wsdl_check(args: argparse.Namespace) -> int:
         source = args.url
     else:
         published, source = _rendered(), "the models"
-    diff = contract_diff(committed, published)
+    diff = drift(committed, published)
     if not diff and not stale:
         print(f"{name} matches {source}", file=sys.stderr)
         return 0

@@ -1,6 +1,11 @@
-"""``soap-service wsdl diff OLD NEW``: is a contract change safe for existing clients?
+"""Two WSDL documents compared, the two ways the project needs.
 
-Each difference between two WSDL documents is classified:
+``drift(committed, published)``: any difference at all, addresses and formatting
+aside (``soap-service wsdl check`` and the drift test: the committed contract
+must be exactly what the models render).
+
+``diff(old, new)`` (``soap-service wsdl diff OLD NEW``): is a contract change
+safe for existing clients? Each difference between two WSDL documents is classified:
 
 - **breaking**: a client generated from OLD may fail against NEW. A removed
   operation, binding, port, type or field; a namespace changed; a field's
@@ -23,6 +28,7 @@ used both ways gets the stricter verdict.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -30,10 +36,13 @@ from typing import Final, Literal
 
 from lxml import etree
 
-WSDL: Final = "http://schemas.xmlsoap.org/wsdl/"
-XS: Final = "http://www.w3.org/2001/XMLSchema"
-SOAP11: Final = "http://schemas.xmlsoap.org/wsdl/soap/"
-SOAP12: Final = "http://schemas.xmlsoap.org/wsdl/soap12/"
+from service import ns
+from service.contract.wsdl import SOAP11_PATH, SOAP12_PATH
+
+WSDL: Final = ns.WSDL
+XS: Final = ns.XSD
+SOAP11: Final = ns.WSDL_SOAP11
+SOAP12: Final = ns.WSDL_SOAP12
 NS: Final = {"wsdl": WSDL, "xs": XS, "soap": SOAP11, "soap12": SOAP12}
 
 Kind = Literal["breaking", "additive", "info"]
@@ -393,3 +402,36 @@ def report(changes: list[Change]) -> str:
         + ("" if changes else " (the contracts are equivalent)")
     )
     return "\n".join(lines)
+
+
+# --- drift: any difference at all ---
+
+
+def _canonical(wsdl: bytes) -> bytes:
+    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+    root = etree.fromstring(wsdl, parser=parser)
+    for address in root.iter(f"{{{ns.WSDL_SOAP11}}}address", f"{{{ns.WSDL_SOAP12}}}address"):
+        location = address.get("location", "")
+        path = SOAP12_PATH if location.endswith(SOAP12_PATH) else SOAP11_PATH
+        address.set("location", ns.PLACEHOLDER_BASE_URL + path)
+    return etree.tostring(root, method="c14n2", strip_text=True)
+
+
+def drift(committed: bytes, published: bytes) -> list[str]:
+    """Differences between two WSDL documents, addresses and formatting aside.
+
+    Empty when they are the same contract. Element order is kept as it is
+    (``xs:sequence`` order is part of the contract).
+    """
+    left, right = _canonical(committed), _canonical(published)
+    if left == right:
+        return []
+
+    def lines(canonical: bytes) -> list[str]:
+        parser = etree.XMLParser(remove_blank_text=True)
+        pretty = etree.tostring(etree.fromstring(canonical, parser), pretty_print=True)
+        return pretty.decode().splitlines()
+
+    return list(
+        difflib.unified_diff(lines(left), lines(right), "committed", "published", lineterm="", n=2)
+    )

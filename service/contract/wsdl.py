@@ -26,7 +26,6 @@ The output is deterministic: the same models always give the same bytes.
 from __future__ import annotations
 
 import copy
-import difflib
 import inspect
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -368,33 +367,3 @@ def schema_element(wsdl: bytes) -> etree._Element:
     schema = etree.Element(found.tag, dict(found.attrib), nsmap={"xs": ns.XSD, "tns": ns.TNS})
     schema.extend(copy.deepcopy(child) for child in found)
     return schema
-
-
-def _canonical(wsdl: bytes) -> bytes:
-    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
-    root = etree.fromstring(wsdl, parser=parser)
-    for address in root.iter(f"{{{ns.WSDL_SOAP11}}}address", f"{{{ns.WSDL_SOAP12}}}address"):
-        location = address.get("location", "")
-        path = SOAP12_PATH if location.endswith(SOAP12_PATH) else SOAP11_PATH
-        address.set("location", ns.PLACEHOLDER_BASE_URL + path)
-    return etree.tostring(root, method="c14n2", strip_text=True)
-
-
-def contract_diff(committed: bytes, published: bytes) -> list[str]:
-    """Differences between two WSDL documents, addresses and formatting aside.
-
-    Empty when they are the same contract. Element order is kept as it is
-    (``xs:sequence`` order is part of the contract).
-    """
-    left, right = _canonical(committed), _canonical(published)
-    if left == right:
-        return []
-
-    def lines(canonical: bytes) -> list[str]:
-        parser = etree.XMLParser(remove_blank_text=True)
-        pretty = etree.tostring(etree.fromstring(canonical, parser), pretty_print=True)
-        return pretty.decode().splitlines()
-
-    return list(
-        difflib.unified_diff(lines(left), lines(right), "committed", "published", lineterm="", n=2)
-    )
