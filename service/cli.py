@@ -44,6 +44,7 @@ def _rendered() -> bytes:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from service.server import serve
+    from service.storage import StorageError
 
     settings = Settings.from_env().with_overrides(
         host=args.host,
@@ -56,7 +57,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         database_url=args.database_url,
     )
-    serve(settings, certfile=args.certfile, keyfile=args.keyfile)
+    try:
+        serve(settings, certfile=args.certfile, keyfile=args.keyfile)
+    except StorageError as error:  # the store is checked before any worker starts
+        print(f"soap-service: cannot open the image store: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -243,6 +243,15 @@ def test_options_after_the_subcommand_or_before_it(tmp_path: Path) -> None:
     assert exported.returncode == 0 and exported.stdout.encode() == Path(committed).read_bytes()
 
 
+@pytest.mark.parametrize("command", [("db", "version"), ("serve", "--port", "0")])
+def test_a_malformed_database_url_is_said_plainly(command: tuple[str, ...]) -> None:
+    """No traceback, and nothing of the URL repeated (it may hold a password)."""
+    done = soap_service(*command, "--database-url", "s3cret-not-a-dsn")
+    assert done.returncode == 1
+    assert "not a PostgreSQL connection string" in done.stderr
+    assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
+
+
 def test_client_options_after_the_command(live_server: LiveServer, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "client.cli", "greet", "Ada", "--url", live_server.url, "--json"],

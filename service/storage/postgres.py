@@ -19,6 +19,7 @@ from datetime import UTC
 from typing import Any, Final
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from service.storage import CHUNK, ImageRecord, NewImage, StorageError
 from service.storage.sql import JOINED, SqlImageStore
@@ -67,6 +68,13 @@ class PostgresImageStore(SqlImageStore):
     """Images in PostgreSQL; a connection per thread."""
 
     def __init__(self, dsn: str, upgrade: bool = True) -> None:
+        try:
+            conninfo_to_dict(dsn)
+        except psycopg.ProgrammingError:  # its message may quote the DSN: not repeated
+            raise StorageError(
+                "the database URL is not a PostgreSQL connection string"
+                " (postgresql://user@host:port/dbname or key=value pairs)"
+            ) from None
         self.dsn = dsn
         self._local = threading.local()
         if upgrade:
