@@ -20,7 +20,13 @@ from tests.live_server import (  # noqa: F401  (re-exported for the tests)
     start_server,
     stop_server,
 )
-from tests.pg import fresh_database
+from tests.pg import fresh_database, release
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own, which tears the session's fixtures down
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stops this checkout's test PostgreSQL if the session started it (tests/pg.py)."""
+    release()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

@@ -1,8 +1,8 @@
 """The storage contract: every backend passes the same tests.
 
-SQLite always; PostgreSQL when ``SOAP_TEST_DATABASE_URL`` names a server
-(a maintenance DSN: a fresh database is created for the run and dropped after).
-Under ``CI=true`` a missing PostgreSQL fails the run instead of skipping it.
+SQLite, and PostgreSQL: this checkout's own cluster, or the server
+``SOAP_TEST_DATABASE_URL`` names (tests/pg.py); a fresh database is created for
+the run and dropped after. A missing PostgreSQL fails the run, never skips it.
 """
 
 from __future__ import annotations
