@@ -6,14 +6,13 @@ toolkit to the same expectations. Generated code goes to a temporary
 directory, never into git, and nothing is cached between runs, so a contract
 change always reaches every toolkit.
 
-A missing toolchain skips its tests on a developer's machine, and fails them
-under ``CI=true``: run ``make interop-deps`` first.
+A missing toolchain fails its tests (never a skip): ``make test`` installs them all
+(``make test-deps``; ``make interop-deps`` for these alone).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -27,17 +26,13 @@ from tests.images import make_image, make_noise_png
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 WSDL = ROOT / "wsdl" / "service.wsdl"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def require(*tools: str) -> None:
-    """Skip (fail under CI) unless every tool is on PATH or is an existing path."""
+    """Fail unless every tool is on PATH or is an existing path."""
     missing = [t for t in tools if not (shutil.which(t) or Path(t).exists())]
     if missing:
-        message = f"toolchain missing: {', '.join(missing)} (run 'make interop-deps')"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(f"toolchain missing: {', '.join(missing)} (run 'make test-deps')")
 
 
 def run(command: Sequence[str | Path], cwd: Path, timeout: float = 600, **kwargs: object) -> str:
