@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-pythons lint install interop-deps wsdl wsdl-check wsdl-diff soapui fuzz soak bench bench-memory clean help wheel-test
+.PHONY: run test test-deps test-pythons pg-start pg-stop lint install interop-deps wsdl wsdl-check wsdl-diff soapui fuzz soak bench bench-memory clean help wheel-test
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else "soap-service runs on Python 3.11 to 3.13, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -21,18 +21,35 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/soap-service serve
 
-## The whole suite: unit, live-server, contract drift and property tests
-test: $(STAMP)
+## The whole suite: unit, live-server, interop, contract drift and property tests, on SQLite
+## and on this checkout's own PostgreSQL (started for the session, stopped after it)
+TEST_DEPS ?= test-deps
+test: $(STAMP) $(TEST_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## What the suite drives: PostgreSQL, Chromium, the interop toolchains, the benchmark's tools
+## (apt-get as root, else it prints the apt-get line and fails); quick when all is there
+test-deps:
+	tests/install-deps.sh
+
+## Start this checkout's test PostgreSQL (in .pg/, on a free port) and print its DSN;
+## it runs until `make pg-stop` (the suite then uses it, and leaves it running)
+pg-start:
+	@tests/pg-start.sh
+	@echo "pg-start: running until 'make pg-stop' (tests/pg-stop.sh)" >&2
+
+## Stop this checkout's test PostgreSQL
+pg-stop:
+	tests/pg-stop.sh
 
 ## The whole suite again on each of PYTHONS, each in its own .venv-X.Y (CI: 3.12 and 3.13
 ## besides the default 3.11); a Python that cannot be found fails the run loudly
 PYTHONS ?= 3.12 3.13
-test-pythons:
+test-pythons: test-deps
 	@for version in $(PYTHONS); do \
 	    python="$$(.ci/find-python $$version)" || exit 1; \
 	    echo "== the suite on Python $$version ($$python)"; \
-	    $(MAKE) --no-print-directory test PYTHON="$$python" VENV=.venv-$$version || exit 1; \
+	    $(MAKE) --no-print-directory test PYTHON="$$python" VENV=.venv-$$version TEST_DEPS= || exit 1; \
 	done
 
 ## Every toolchain the interop suite drives (apt-get as root, npm, pip)
@@ -58,7 +75,7 @@ bench: $(STAMP)
 ## Peak worker memory for a 10 MiB image (upload, GetImage, HTTP download), per backend
 bench-memory: $(STAMP)
 	$(BIN)/python -m bench.memory
-	$(BIN)/python -m bench.memory --database-url "$$(tests/pg-start.sh)"
+	$(BIN)/python -m tests.pg sh -c '$(BIN)/python -m bench.memory --database-url "$$SOAP_TEST_DATABASE_URL"'
 
 ## Lint and type-check the service and the client
 lint: $(STAMP)
@@ -104,4 +121,5 @@ help:
 	    /^$$/ { n = 0 }' $(firstword $(MAKEFILE_LIST))
 
 clean:
+	tests/pg-stop.sh --remove
 	rm -rf $(VENV) .venv-3.* build *.egg-info .pytest_cache tests/output
