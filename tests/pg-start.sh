@@ -20,8 +20,8 @@ checkout="$(cd "$(dirname "$0")/.." && pwd -P)"
 root=false
 [ "$(id -u)" = 0 ] && root=true
 
-as_owner() { # without the lock descriptors: the server must not hold them
-  if $root; then su postgres -s /bin/sh -c "$*" 8>&- 9>&-; else sh -c "$*" 8>&- 9>&-; fi
+as_owner() { # without the lock descriptors (the server must not hold them); as postgres from /
+  if $root; then (cd / && su postgres -s /bin/sh -c "$*" 8>&- 9>&-); else sh -c "$*" 8>&- 9>&-; fi
 }
 
 find_bin() {
