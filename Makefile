@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-deps test-pythons pg-start pg-stop lint install interop-deps wsdl wsdl-check wsdl-diff soapui fuzz soak bench bench-memory clean help wheel-test
+.PHONY: run test test-deps test-pythons pg-start pg-stop lint install interop-deps wsdl wsdl-check wsdl-diff soapui fuzz soak bench bench-memory bench-engine clean help wheel-test
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else "soap-service runs on Python 3.11 to 3.13, and $(PYTHON) is %d.%d: set PYTHON=" % v)'
@@ -76,6 +76,13 @@ bench: $(STAMP)
 bench-memory: $(STAMP)
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m tests.pg sh -c '$(BIN)/python -m bench.memory --database-url "$$SOAP_TEST_DATABASE_URL"'
+
+## µs per call of Greet, EchoPerson and GetTime through the WSGI app in process, beside a
+## calibration loop and against ENGINE_REF (default 33e55ed, before the layout change) in the
+## same run (ENGINE_ARGS: --calls, --rounds, --json PATH, more --ref GITREV)
+ENGINE_REF ?= 33e55ed
+bench-engine: $(STAMP)
+	$(BIN)/python -m bench.engine $(foreach ref,$(ENGINE_REF),--ref $(ref)) $(ENGINE_ARGS)
 
 ## Lint and type-check the service and the client
 lint: $(STAMP)
