@@ -20,10 +20,13 @@ figures from different machines or loads can be compared.
 ``--ref REV`` (repeatable) measures the application as it is at git revision
 REV in the same run: a temporary ``git worktree`` of REV, the same measurement
 code in a subprocess whose ``cwd`` and ``PYTHONPATH`` are that worktree (this
-venv's python). The current tree runs in a subprocess too, the same way, and
-the rounds are interleaved (the order rotated each round), so background load
-hits every revision alike; the ratio current/REV is the median of the ratios
-within each round.
+venv's python). The current tree runs in a subprocess too, the same way. The
+revisions are interleaved finely: in each round, each operation's batch of calls
+runs in every revision one right after the other (who goes first rotates), so
+background load hits every revision alike; the ratio current/REV is the median
+of the ratios of those adjacent batches. Many short rounds (default 25 of 300
+calls) rather than a few long ones: on a shared machine the load changes within
+a second.
 
 Only ``service.app`` and ``service.config`` are imported from the service, the
 two modules every revision has (the rest was reorganised into subpackages), and
@@ -261,9 +264,11 @@ def _worker(warmup: int) -> int:
         with engine() as bench:
             bench.warm_up(warmup)
             access = logging.getLogger("soap_service.access").isEnabledFor(logging.INFO)
-            _reply(replies, service=service.app.__file__, access_log=access, python=sys.version)
+            names = list(bench.operations)
+            _reply(replies, service=service.app.__file__, access_log=access, operations=names)
             for line in sys.stdin:
-                _reply(replies, seconds=bench.round(json.loads(line)["calls"]))
+                asked = json.loads(line)
+                _reply(replies, seconds=bench.time(asked["operation"], asked["calls"]))
     except WrongAnswer as wrong:
         _reply(replies, error=str(wrong))
         return 1
@@ -329,12 +334,12 @@ class Worker:
             raise SystemExit(f"bench.engine: {self.label} has its access log on")
         self.quiet_from = self.stderr.tell()
 
-    def round(self, calls: int) -> dict[str, float]:
+    def time(self, operation: str, calls: int) -> float:
+        """Seconds for ``calls`` calls of ``operation`` in this worker."""
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"calls": calls}) + "\n")
+        self.process.stdin.write(json.dumps({"operation": operation, "calls": calls}) + "\n")
         self.process.stdin.flush()
-        seconds: dict[str, float] = self._read()["seconds"]
-        self.rounds.append(seconds)
+        seconds: float = self._read()["seconds"]
         return seconds
 
     def stop(self) -> bytes:
@@ -452,9 +457,13 @@ def table(summary: dict[str, Any]) -> str:
             rev = summary["revisions"][label]
             row += [f"{rev['us_per_call'][name]:.1f}", f"{rev['calibration_iterations'][name]:.0f}"]
         for label in refs:
-            spread = summary["rounds_ratios_current_over"][label][name]
+            within = summary["rounds_ratios_current_over"][label][name]
             median = summary["ratios_current_over"][label][name]
-            row.append(f"{median:.3f} ({spread[0]:.3f}–{spread[-1]:.3f})")
+            if len(within) > 1:
+                low, _, high = statistics.quantiles(within, n=4, method="inclusive")
+                row.append(f"{median:.3f} ({low:.3f}–{high:.3f})")
+            else:
+                row.append(f"{median:.3f}")
         rows.append(row)
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     machine = summary["machine"]
@@ -467,7 +476,7 @@ def table(summary: dict[str, Any]) -> str:
         f" {summary['rounds']} rounds); cal-iters = µs/call ÷ calibration s, the call's cost in"
         " iterations of that loop.",
         f"{summary['rounds']} rounds of {summary['calls']} calls per operation, median;"
-        " current/ref: median of the ratios within each round (min–max).",
+        " current/ref: median of the ratios within each round (their quartiles).",
         f"{revisions}; {summary['date']}, nproc {machine['nproc']}, load"
         f" {machine['loadavg'][0]:.2f}, Python {machine['python']}.",
     ]
@@ -483,8 +492,8 @@ def _revision_of_tree() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__)
     parser.add_argument("--ref", action="append", default=[], metavar="GITREV")
-    parser.add_argument("--calls", type=int, default=1000, help="calls per operation per round")
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=300, help="calls per operation per round")
+    parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--warmup", type=int, default=200, help="calls per operation first")
     parser.add_argument("--json", type=Path, metavar="PATH")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -507,8 +516,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for number in range(args.rounds):
                 calibrations.append(calibrate())
                 turn = number % len(workers)  # who goes first rotates
-                for worker in workers[turn:] + workers[:turn]:
-                    worker.round(args.calls)
+                for worker in workers:
+                    worker.rounds.append({})
+                for name in workers[0].info["operations"]:  # each operation's revisions in a row
+                    for worker in workers[turn:] + workers[:turn]:
+                        worker.rounds[-1][name] = worker.time(name, args.calls)
                 print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
         finally:
             for worker in workers:
