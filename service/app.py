@@ -137,6 +137,14 @@ class SoapApplication:
         self.close()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI face (in-process callers and tests; ``serve`` uses ``service.rsgi``)."""
+        answer, headers = self.handle(environ)
+        start_response(_status_line(answer.status), headers)
+        return () if environ.get("REQUEST_METHOD") == "HEAD" else answer.body
+
+    def handle(self, environ: Environ) -> tuple[Answer, list[tuple[str, str]]]:
+        """A complete request in (a WSGI environ whose ``wsgi.input`` holds the whole
+        body), its answer and every response header out; the access line is written."""
         started = time.perf_counter()
         request_id = environ.get("HTTP_X_REQUEST_ID", "")
         if not _REQUEST_ID.fullmatch(request_id):
@@ -148,9 +156,8 @@ class SoapApplication:
         if answer.length is not None:
             headers.append(("Content-Length", str(answer.length)))
         headers.append(("X-Request-ID", request_id))
-        start_response(_status_line(answer.status), headers)
         self._log(request_id, method, port, answer, started)
-        return () if method == "HEAD" else answer.body
+        return answer, headers
 
     def _answer(self, environ: Environ, method: str, request_id: str) -> tuple[str, Answer]:
         """The route a request takes, and its answer; ``port`` names the route in the log."""

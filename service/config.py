@@ -46,6 +46,20 @@ class Settings:
     #: WS-Security: allowed clock difference, and how long a digest token is fresh (s).
     max_clock_skew: int = 300
     token_lifetime: int = 300
+    #: "rsgi": the serving core (service.rsgi) on granian; "wsgi": the engine behind
+    #: granian's thread-per-request WSGI bridge (kept to be measured against)
+    interface: str = "rsgi"
+    #: The serving core (service.intake, service.rsgi). Seconds a client has to send a
+    #: request's headers (after connecting, or between requests on a kept-alive connection)
+    header_timeout: int = 10
+    #: Seconds a body may take to start; after that it must arrive at body_min_rate bytes/s
+    body_timeout: int = 10
+    body_min_rate: int = 16 * 1024
+    #: Bodies over this many bytes are spooled to a temporary file, not held in memory
+    spool_threshold: int = 1 * MIB
+    #: Requests with bodies up to this many bytes run on the worker's event loop; larger
+    #: ones (and downloads) on one of its ``threads``, so they never stall the small ones
+    inline_limit: int = 256 * 1024
     #: On SIGTERM/SIGINT: seconds requests in flight get to finish before workers are killed
     shutdown_timeout: int = 30
     log_level: str = "INFO"

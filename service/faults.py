@@ -10,6 +10,7 @@
      │    ├── ForbiddenXmlFault          Client.ForbiddenXml      DTDs, entities, processing tricks
      │    ├── LimitExceededFault         Client.LimitExceeded     depth, element count, attributes, text, headers
      │    ├── RequestTooLargeFault       Client.RequestTooLarge   body over the limit (HTTP 413)
+     │    ├── RequestTimeoutFault        Client.RequestTimeout    the body came too slowly (HTTP 408)
      │    ├── UnsupportedMediaFault      Client.UnsupportedMedia  Content-Type we do not read (415)
      │    ├── MethodNotAllowedFault      Client.MethodNotAllowed  HTTP method other than POST (405)
      │    ├── UnknownOperationFault      Client.UnknownOperation  Body names no operation of ours
@@ -168,6 +169,13 @@ class RequestTooLargeFault(ClientFault):
     http_status_plain = 413
     http_status_soap11 = 413
     http_status_soap12 = 413
+
+
+class RequestTimeoutFault(ClientFault):
+    code = "Client.RequestTimeout"
+    http_status_plain = 408
+    http_status_soap11 = 408
+    http_status_soap12 = 408
 
 
 class UnsupportedMediaFault(ClientFault):

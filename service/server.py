@@ -22,16 +22,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from granian import Granian
 from granian.constants import Interfaces
+from granian.http import HTTP1Settings
 from granian.net import SocketSpec
 
 from service.config import Settings
 from service.observability import metrics
 
-TARGET = "service.app:create_app"
+#: The application granian loads in each worker, per ``interface``.
+TARGETS: Final = {"rsgi": "service.rsgi:create_core", "wsgi": "service.app:create_app"}
 
 
 class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
@@ -108,16 +110,20 @@ def serve(settings: Settings, certfile: Path | None = None, keyfile: Path | None
 
 
 def _serve(settings: Settings, certfile: Path | None, keyfile: Path | None) -> None:
+    interface = settings.interface.lower()
+    if interface not in TARGETS:
+        raise ValueError(f"interface must be one of {', '.join(TARGETS)}, not {interface!r}")
     server = _SharedSocketGranian(
         settings,
-        target=TARGET,
+        target=TARGETS[interface],
         factory=True,
         address=settings.host,
         port=settings.port,
-        interface=Interfaces.WSGI,
-        websockets=False,  # WSGI has none; granian would log that it ignores them
+        interface=Interfaces.RSGI if interface == "rsgi" else Interfaces.WSGI,
+        websockets=False,  # none served; granian would log that it ignores them
+        http1_settings=HTTP1Settings(header_read_timeout=settings.header_timeout * 1000),
         workers=settings.workers,
-        blocking_threads=settings.threads,
+        blocking_threads=settings.threads if interface == "wsgi" else 1,
         log_access=False,
         ssl_cert=certfile,
         ssl_key=keyfile,

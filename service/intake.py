@@ -1,0 +1,155 @@
+"""A request's body taken in off the network, before the engine sees any of it.
+
+The engine (``SoapApplication.handle``) gets a request only when it is whole:
+the serving core reads the body here, chunk by chunk as the server hands them
+over, and holds the client to three rules while it does:
+
+- **size**: a declared ``Content-Length`` over the body limit is refused before a
+  byte is read; a chunked body is counted as it arrives and refused the moment
+  it passes the limit (``Client.RequestTooLarge``, HTTP 413);
+- **pace**: the body must keep coming. It may take ``body_timeout`` seconds to
+  start, and after that it must arrive at ``body_min_rate`` bytes a second on
+  average (Apache's ``mod_reqtimeout`` rule: each byte received extends the
+  deadline by ``1/body_min_rate`` s). A client that falls behind is answered
+  ``Client.RequestTimeout`` (HTTP 408). A slow or stalled client costs a socket
+  and a coroutine, never a worker's thread;
+- **memory**: the body is spooled, in memory up to ``spool_threshold`` bytes
+  and in an unnamed temporary file above it.
+
+A body that did not arrive whole is handed to the engine as a ``Refused`` input
+whose ``read`` raises the fault: the engine then answers it the way its route
+answers every fault (a SOAP fault in the port's version, JSON on ``/http``),
+with one access-log line, and the core closes the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import tempfile
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from typing import IO, Final
+
+from service.config import Settings
+from service.faults import RequestTimeoutFault, RequestTooLargeFault, ServiceFault
+
+#: Bodies up to this size are gathered as one bytes object (no file object at all).
+_SMALL: Final = 64 * 1024
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    body_limit: int
+    body_timeout: float
+    body_min_rate: int
+    spool_threshold: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IntakeRules:
+        return cls(
+            body_limit=settings.body_limit,
+            body_timeout=float(settings.body_timeout),
+            body_min_rate=max(1, settings.body_min_rate),
+            spool_threshold=settings.spool_threshold,
+        )
+
+
+class Refused(io.RawIOBase):
+    """The ``wsgi.input`` of a body that did not arrive whole: reading it raises why."""
+
+    def __init__(self, fault: ServiceFault) -> None:
+        super().__init__()
+        self.fault = fault
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise self.fault
+
+    def readinto(self, buffer: object) -> int:
+        raise self.fault
+
+
+@dataclass
+class Body:
+    """What was taken in: the input the engine reads, and how many bytes it holds."""
+
+    stream: IO[bytes]
+    length: int
+    #: False when the body was refused (the connection must not be reused)
+    whole: bool = True
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def declared_length(header: str | None) -> int | None:
+    """``Content-Length`` as a number; None when absent; -1 when it is not a number."""
+    if header is None or header == "":
+        return None
+    text = header.strip()
+    return int(text) if text.isdigit() and len(text) < 19 else -1
+
+
+async def take_in(
+    chunks: AsyncIterable[bytes],
+    declared: int | None,
+    rules: IntakeRules,
+    loop: asyncio.AbstractEventLoop,
+) -> Body:
+    """The body, read from ``chunks`` under the size, pace and memory rules above."""
+    limit = rules.body_limit
+    if declared is not None and declared > limit:
+        return _refused(
+            RequestTooLargeFault(f"The request body has {declared} bytes; the limit is {limit}.")
+        )
+    if declared == -1:
+        return _refused(RequestTooLargeFault("The Content-Length header is not a number."))
+    started = loop.time()
+    received = 0
+    parts: list[bytes] = []
+    spool: IO[bytes] | None = None
+    try:
+        async with asyncio.timeout(started + rules.body_timeout) as pace:
+            async for chunk in chunks:
+                if not chunk:
+                    continue
+                received += len(chunk)
+                if received > limit:
+                    return _refused(
+                        RequestTooLargeFault(
+                            f"The request body is over the limit of {limit} bytes."
+                        ),
+                        spool,
+                    )
+                if spool is not None:
+                    spool.write(chunk)
+                elif received > _SMALL:
+                    spool = tempfile.SpooledTemporaryFile(max_size=rules.spool_threshold)
+                    spool.writelines(parts)
+                    spool.write(chunk)
+                    parts.clear()
+                else:
+                    parts.append(chunk)
+                pace.reschedule(started + rules.body_timeout + received / rules.body_min_rate)
+    except TimeoutError:
+        return _refused(
+            RequestTimeoutFault(
+                f"The request body came too slowly: {received} bytes in"
+                f" {loop.time() - started:.1f} s; send it within {rules.body_timeout:g} s"
+                f" and at least {rules.body_min_rate} bytes a second after that."
+            ),
+            spool,
+        )
+    if spool is not None:
+        spool.seek(0)
+        return Body(spool, received)
+    return Body(io.BytesIO(b"".join(parts) if len(parts) != 1 else parts[0]), received)
+
+
+def _refused(fault: ServiceFault, spool: IO[bytes] | None = None) -> Body:
+    if spool is not None:
+        spool.close()
+    return Body(Refused(fault), 0, whole=False)  # type: ignore[arg-type]

@@ -1,0 +1,159 @@
+"""The serving core's face to granian: RSGI, the engine fed whole requests.
+
+granian (Rust) owns the sockets: it parses each request's headers, within
+``header_timeout``, and hands this module the request and its body as a stream
+of chunks on the worker's asyncio event loop. Here the body is taken in under
+the rules of ``service.intake`` (size, pace, spooling), so a slow or stalled
+client costs a socket and a coroutine, never a thread. Only then does the
+engine run (``SoapApplication.handle``, the same code the WSGI face calls):
+
+- on the event loop itself, for a request whose body is up to ``inline_limit``
+  bytes: no hand-off to another thread, none of the GIL ping-pong that a
+  thread per request costs;
+- on one of the worker's ``threads`` for a larger body and for downloads, so a
+  10 MiB upload's parse and fsync never stall the small requests behind it.
+
+The answer goes back in one piece (``response_bytes``) or, for an MTOM reply or a
+download, chunk by chunk (``response_stream``). A request whose body was
+refused is answered by the engine like any other fault, with
+``Connection: close``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+
+from service.answer import Answer
+from service.app import SoapApplication, create_app
+from service.config import Settings
+from service.intake import Body, IntakeRules, declared_length, take_in
+
+log = logging.getLogger("soap_service.rsgi")
+
+Headers = list[tuple[str, str]]
+_NO_BODY: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
+_DONE: Final = object()
+
+
+class ServingCore:
+    """An RSGI application around the engine."""
+
+    def __init__(self, app: SoapApplication) -> None:
+        self.app = app
+        settings = app.settings
+        self.rules = IntakeRules.from_settings(settings)
+        self.inline_limit = settings.inline_limit
+        self._pool: ThreadPoolExecutor | None = None
+        self._threads = max(1, settings.threads)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # --- RSGI's hooks ---
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="soap-service")
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self.app.close()
+
+    async def __call__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":
+            return  # websockets are not served (granian is started with websockets=False)
+        loop = self._loop or asyncio.get_running_loop()
+        environ = _environ(scope)
+        method = environ["REQUEST_METHOD"]
+        declared = declared_length(environ.get("CONTENT_LENGTH"))
+        if method in _NO_BODY and not declared and "HTTP_TRANSFER_ENCODING" not in environ:
+            body = Body(io.BytesIO(), 0)
+        else:
+            body = await take_in(proto, declared, self.rules, loop)
+        environ["wsgi.input"] = body.stream
+        if body.whole:
+            environ["CONTENT_LENGTH"] = str(body.length)
+        try:
+            if body.length <= self.inline_limit and not environ["PATH_INFO"].startswith("/images/"):
+                answer, headers = self.app.handle(environ)
+            else:
+                answer, headers = await loop.run_in_executor(self._pool, self.app.handle, environ)
+        finally:
+            body.close()
+        if not body.whole:
+            headers.append(("Connection", "close"))
+        await self._send(proto, method, answer, headers, loop)
+
+    async def _send(
+        self,
+        proto: Any,
+        method: str,
+        answer: Answer,
+        headers: Headers,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        if method == "HEAD":
+            proto.response_empty(answer.status, headers)
+            _close(answer.body)
+            return
+        body = answer.body
+        if isinstance(body, tuple | list) and len(body) == 1:
+            proto.response_bytes(answer.status, headers, body[0])
+            return
+        transport = proto.response_stream(answer.status, headers)
+        if isinstance(body, tuple | list):
+            for chunk in body:
+                await transport.send_bytes(chunk)
+            return
+        chunks = iter(body)  # a download: each chunk is a read from the store
+        try:
+            while (
+                chunk := await loop.run_in_executor(self._pool, next, chunks, _DONE)
+            ) is not _DONE:
+                await transport.send_bytes(chunk)  # type: ignore[arg-type]
+        finally:
+            _close(chunks)
+
+
+def _close(body: Iterable[bytes] | Iterator[bytes]) -> None:
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
+
+
+def _environ(scope: Any) -> dict[str, Any]:
+    """The request as a WSGI environ (PEP 3333's names: what the engine reads)."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "PATH_INFO": scope.path,
+        "QUERY_STRING": scope.query_string,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "wsgi.url_scheme": scope.scheme,
+        "REMOTE_ADDR": _host(scope.client),
+    }
+    for name, value in scope.headers.items():
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        if key in environ:  # a repeated header: joined as RFC 9110 allows
+            environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + value
+        else:
+            environ[key] = value
+    return environ
+
+
+def _host(address: str) -> str:
+    """``1.2.3.4:5678`` or ``[::1]:5678`` without the port."""
+    if address.startswith("["):
+        return address[1 : address.find("]")]
+    host, _, port = address.rpartition(":")
+    return host if host and port.isdigit() else address
+
+
+def create_core(settings: Settings | None = None) -> ServingCore:
+    """The RSGI application for ``settings`` (default: from the environment)."""
+    return ServingCore(create_app(settings))
