@@ -1,9 +1,18 @@
 """``make bench``: the service against the SOAP servers users would pick instead.
 
-Four servers run side by side on 127.0.0.1, each serving the same contract:
+Six servers run side by side on 127.0.0.1, each serving the same contract. Three
+are ours, the same engine (``SoapApplication.handle``) behind three serving
+architectures, each with 2 worker processes and a fresh data directory:
 
-- ``soap-service``: ours, started as ``make run`` starts it (``soap-service
-  serve``, production settings, a fresh data directory);
+- ``soap-service``: as ``make run`` starts it (``soap-service serve``, production
+  settings): the serving core, granian's RSGI interface (``service/rsgi.py``);
+- ``soap-service-wsgi``: the same with ``SOAP_SERVICE_INTERFACE=wsgi``: granian's
+  thread-per-request WSGI bridge;
+- ``soap-service-asgi``: uvicorn (uvloop, httptools) running the serving core
+  through an ASGI face (``bench/asgi_face.py``);
+
+and three are references:
+
 - ``node-soap``: node's ``soap`` package, 2 worker processes (``bench/refs/node``);
 - ``gsoap``: a C++ server generated from ``wsdl/service.wsdl`` by wsdl2h and
   soapcpp2, built with ``-O2`` (``bench/refs/gsoap``);
@@ -11,21 +20,29 @@ Four servers run side by side on 127.0.0.1, each serving the same contract:
   (granian, same workers and threads): the floor of our HTTP stack.
 
 Each scenario is run against every server in turn, round after round (A B C D
-A B C D ...), with the same load tool: wrk, driven by ``bench/post.lua``, which
-checks every response. Uploads send a different image every time (so no
-server can answer from a cache or a deduplicated store). Reported, as medians
-of the rounds: req/s, p50 and p99 latency, MiB/s of image for uploads, peak RSS
+E F A B C D E F ...), with the same load tool: wrk, driven by ``bench/post.lua``,
+which checks every response. Uploads send a different image every time (so no
+server can answer from a cache or a deduplicated store). "greet-under-attack" is
+Greet at 64 connections while ``bench/attack.py`` holds 50 slow-body and 200
+slow-header connections open against the same server. Reported, as medians of the
+rounds: req/s, p50 and p99 latency, MiB/s of image for uploads, the server's CPU
+time per request (user + system of its whole process tree, from /proc), peak RSS
 of the busiest server process and its growth during the run, and the ratios of
-ours to node-soap and to gSOAP measured in the same round.
+ours to node-soap and to gSOAP measured in the same round (under attack: also to
+the same server's unattacked Greet).
 
 Writes ``bench/output/results.json`` and ``results.md``; ``--readme`` also puts
-the table in the README. Exits non-zero if any response was wrong.
+the table in the README. Exits non-zero if any response was wrong or any call
+failed, except under attack, where only ``soap-service`` (what ``serve`` runs) must
+answer every call: there the other servers' failures are the measurement.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
+import importlib.util
 import json
 import os
 import platform
@@ -47,6 +64,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
+from bench.attack import Attack, Attacker
 from service.config import Settings
 from service.ns import TNS
 
@@ -59,6 +77,17 @@ MIB: Final = 1024 * 1024
 USER, PASSWORD = "bench", "bench-password-1"
 GSOAP_IMPORT: Final = Path("/usr/share/gsoap/import")
 WORKERS: Final = 2
+OURS: Final = ("soap-service", "soap-service-wsgi", "soap-service-asgi")
+REFERENCES: Final = ("node-soap", "gsoap")
+CLOCK_TICK: Final = os.sysconf("SC_CLK_TCK")
+#: seconds the attack may take to open its connections before wrk starts
+ATTACK_RAMP: Final = 5.0
+#: under attack, a call not answered within this many seconds counts as failed (wrk's
+#: --timeout: each connection waiting longer is counted again every 2 s)
+ATTACK_CALL_TIMEOUT: Final = 2
+#: servers that must answer every call even under attack (the others' failures there
+#: are their result): what `soap-service serve` runs
+MUST_SURVIVE: Final = ("soap-service",)
 THREADS: Final = Settings().threads  # the fixed app runs as ours does
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -83,6 +112,10 @@ class Scenario:
     #: uploads: the body before and after the image's unique chunk (see post.lua)
     parts: tuple[bytes, bytes] | None = None
     image_bytes: int = 0
+    #: slow connections held open against the server while it is measured
+    attack: Attack | None = None
+    #: the unattacked scenario this one is compared with (same server, same round)
+    baseline: str | None = None
 
     def sample_body(self) -> bytes:
         """The body as sent (for uploads: with the chunk as it was generated)."""
@@ -159,8 +192,19 @@ def scenarios(quick: bool) -> list[Scenario]:
         for c in (16, 64)
         for op, xml, expect in small
     ]
-    found += [upload_scenario(MIB), upload_scenario(10 * MIB)]
-    return found[:1] + found[-1:] if quick else found
+    uploads = [upload_scenario(MIB), upload_scenario(10 * MIB)]
+    if quick:  # the smoke test: one of each kind, the attack a few sockets strong
+        greet = found[0]
+        return [greet, attacked(greet, Attack(slow_bodies=3, slow_headers=5)), uploads[-1]]
+    greet = next(s for s in found if s.name == "Greet c=64")
+    return [*found, attacked(greet, Attack()), *uploads]
+
+
+def attacked(scenario: Scenario, attack: Attack) -> Scenario:
+    """``scenario`` measured while ``attack`` holds its slow connections open."""
+    return dataclasses.replace(
+        scenario, name="greet-under-attack", attack=attack, baseline=scenario.name
+    )
 
 
 # --- the servers ---
@@ -182,6 +226,10 @@ class Server:
         children = _descendants(self.process.pid)
         return children or [self.process.pid]
 
+    def tree(self) -> list[int]:
+        """The main process and every descendant."""
+        return [self.process.pid, *_descendants(self.process.pid)]
+
 
 def _descendants(pid: int) -> list[int]:
     parents: dict[int, int] = {}
@@ -199,6 +247,18 @@ def _descendants(pid: int) -> list[int]:
         found += kids
         frontier += kids
     return found
+
+
+def _cpu_ticks(pids: list[int]) -> dict[int, int]:
+    """utime + stime of each process (all its threads), in clock ticks."""
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone
+        ticks[pid] = int(fields[11]) + int(fields[12])  # stat's 14th and 15th fields
+    return ticks
 
 
 def _status_kib(pid: int, key: str) -> int:
@@ -223,8 +283,10 @@ def _start(
         argv, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=ROOT
     )
     deadline = time.monotonic() + 60
-    while port is None:
-        found = re.search(rb"listening on (?:http://127\.0\.0\.1:)?(\d+)", log.read_bytes())
+    while port is None:  # uvicorn says "running on"
+        found = re.search(
+            rb"(?:listening|running) on (?:http://127\.0\.0\.1:)?(\d+)", log.read_bytes()
+        )
         if found:
             port = int(found.group(1))
         elif process.poll() is not None or time.monotonic() > deadline:
@@ -253,12 +315,24 @@ def _start(
 
 def _stop(server: Server) -> None:
     if server.process.poll() is None:
+        workers = {pid: _started_at(pid) for pid in _descendants(server.process.pid)}
         server.process.send_signal(signal.SIGINT)
         try:
             server.process.wait(10)
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
+        for pid, started in workers.items():  # any the main process left behind
+            if started is not None and _started_at(pid) == started:
+                os.kill(pid, signal.SIGKILL)
+
+
+def _started_at(pid: int) -> int | None:
+    """When the process started (stat's 22nd field): tells it from a later one with its pid."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def build_gsoap(work: Path) -> Path:
@@ -316,29 +390,76 @@ def _headers(scenario: Scenario) -> dict[str, str]:
     }
 
 
-@contextmanager
-def servers(work: Path, found: list[Scenario]) -> Iterator[list[Server]]:
-    python = sys.executable
-    data = work / "data"
+def _data_dir(work: Path, name: str) -> Path:
+    """A fresh data directory with the benchmark's user, for one of our servers."""
+    data = work / f"data-{name}"
     subprocess.run(
-        [python, "-m", "service", "users", "--data-dir", str(data), "add", USER],
+        [sys.executable, "-m", "service", "users", "--data-dir", str(data), "add", USER],
         input=PASSWORD.encode(),
         check=True,
         stdout=subprocess.DEVNULL,
         cwd=ROOT,
     )
+    return data
+
+
+@contextmanager
+def servers(work: Path, found: list[Scenario]) -> Iterator[list[Server]]:
+    python = sys.executable
     gsoap = build_gsoap(work)
     node_dir = BENCH / "refs" / "node"
     with ExitStack() as stack:
         started: list[Server] = []
         stack.callback(lambda: [_stop(s) for s in started])
+        serve = [python, "-m", "service", "serve", "--port", "0"]
         ours = _start(
             "soap-service",
-            [python, "-m", "service", "serve", "--port", "0"],
+            serve,
             work,
-            {"SOAP_SERVICE_DATA_DIR": str(data), "SOAP_SERVICE_WORKERS": str(WORKERS)},
+            {
+                "SOAP_SERVICE_DATA_DIR": str(_data_dir(work, "rsgi")),
+                "SOAP_SERVICE_WORKERS": str(WORKERS),
+                "SOAP_SERVICE_INTERFACE": "rsgi",
+            },
         )
         started.append(ours)
+        started.append(
+            _start(
+                "soap-service-wsgi",
+                serve,
+                work,
+                {
+                    "SOAP_SERVICE_DATA_DIR": str(_data_dir(work, "wsgi")),
+                    "SOAP_SERVICE_WORKERS": str(WORKERS),
+                    "SOAP_SERVICE_INTERFACE": "wsgi",
+                },
+            )
+        )
+        started.append(
+            _start(
+                "soap-service-asgi",
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "bench.asgi_face:create",
+                    "--workers",
+                    str(WORKERS),
+                    "--loop",
+                    "uvloop",
+                    "--http",
+                    "httptools",
+                    "--no-access-log",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                ],
+                work,
+                {"SOAP_SERVICE_DATA_DIR": str(_data_dir(work, "asgi"))},
+            )
+        )
         fixed_port = _free_port()
         responses = recorded_responses(ours, found, work)
         started.append(
@@ -392,10 +513,16 @@ class Run:
     p50_ms: float
     p99_ms: float
     mib_per_s: float
+    #: user + system time of the server's whole process tree during the run
+    cpu_seconds: float
+    #: that ÷ the requests answered (0 when none was)
+    cpu_us_per_req: float
     peak_rss_mib: float
     rss_growth_mib: float
     errors: int
     detail: dict[str, int] = field(default_factory=dict)
+    #: under attack: what the attacker did (bench/attack.py's AttackStats)
+    attack: dict[str, int] = field(default_factory=dict)
 
 
 def _wrk(
@@ -425,7 +552,7 @@ def _wrk(
             f"-c{scenario.connections}",
             f"-d{round(seconds)}s",
             "--timeout",
-            "30s",
+            f"{ATTACK_CALL_TIMEOUT if scenario.attack else 30}s",
             "-H",
             f'SOAPAction: "{scenario.soap_action}"',
             "-H",
@@ -451,15 +578,35 @@ def _wrk(
 def measure(
     server: Server, scenario: Scenario, seconds: float, round_: int, run_id: int, work: Path
 ) -> Run:
-    _wrk(server, scenario, min(1.0, seconds), run_id * 2, work)  # warm up
-    pids = server.pids()
-    before = {pid: _status_kib(pid, "VmRSS") for pid in pids}
-    for pid in pids:  # reset the peak (VmHWM) to the current RSS
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    got = _wrk(server, scenario, seconds, run_id * 2 + 1, work)
-    peaks = {pid: _status_kib(pid, "VmHWM") for pid in pids}
+    attacker = None
+    if scenario.attack is not None:  # every slow connection open before the warm-up
+        attacker = Attacker(
+            server.port, scenario.attack, scenario.soap_action, limit=ATTACK_RAMP + seconds + 60
+        )
+        attacker.start(ramp=ATTACK_RAMP)
+    try:
+        _wrk(server, scenario, min(1.0, seconds), run_id * 2, work)  # warm up
+        pids = server.pids()
+        before = {pid: _status_kib(pid, "VmRSS") for pid in pids}
+        for pid in pids:  # reset the peak (VmHWM) to the current RSS
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        cpu_before = _cpu_ticks(server.tree())
+        if attacker is not None:
+            attacker.mark()
+        got = _wrk(server, scenario, seconds, run_id * 2 + 1, work)
+        cpu_after = _cpu_ticks(server.tree())
+        peaks = {pid: _status_kib(pid, "VmHWM") for pid in pids}
+    finally:
+        attack = {}
+        if attacker is not None:
+            attack = {**attacker.stop().as_dict(), "attack_connects_total": attacker.connects}
     requests, elapsed = int(got["requests"]), float(got["seconds"])
     errors = {k: int(got[k]) for k in ("transport_errors", "bad_status", "bad_body")}
+    # nothing answered in the whole run: every connection's call failed (shorter than
+    # wrk's timeout, a stalled call is counted nowhere else)
+    errors["unanswered"] = scenario.connections if requests == 0 else 0
+    # a process that ended during the run takes its ticks with it; one born in it counts whole
+    ticks = sum(t - cpu_before.get(pid, 0) for pid, t in cpu_after.items())
     return Run(
         scenario=scenario.name,
         server=server.name,
@@ -470,10 +617,13 @@ def measure(
         p50_ms=got["p50_us"] / 1000,
         p99_ms=got["p99_us"] / 1000,
         mib_per_s=requests * scenario.image_bytes / MIB / elapsed,
+        cpu_seconds=ticks / CLOCK_TICK,
+        cpu_us_per_req=ticks / CLOCK_TICK * 1e6 / requests if requests else 0.0,
         peak_rss_mib=max(peaks.values()) / 1024,
         rss_growth_mib=max(peaks[p] - before[p] for p in pids) / 1024,
         errors=sum(errors.values()),
         detail=errors,
+        attack=attack,
     )
 
 
@@ -488,26 +638,34 @@ class Summary:
     p50_ms: float
     p99_ms: float
     mib_per_s: float
+    cpu_us_per_req: float
     peak_rss_mib: float
     rss_growth_mib: float
     errors: int
     vs_node: float | None
     vs_gsoap: float | None
+    #: under attack: ÷ the same server's unattacked baseline scenario, same round
+    vs_unattacked: float | None = None
+    baseline: str | None = None
+    #: under attack: medians of the attack's counts (bench/attack.py's AttackStats)
+    attack: dict[str, float] = field(default_factory=dict)
 
 
-def summarize(runs: list[Run]) -> list[Summary]:
+def summarize(runs: list[Run], baselines: dict[str, str] | None = None) -> list[Summary]:
+    """Medians per scenario and server; ``baselines``: attacked scenario -> unattacked one."""
+    baselines = baselines or {}
     summaries: list[Summary] = []
     keys = list(dict.fromkeys((r.scenario, r.server) for r in runs))
     for scenario, server in keys:
         mine = [r for r in runs if (r.scenario, r.server) == (scenario, server)]
 
-        def ratio(reference: str, mine: list[Run] = mine, scenario: str = scenario) -> float | None:
+        def ratio(scenario_: str, server_: str, mine: list[Run] = mine) -> float | None:
             ratios = []
             for run in mine:
                 ref = [
                     r
                     for r in runs
-                    if (r.scenario, r.server, r.round) == (scenario, reference, run.round)
+                    if (r.scenario, r.server, r.round) == (scenario_, server_, run.round)
                 ]
                 if ref and ref[0].req_per_s:
                     ratios.append(run.req_per_s / ref[0].req_per_s)
@@ -516,6 +674,8 @@ def summarize(runs: list[Run]) -> list[Summary]:
         def median(name: str, mine: list[Run] = mine) -> float:
             return float(statistics.median(getattr(r, name) for r in mine))
 
+        baseline = baselines.get(scenario)
+        attack_keys = list(dict.fromkeys(k for r in mine for k in r.attack))
         summaries.append(
             Summary(
                 scenario,
@@ -524,11 +684,18 @@ def summarize(runs: list[Run]) -> list[Summary]:
                 median("p50_ms"),
                 median("p99_ms"),
                 median("mib_per_s"),
+                median("cpu_us_per_req"),
                 median("peak_rss_mib"),
                 median("rss_growth_mib"),
                 sum(r.errors for r in mine),
-                ratio("node-soap"),
-                ratio("gsoap"),
+                ratio(scenario, "node-soap"),
+                ratio(scenario, "gsoap"),
+                ratio(baseline, server) if baseline else None,
+                baseline,
+                {
+                    k: float(statistics.median(r.attack.get(k, 0) for r in mine))
+                    for k in attack_keys
+                },
             )
         )
     return summaries
@@ -554,31 +721,112 @@ def _memory_gib() -> int:
     return 0
 
 
-def markdown(summaries: list[Summary], meta: dict[str, object]) -> str:
-    def fmt(value: float | None, spec: str = ".2f", suffix: str = "×") -> str:
-        return "–" if value is None else f"{value:{spec}}{suffix}"
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
 
+
+def markdown(summaries: list[Summary], meta: dict[str, object]) -> str:
     lines = [
         f"Measured {meta['date']} on {meta['machine']}; {meta['rounds']} rounds of"
-        f" {meta['seconds']} s per scenario and server, medians; ratios are ours ÷ the"
-        " reference in the same round. `make bench` to reproduce.",
+        f" {meta['seconds']} s per scenario and server (uploads and the attack: twice that),"
+        " medians; ratios are ours ÷ the reference in the same round. Server CPU: user +"
+        " system time of the server's whole process tree during the run ÷ its requests."
+        " greet-under-attack: Greet while slow clients are held open against the same"
+        f" server ({_attack_text(meta)}); there a call waiting over {ATTACK_CALL_TIMEOUT} s"
+        f" is an error (counted again every 2 s it waits), and a run that answered nothing"
+        " counts each connection's call. `make bench` to reproduce.",
         "",
-        "| scenario | server | req/s | p50 ms | p99 ms | MiB/s | peak RSS MiB | RSS growth MiB"
-        " | errors | vs node-soap | vs gSOAP |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| scenario | server | req/s | p50 ms | p99 ms | MiB/s | server CPU µs/req"
+        " | peak RSS MiB | RSS growth MiB | errors | vs node-soap | vs gSOAP | vs own unattacked |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for s in summaries:
-        ours = s.server == "soap-service"
+        ours = s.server in OURS
         lines.append(
             f"| {s.scenario} | {'**' + s.server + '**' if ours else s.server}"
-            f" | {s.req_per_s:,.0f} | {s.p50_ms:.2f} | {s.p99_ms:.2f}"
-            f" | {fmt(s.mib_per_s, '.0f', '') if s.mib_per_s else '–'}"
+            f" | {s.req_per_s:,.0f}"
+            f" | {f'{s.p50_ms:.2f} | {s.p99_ms:.2f}' if s.req_per_s else '– | –'}"
+            f" | {f'{s.mib_per_s:.0f}' if s.mib_per_s else '–'}"
+            f" | {f'{s.cpu_us_per_req:,.0f}' if s.req_per_s else '–'}"
             f" | {s.peak_rss_mib:.0f} | {s.rss_growth_mib:.0f} | {s.errors}"
-            f" | {fmt(s.vs_node) if ours else ''} | {fmt(s.vs_gsoap) if ours else ''} |"
+            f" | {_ratio(s.vs_node) if ours else ''} | {_ratio(s.vs_gsoap) if ours else ''}"
+            f" | {_ratio(s.vs_unattacked) if s.baseline else ''} |"
         )
-    lines += ["", "Targets:", ""]
+    lines += ["", *architectures(summaries)]
+    lines += under_attack(summaries)
+    lines += ["Targets:", ""]
     lines += [f"- {line}" for line in targets(summaries)]
     return "\n".join(lines) + "\n"
+
+
+def _attack_text(meta: dict[str, object]) -> str:
+    attacks = meta.get("attack") or {}
+    assert isinstance(attacks, dict)
+    return "; ".join(
+        f"{a['slow_bodies']} slow bodies of {a['declared_length']:,} bytes at one byte and"
+        f" {a['slow_headers']} slow headers at one line every {a['interval']:g} s"
+        for a in attacks.values()
+    )
+
+
+def architectures(summaries: list[Summary]) -> list[str]:
+    """Our three architectures side by side: req/s and server CPU µs/req per small scenario
+    (the best of each in bold)."""
+    by_key = {(s.scenario, s.server): s for s in summaries}
+    small = [
+        name
+        for name in dict.fromkeys(s.scenario for s in summaries)
+        if not name.startswith("UploadImage")
+    ]
+    present = [server for server in OURS if any(s.server == server for s in summaries)]
+    if not small or not present:
+        return []
+    lines = [
+        "Architectures (the same engine): req/s · server CPU µs/req",
+        "",
+        "| scenario | " + " | ".join(present) + " |",
+        "|---|" + "--:|" * len(present),
+    ]
+    for name in small:
+        row = [by_key[(name, server)] for server in present if (name, server) in by_key]
+        if len(row) != len(present):
+            continue
+        fastest = max(s.req_per_s for s in row)
+        cheapest = min((s.cpu_us_per_req for s in row if s.req_per_s), default=None)
+        cells = []
+        for s in row:
+            rate = f"{s.req_per_s:,.0f}"
+            cpu = f"{s.cpu_us_per_req:,.0f} µs" if s.req_per_s else "– µs"
+            cells.append(
+                f"{'**' + rate + '**' if s.req_per_s == fastest else rate}"
+                f" · {'**' + cpu + '**' if s.req_per_s and s.cpu_us_per_req == cheapest else cpu}"
+            )
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def under_attack(summaries: list[Summary]) -> list[str]:
+    """What the attacker saw of each server: how many slow connections it held open, and
+    how many the server ended (closed, or answered with an error)."""
+    attacked = [s for s in summaries if s.attack]
+    if not attacked:
+        return []
+    lines = [
+        "Under attack (per run, medians): slow connections held open by the attacker"
+        " (mean, min) and ended by the server during the measured run:",
+        "",
+    ]
+    for s in attacked:
+        a = s.attack
+        lines.append(
+            f"- {s.scenario}, {s.server}: held {a.get('attack_open_mean', 0):.0f}"
+            f" (min {a.get('attack_open_min', 0):.0f}), ended by the server"
+            f" {a.get('attack_ended_by_server', 0):.0f}"
+            f" ({a.get('attack_answered', 0):.0f} with an answer);"
+            f" p99 {s.p99_ms:.2f} ms, {s.errors} errors,"
+            f" {_ratio(s.vs_unattacked)} its {s.baseline} req/s"
+        )
+    return [*lines, ""]
 
 
 def targets(summaries: list[Summary]) -> list[str]:
@@ -595,12 +843,44 @@ def targets(summaries: list[Summary]) -> list[str]:
             check(gsoap >= 0.5, f"{name}: {gsoap:.2f}× gSOAP req/s (≥ 0.5×)")
             if name.endswith("c=64"):
                 check(s.p99_ms < 10, f"{name}: p99 {s.p99_ms:.2f} ms (< 10 ms)")
+        if s.baseline:
+            unattacked = s.vs_unattacked or 0
+            check(s.errors == 0, f"{name}: {s.errors} failed calls (none)")
+            check(
+                unattacked >= 0.8,
+                f"{name}: {unattacked:.2f}× its own unattacked {s.baseline} req/s (≥ 0.8×)",
+            )
         if name == "UploadImage 10 MiB":
             node = s.vs_node or 0
             check(node >= 1.0, f"{name}: {node:.2f}× node-soap MiB/s (≥ 1.0×)")
             growth = s.rss_growth_mib / 10
             check(growth <= 4, f"{name}: worker RSS growth {growth:.1f}× the payload (≤ 4×)")
     return out
+
+
+def failures(runs: list[Run], found: list[Scenario]) -> int:
+    """The calls that make the benchmark fail: every error outside an attack, and under
+    attack every error of what ``serve`` runs (``MUST_SURVIVE``); the other servers'
+    failures under attack are what the scenario measures."""
+    attacked = {s.name for s in found if s.attack is not None}
+    return sum(r.errors for r in runs if r.server in MUST_SURVIVE or r.scenario not in attacked)
+
+
+def keep_log(source: Path, kept: Path) -> None:
+    """A server's log without its access lines (millions of them), which are counted by
+    status at the end instead."""
+    statuses: dict[str, int] = {}
+    with source.open("rb") as lines, kept.open("wb") as out:
+        for line in lines:
+            if b" soap_service.access " in line:
+                found = re.search(rb" status=(\d+)", line)
+                status = found.group(1).decode() if found else "?"
+                statuses[status] = statuses.get(status, 0) + 1
+            else:
+                out.write(line)
+        if statuses:
+            counts = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+            out.write(f"bench: access lines by status: {counts}\n".encode())
 
 
 def update_readme(table: str) -> None:
@@ -613,14 +893,26 @@ def update_readme(table: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=5.0, help="per run (uploads: double)")
-    parser.add_argument("--quick", action="store_true", help="one small and one upload scenario")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="per run (uploads and the attack: double)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one small scenario, a small attack on it, and one upload scenario",
+    )
     parser.add_argument("--readme", action="store_true", help="put the table in README.md")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="where results go")
     args = parser.parse_args(argv)
     output: Path = args.output
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is missing; run `make bench` (it installs it)")
+    missing = [m for m in ("uvicorn", "uvloop", "httptools") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SystemExit(
+            f"bench: {', '.join(missing)} missing; run `make bench` (bench/install-deps.sh"
+            " installs the project's bench extra)"
+        )
     found = scenarios(args.quick)
     runs: list[Run] = []
     output.mkdir(parents=True, exist_ok=True)
@@ -629,20 +921,33 @@ def main(argv: list[str] | None = None) -> int:
         with servers(work, found) as started:
             run_id = 0
             for scenario in found:
-                seconds = args.seconds * (2 if scenario.parts else 1)
+                long = scenario.parts or scenario.attack
+                seconds = args.seconds * (2 if long else 1)
                 for round_ in range(1, args.rounds + 1):
                     for server in started:
                         run_id += 1
                         run = measure(server, scenario, seconds, round_, run_id, work)
                         runs.append(run)
+                        held = (
+                            f"  held {run.attack['attack_open_mean']}"
+                            f" ended {run.attack['attack_ended_by_server']}"
+                            if run.attack
+                            else ""
+                        )
                         print(
-                            f"{scenario.name:<20} {server.name:<13} round {round_}:"
+                            f"{scenario.name:<20} {server.name:<17} round {round_}:"
                             f" {run.req_per_s:9,.0f} req/s  p99 {run.p99_ms:6.2f} ms"
+                            f"  cpu {run.cpu_us_per_req:5.0f} µs/req"
                             f"  peak {run.peak_rss_mib:5.0f} MiB (+{run.rss_growth_mib:.0f})"
-                            f"  errors {run.errors}",
+                            f"  errors {run.errors}{held}",
                             flush=True,
                         )
-    summaries = summarize(runs)
+        logs = output / "logs"  # the servers' own output, kept for reading afterwards
+        shutil.rmtree(logs, ignore_errors=True)
+        logs.mkdir()
+        for log in work.glob("*.log"):
+            keep_log(log, logs / log.name)
+    summaries = summarize(runs, {s.name: s.baseline for s in found if s.baseline})
     meta = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": machine(),
@@ -650,6 +955,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds,
         "workers": WORKERS,
         "threads": THREADS,
+        "attack": {s.name: asdict(s.attack) for s in found if s.attack is not None},
     }
     table = markdown(summaries, meta)
     (output / "results.md").write_text(table)
@@ -668,7 +974,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: wrote {output / 'results.md'} and {output / 'results.json'}")
     if args.readme:
         update_readme(table)
-    errors = sum(r.errors for r in runs)
+    for log in sorted((output / "logs").glob("*.log")):
+        if "Traceback" in log.read_text(errors="replace"):
+            print(f"bench: a traceback in {log}", file=sys.stderr)
+    errors = failures(runs, found)
     if errors:
         print(f"bench: {errors} wrong or failed responses", file=sys.stderr)
         return 1
