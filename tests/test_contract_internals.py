@@ -63,3 +63,45 @@ def test_the_engine_reads_calls_and_writes_as_spyne_does() -> None:
     assert parent[0].tag == f"{{{ns.TNS}}}echo"
     assert [child.text for child in parent[0]] == ["Ada", "Lovelace", "36"]
     assert engine.function(ns.TNS, "Greet").__name__ == "Greet"
+
+
+def test_the_text_converters_are_named_for_the_plain_leaves() -> None:
+    from spyne import Boolean, DateTime, Integer64
+
+    reader, writer = APP.in_protocol, APP.out_protocol
+    assert internals.value_reader(reader, Unicode) == internals.UNICODE
+    assert internals.value_reader(reader, Integer32) == internals.INTEGER
+    assert internals.value_reader(reader, Integer64) == internals.INTEGER
+    assert internals.value_reader(reader, Boolean) == internals.BOOLEAN
+    assert internals.value_reader(reader, ByteArray) == internals.OTHER
+    assert internals.value_writer(writer, Unicode) == internals.UNICODE
+    assert internals.value_writer(writer, Integer32) == internals.INTEGER
+    assert internals.value_writer(writer, Boolean) == internals.BOOLEAN
+    assert internals.value_writer(writer, DateTime) == internals.DATETIME
+    assert internals.value_writer(writer, ByteArray) == internals.OTHER
+    assert internals.datetime_format(writer, DateTime) is None
+    assert internals.datetime_format(writer, DateTime(format=ns.UTC_FORMAT)) == ns.UTC_FORMAT
+    assert internals.strftime_refuses(writer, "%s") and not internals.strftime_refuses(writer, "%Y")
+
+
+def test_a_blank_instance_is_what_spynes_constructor_makes() -> None:
+    from spyne import ComplexModelBase
+
+    from service.contract import models
+
+    classes = [
+        value
+        for value in vars(models).values()
+        if isinstance(value, type) and issubclass(value, ComplexModelBase)
+    ]
+    made = 0
+    for cls in classes + [cls.customize(min_occurs=1) for cls in classes]:
+        make = internals.blank_factory(cls)
+        if make is None:
+            continue
+        made += 1
+        blank, spynes = make(), cls.get_deserialization_instance(None)
+        assert type(blank) is type(spynes)
+        assert vars(blank) == vars(spynes)
+        assert vars(make()) is not vars(blank)  # a fresh one each time
+    assert made >= len(classes)

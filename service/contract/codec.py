@@ -1,12 +1,21 @@
 """Compiled message codecs: spyne's XmlDocument, without its per-request machinery.
 
-spyne stays the definition of the contract, and its own code still converts
-every value: a leaf is read with the protocol's ``from_unicode`` and written
-with its ``to_unicode``. What is compiled away is the rest of spyne's path,
-which costs ~150 µs a small call: the MethodContext, the handler lookups and
-generators of ``from_element``/``to_parent`` for each element, and building a
-response tree only to serialise it. The codec walks the element once, and
-writes the response envelope as text.
+spyne stays the definition of the contract. What is compiled away is its
+per-request path, which costs ~150 µs a small call: the MethodContext, the
+handler lookups and generators of ``from_element``/``to_parent`` for each
+element, and building a response tree only to serialise it. The codec walks the
+element once, and writes the response envelope as text.
+
+Leaves: where spyne's protocol converts a leaf's text with one of its plain
+converters (``service.contract.internals.value_reader``/``value_writer``: text,
+integers, booleans, date-times), the codec does what that converter does with
+the attributes read once at startup, for the values it can prove it handles
+alike (a ``str`` as a ``str``, an ``int`` as an ``int``, a ``datetime`` after
+1900 ...); any other value, and every other type, goes through the protocol's
+own ``from_unicode``/``to_unicode``. The decoded values are spyne's own: the
+schema, not the codec, enforces the contract's constraints, as on spyne's path.
+Complex types are made as spyne's constructor makes them
+(``internals.blank_factory``), without running it per request.
 
 It is compiled from each message's spyne class, and only for what it can
 prove it handles exactly like spyne: complex types of simple leaves and of
@@ -21,8 +30,9 @@ requests and results, byte for byte.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
-from types import SimpleNamespace
+from datetime import datetime
 from typing import Any, Final
 
 from lxml import etree
@@ -42,9 +52,18 @@ class _Unsupported(Exception):
 UNSUPPORTED: Final = None
 
 _ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_TRUE: Final = ("true", "1")
+_UNBOUNDED: Final = float("inf")
+#: ``ns.UTC_FORMAT``; strftime writes it as isoformat does, for years 1901 to 9999
+_ISO_UTC: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 Decoder = Callable[[etree._Element], Any]
 Encoder = Callable[[Any, list[str]], None]
+#: a leaf's value to its text, or None when the protocol's own ``to_unicode`` must do it
+Text = Callable[[Any], str | None]
+#: a member's decoder by the element's name: its Clark name in the target namespace,
+#: and its local name (how spyne matches it, whatever the namespace)
+Members = tuple[dict[str, tuple[Any, Decoder]], dict[str, tuple[Any, Decoder]]]
 
 
 def _is_simple(cls: type[ModelBase]) -> bool:
@@ -68,6 +87,15 @@ def _check_members(protocol: XmlDocument, cls: type[ComplexModelBase]) -> None:
             raise _Unsupported(member)
 
 
+def _has_attributes(element: etree._Element) -> bool:
+    """Whether any element of ``element``'s subtree has an attribute (``xsi:type``,
+    ``xsi:nil``, ...: spyne reads those, the codec does not)."""
+    for each in element.iter():
+        if each.keys():
+            return True
+    return False
+
+
 class MessageCodec:
     """Decodes one operation's request wrapper and encodes its response envelope."""
 
@@ -77,6 +105,7 @@ class MessageCodec:
         self.in_protocol = in_protocol
         self.out_protocol = out_protocol
         self.out_message = out_message
+        self.field_names = tuple(internals.fields(in_message))
         self._decode: Decoder | None
         self._encode: Encoder | None
         try:
@@ -87,67 +116,140 @@ class MessageCodec:
             self._encode = self._encoder(out_message, out_message.get_type_name(), top=True)
         except _Unsupported:
             self._encode = None
+        self._heads = {
+            env: "<?xml version='1.0' encoding='utf-8'?>\n<soap:Envelope xmlns:soap=\""
+            f'{env}" xmlns:tns="{ns.TNS}"><soap:Body>'
+            for env in (ns.SOAP11_ENV, ns.SOAP12_ENV)
+        }
 
     # --- requests ---
 
-    def decode(self, wrapper: etree._Element) -> Any:
-        """The request's fields as spyne's ``from_element`` would give them (attributes
-        of the object returned), or UNSUPPORTED."""
+    def decode(self, wrapper: etree._Element) -> list[Any] | None:
+        """The values of the request's fields, in order, as spyne's ``from_element``
+        would set them on its instance of the message, or UNSUPPORTED."""
         if self._decode is None:
             return UNSUPPORTED
         for element in wrapper.iter():
-            if element.attrib:  # xsi:type (spyne follows it), xsi:nil, ...
+            if element.keys():  # xsi:type (spyne follows it), xsi:nil, ...
                 return UNSUPPORTED
         try:
-            return self._decode(wrapper)
+            return self._decode(wrapper)  # type: ignore[no-any-return]
         except _Unsupported:
             return UNSUPPORTED
 
+    def _members(self, cls: Any) -> Members:
+        by_clark: dict[str, tuple[Any, Decoder]] = {}
+        by_name: dict[str, tuple[Any, Decoder]] = {}
+        for index, (name, member) in enumerate(internals.fields(cls).items()):
+            entry = (index, self._decoder(member))
+            by_clark[f"{{{ns.TNS}}}{name}"] = by_name[name] = entry
+        return by_clark, by_name
+
     def _decoder(self, cls: Any, top: bool = False) -> Decoder:
-        """``top``: the message wrapper, whose fields go into a plain object (spyne's
+        """``top``: the message wrapper, whose fields' values come back in a list (spyne's
         instance of it is only ever read, field by field, by the dispatcher)."""
         protocol = self.in_protocol
         if _is_simple(cls):
-            reader = internals.reader_kind(protocol, cls)
-            from_unicode = protocol.from_unicode
-            if internals.soft_validation(protocol):  # spyne's soft validation: not compiled
-                raise _Unsupported(cls)
-            if reader == "unicode":
-                return lambda element: from_unicode(cls, element.text or "")
-            if reader == "base":
-                return lambda element: from_unicode(cls, element.text)
-            if reader == "byte_array":
-                encoding = protocol.binary_encoding
-                return lambda element: from_unicode(cls, element.text, encoding)
-            raise _Unsupported(cls)
+            return self._leaf_decoder(cls)
         if internals.reader_kind(protocol, cls) != "complex":
             raise _Unsupported(cls)
         if internals.protocol_attributes(protocol, cls)._xml_tag_body_as is not None:
             raise _Unsupported(cls)
         _check_members(protocol, cls)
-        members = {name: self._decoder(member) for name, member in internals.fields(cls).items()}
-        make = cls.get_deserialization_instance
+        by_clark, by_name = self._members(cls)
+        names = list(internals.fields(cls))
         if top:
-            defaults = {name: getattr(make(None), name, None) for name in members}
-            if any(value is not None for value in defaults.values()):
+            sample = cls.get_deserialization_instance(None)
+            if any(getattr(sample, name, None) is not None for name in names):
                 raise _Unsupported(cls)
+            count = len(names)
 
-            def make(_: None) -> SimpleNamespace:
-                return SimpleNamespace(**defaults)
+            def decode_top(element: etree._Element) -> list[Any]:
+                values: list[Any] = [None] * count
+                for child in element:
+                    tag = child.tag
+                    entry = by_clark.get(tag)
+                    if entry is None:
+                        if not isinstance(tag, str):
+                            raise _Unsupported(tag)
+                        entry = by_name.get(tag.split("}", 1)[-1])
+                        if entry is None:  # spyne ignores elements it does not know
+                            continue
+                    values[entry[0]] = entry[1](child)
+                return values
+
+            return decode_top
+
+        blank = internals.blank_factory(cls)
+        if blank is None:
+            deserialization_instance = cls.get_deserialization_instance
+
+            def blank() -> Any:
+                return deserialization_instance(None)
+
+        make: Callable[[], Any] = blank
+        keys = names
 
         def decode(element: etree._Element) -> Any:
-            inst = make(None)
+            inst = make()
             for child in element:
                 tag = child.tag
-                if not isinstance(tag, str):
-                    raise _Unsupported(tag)
-                key = tag.rpartition("}")[2]
-                member = members.get(key)
-                if member is not None:  # spyne ignores elements it does not know
-                    setattr(inst, key, member(child))
+                entry = by_clark.get(tag)
+                if entry is None:
+                    if not isinstance(tag, str):
+                        raise _Unsupported(tag)
+                    entry = by_name.get(tag.split("}", 1)[-1])
+                    if entry is None:
+                        continue
+                setattr(inst, keys[entry[0]], entry[1](child))
             return inst
 
         return decode
+
+    def _leaf_decoder(self, cls: Any) -> Decoder:
+        protocol = self.in_protocol
+        reader = internals.reader_kind(protocol, cls)
+        from_unicode = protocol.from_unicode
+        if internals.soft_validation(protocol):  # spyne's soft validation: not compiled
+            raise _Unsupported(cls)
+        value = internals.value_reader(protocol, cls)
+        attrs = internals.protocol_attributes(protocol, cls)
+        if reader == "unicode":
+            if value == internals.UNICODE:  # the text as it is; "" (or None) for none
+                if attrs.empty_is_none:
+                    return lambda element: element.text or None
+                return lambda element: element.text or ""
+            return lambda element: from_unicode(cls, element.text or "")
+        if reader == "base":
+            if value == internals.INTEGER:
+                longest = _UNBOUNDED if attrs.max_str_len is None else attrs.max_str_len
+
+                def integer(element: etree._Element) -> Any:
+                    text = element.text
+                    if text is None:
+                        return None
+                    if len(text) <= longest:
+                        try:
+                            return int(text)
+                        except ValueError:
+                            pass
+                    return from_unicode(cls, text)  # spyne's own words for what is wrong
+
+                return integer
+            if value == internals.BOOLEAN:
+
+                def boolean(element: etree._Element) -> Any:
+                    text = element.text
+                    if text:
+                        return text.lower() in _TRUE
+                    return from_unicode(cls, text)
+
+                return boolean
+            return lambda element: from_unicode(cls, element.text)
+        if reader == "byte_array":
+            encoding = protocol.binary_encoding
+            return lambda element: from_unicode(cls, element.text, encoding)
+        raise _Unsupported(cls)
 
     # --- responses ---
 
@@ -156,11 +258,7 @@ class MessageCodec:
         UNSUPPORTED."""
         if self._encode is None:
             return UNSUPPORTED
-        parts = [
-            "<?xml version='1.0' encoding='utf-8'?>\n<soap:Envelope xmlns:soap=\"",
-            envelope_ns,
-            f'" xmlns:tns="{ns.TNS}"><soap:Body>',
-        ]
+        parts = [self._heads[envelope_ns]]
         try:
             self._encode(values, parts)
         except _Unsupported:
@@ -168,28 +266,97 @@ class MessageCodec:
         parts.append("</soap:Body></soap:Envelope>")
         return "".join(parts).encode()
 
+    def _text(self, cls: Any) -> tuple[Text, bool]:
+        """The leaf's value to its text as spyne's plain converter writes it, for the
+        values that converter surely handles alike (None for the rest); and whether
+        that text is always XML as it is (digits, signs, a date: nothing to escape)."""
+        protocol = self.out_protocol
+        kind = internals.value_writer(protocol, cls)
+        attrs = internals.protocol_attributes(protocol, cls)
+        unformatted = attrs.str_format is None and attrs.format is None
+        if kind == internals.UNICODE and unformatted:
+            return (lambda value: value if type(value) is str else None), False
+        if kind == internals.INTEGER and unformatted:
+            return (lambda value: str(value) if type(value) is int else None), True
+        if kind == internals.BOOLEAN:
+            return (
+                lambda value: ("true" if value else "false") if type(value) is bool else None
+            ), True
+        if kind == internals.DATETIME:
+            return self._datetime_text(cls, attrs)
+        return (lambda value: None), False
+
+    def _datetime_text(self, cls: Any, attrs: Any) -> tuple[Text, bool]:
+        """spyne's ``_datetime_to_unicode`` for a plain ``datetime`` (not a subclass)."""
+        protocol = self.out_protocol
+        if attrs.serialize_as not in (None, str, "str") or attrs.as_timezone is not None:
+            return (lambda value: None), False
+        if any(
+            getattr(attrs, name) is not None
+            for name in ("string_format", "str_format", "interp_format")
+        ):
+            return (lambda value: None), False
+        fmt = internals.datetime_format(protocol, cls)
+        keep_zone = bool(attrs.timezone)
+        if fmt is None:  # isoformat(): digits, signs, T, colons, a dot
+            if keep_zone:
+                return (lambda value: value.isoformat() if type(value) is datetime else None), True
+            return (
+                lambda value: (
+                    value.replace(tzinfo=None).isoformat() if type(value) is datetime else None
+                )
+            ), True
+        if internals.strftime_refuses(protocol, fmt):
+            return (lambda value: None), False
+        if fmt == _ISO_UTC:  # no zone in it: the zone, kept or not, changes nothing
+
+            def iso_utc(value: Any) -> str | None:
+                if type(value) is not datetime or value.year <= 1900:
+                    return None
+                return value.isoformat(timespec="microseconds")[:26] + "Z"
+
+            return iso_utc, True
+
+        def formatted(value: Any) -> str | None:
+            if type(value) is not datetime or value.year <= 1900:  # spyne's own calendar trick
+                return None
+            return (value if keep_zone else value.replace(tzinfo=None)).strftime(fmt)
+
+        return formatted, False
+
     def _encoder(self, cls: Any, name: str, top: bool = False) -> Encoder:
         """``top``: the message wrapper, given its fields' values in order (what
         spyne would set on an instance of it, and read back)."""
         protocol = self.out_protocol
         start, end = f"<tns:{name}>", f"</tns:{name}>"
+        empty = f"<tns:{name}/>"
         if _is_simple(cls):
             if internals.writer_kind(protocol, cls) != "leaf":
                 raise _Unsupported(cls)
             if issubclass(cls, ByteArray):
                 raise _Unsupported(cls)
             to_unicode = protocol.to_unicode
-            empty = f"<tns:{name}/>"
+            compiled, plain = self._text(cls)
 
             def leaf(value: Any, parts: list[str]) -> None:
                 if value is None:
                     raise _Unsupported(name)
-                text = to_unicode(cls, value)
+                try:
+                    text = compiled(value)
+                    if text is None:
+                        text = to_unicode(cls, value)
+                    elif plain:
+                        parts += (start, text, end)
+                        return
+                except Exception:  # a value spyne fails on, on its own path, in its words
+                    raise _Unsupported(name) from None
                 if text is None:
                     parts.append(empty)
                     return
-                if NOT_XML.search(text):  # lxml refuses it; spyne's path faults
+                if not isinstance(text, str):  # lxml's to judge, on spyne's path
                     raise _Unsupported(name)
+                if not text.isprintable() and NOT_XML.search(text):
+                    raise _Unsupported(name)  # lxml refuses it; spyne's path faults
                 parts += (start, text.translate(_ESCAPES), end)
 
             return leaf
@@ -199,12 +366,19 @@ class MessageCodec:
         if attrs.sub_name is not None or attrs.sub_ns is not None:
             raise _Unsupported(cls)
         _check_members(protocol, cls)
-        members = [
-            (key, self._encoder(member, key)) for key, member in internals.fields(cls).items()
-        ]
+        members = [self._encoder(member, key) for key, member in internals.fields(cls).items()]
+        keys = list(internals.fields(cls))
         serialization_instance = cls.get_serialization_instance
-
-        empty = f"<tns:{name}/>"
+        # spyne's get_serialization_instance gives back a value of the class itself untouched
+        native = cls.__orig__ if cls.__orig__ is not None else cls
+        read: Callable[[Any], Any]
+        if len(keys) > 1:
+            read = operator.attrgetter(*keys)
+        elif keys:
+            read_one = operator.attrgetter(keys[0])
+            read = lambda inst: (read_one(inst),)  # noqa: E731
+        else:
+            read = lambda inst: ()  # noqa: E731
 
         def complex_(value: Any, parts: list[str]) -> None:
             if value is None:
@@ -212,11 +386,14 @@ class MessageCodec:
             if top:
                 fields = value
             else:
-                inst = serialization_instance(value)
-                fields = [getattr(inst, key, None) for key, _ in members]
+                inst = value if type(value) is native else serialization_instance(value)
+                try:
+                    fields = read(inst)
+                except AttributeError:
+                    fields = [getattr(inst, key, None) for key in keys]
             parts.append(start)
             opened = len(parts)
-            for (_, member), field in zip(members, fields, strict=True):
+            for member, field in zip(members, fields, strict=True):
                 member(field, parts)
             if len(parts) == opened:
                 parts[-1] = empty

@@ -6,8 +6,12 @@ that are not promised to anyone:
 - a message class's fields (``_type_info``, ``_type_info_alt``): the attribute
   spyne's own examples *declare* models with, read back here;
 - ``XmlDocument``'s handler tables (``deserialization_handlers``,
-  ``serialization_handlers``) and its ``get_cls_attrs``, which the compiled codecs
-  (``service.contract.codec``) consult to prove a class takes spyne's plain path;
+  ``serialization_handlers``, ``_from_unicode_handlers``, ``_to_unicode_handlers``)
+  and its ``get_cls_attrs``, which the compiled codecs (``service.contract.codec``)
+  consult to prove a class takes spyne's plain path, down to the converter of
+  each leaf's text;
+- what a complex type's constructor leaves in a fresh instance (``blank_factory``),
+  so the codecs make spyne's instances without running it per request;
 - a ``MethodContext`` made without spyne's transport machinery (a stand-in
   transport), and the operation's function reached through its method descriptor
   (``interface.service_method_map`` and ``descriptor.function``), so an operation
@@ -25,8 +29,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from lxml import etree
-from spyne import MethodContext
+from spyne import ComplexModelBase, MethodContext
 from spyne.application import Application
+from spyne.protocol._inbase import InProtocolBase
+from spyne.protocol._outbase import OutProtocolBase
 from spyne.protocol.xml import XmlDocument
 
 #: The spyne release these internals were read from.
@@ -76,6 +82,97 @@ def writer_kind(protocol: XmlDocument, cls: Any) -> str:
     if handler == protocol.complex_to_parent:
         return "complex"
     return OTHER
+
+
+#: The text converters ``value_reader`` and ``value_writer`` name (spyne's plain ones).
+UNICODE: Final = "unicode"
+INTEGER: Final = "integer"
+BOOLEAN: Final = "boolean"
+DATETIME: Final = "datetime"
+
+
+def value_reader(protocol: XmlDocument, cls: Any) -> str:
+    """Which of spyne's plain text converters ``protocol.from_unicode`` runs for ``cls``:
+    ``unicode``, ``integer``, ``boolean`` or ``other`` (``from_unicode`` itself not
+    overridden, so its None and ``empty_is_none`` rules are spyne's own)."""
+    if type(protocol).from_unicode is not InProtocolBase.from_unicode:
+        return OTHER
+    handler = protocol._from_unicode_handlers[cls]
+    for kind, plain in (
+        (UNICODE, protocol.unicode_from_bytes),
+        (INTEGER, protocol.integer_from_bytes),
+        (BOOLEAN, protocol.boolean_from_bytes),
+    ):
+        if handler == plain:
+            return kind
+    return OTHER
+
+
+def value_writer(protocol: XmlDocument, cls: Any) -> str:
+    """Which of spyne's plain text converters ``protocol.to_unicode`` runs for ``cls``:
+    ``unicode``, ``integer``, ``boolean``, ``datetime`` or ``other``. ``datetime``
+    only when the formatting it delegates to (``_datetime_to_unicode``, ``strftime``)
+    is spyne's own."""
+    if type(protocol).to_unicode is not OutProtocolBase.to_unicode:
+        return OTHER
+    handler = protocol._to_unicode_handlers[cls]
+    for kind, plain in (
+        (UNICODE, protocol.unicode_to_unicode),
+        (INTEGER, protocol.integer_to_unicode),
+        (BOOLEAN, protocol.boolean_to_unicode),
+    ):
+        if handler == plain:
+            return kind
+    if (
+        handler == protocol.datetime_to_unicode
+        and type(protocol)._datetime_to_unicode is OutProtocolBase._datetime_to_unicode
+        and type(protocol).strftime.__func__ is OutProtocolBase.strftime.__func__
+    ):
+        return DATETIME
+    return OTHER
+
+
+def datetime_format(protocol: XmlDocument, cls: Any) -> str | None:
+    """The strftime format spyne's ``_datetime_to_unicode`` writes ``cls`` with (None:
+    ``isoformat()``), picked among its aliases as spyne picks it."""
+    return protocol._get_datetime_format(protocol.get_cls_attrs(cls))  # type: ignore[no-any-return]
+
+
+def strftime_refuses(protocol: XmlDocument, fmt: str) -> bool:
+    """Whether spyne's ``strftime`` raises for ``fmt`` (it does not handle ``%s``)."""
+    return bool(type(protocol)._illegal_s.search(fmt))
+
+
+def blank_factory(cls: Any) -> Callable[[], Any] | None:
+    """A maker of the instance spyne's ``get_deserialization_instance`` gives for ``cls``
+    (its constructor run with no arguments: every field set to None), without running
+    the constructor; None when that instance is anything else (a default, a
+    read-only property, sqlalchemy, slots), which then keeps spyne's own way."""
+    native = cls.__orig__ if cls.__orig__ is not None else cls
+    sample = cls.get_deserialization_instance(None)
+    if type(sample) is not native or not isinstance(sample, ComplexModelBase):
+        return None
+    if type(native).__call__ is not type.__call__ or native.__new__ is not object.__new__:
+        return None
+    if native.__init__ is not ComplexModelBase.__init__ or hasattr(native, "_sa_class_manager"):
+        return None
+    if native.__setattr__ is not object.__setattr__:
+        return None
+    blank = dict(sample.__dict__)
+    if list(blank) != list(native.get_flat_type_info(native)):
+        return None
+    if any(value is not None for value in blank.values()):
+        return None
+    if any(hasattr(native, name) for name in blank):  # a class attribute or a property
+        return None
+    new = object.__new__
+
+    def make() -> Any:
+        inst = new(native)
+        inst.__dict__.update(blank)
+        return inst
+
+    return make
 
 
 def soft_validation(protocol: XmlDocument) -> bool:

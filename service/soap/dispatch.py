@@ -207,16 +207,18 @@ class Dispatcher:
         """Runs the operation: its codec's path, or spyne's reader and writer."""
         decoded = binary.take_binary(element, route.base64_fields, raw)
         codec = route.codec
-        in_object = codec.decode(element) if codec else UNSUPPORTED
+        args = codec.decode(element) if codec else UNSUPPORTED
         ctx: Any
-        if in_object is UNSUPPORTED:
+        if args is UNSUPPORTED:
             ctx = self.engine.context(scope)
             in_object = self.engine.read(ctx, route.op.in_message, element)
+            args = [getattr(in_object, name) for name in route.field_names]
         else:
             ctx = internals.LightContext(scope)
         for name, value in decoded.items():
-            setattr(in_object, name, value)
-        result = route.function(ctx, *[getattr(in_object, name) for name in route.field_names])
+            if name in route.field_names:
+                args[route.field_names.index(name)] = value
+        result = route.function(ctx, *args)
         values = result if len(route.result_names) > 1 else (result,)
         if codec and not route.binary_paths:
             encoded = codec.encode(version.envelope_ns, values)
