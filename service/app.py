@@ -36,6 +36,7 @@ from service.faults import (
     MethodNotAllowedFault,
     RequestTooLargeFault,
     ServiceFault,
+    ShuttingDownFault,
     UnsupportedMediaFault,
 )
 from service.http import forwarding, helppage
@@ -94,6 +95,8 @@ class SoapApplication:
         """``codecs=False``: every call through spyne's own path (for the differential
         tests; see ``service.contract.codec``)."""
         self.settings = settings
+        #: set when the worker stops (service.rsgi): new requests are refused, /readyz 503
+        self.draining = False
         self.limits = Limits.from_settings(settings)
         spyne_app = build_application()
         self.store = open_store(settings.database_url, str(settings.data_dir))
@@ -171,6 +174,11 @@ class SoapApplication:
                 return port, Answer.whole(200, _HTML, self.help_page)
             return port, self._soap(environ, method, version, request_id)
         if path.startswith(IMAGES_PREFIX) and method in ("GET", "HEAD"):
+            if self.draining:
+                fault = ShuttingDownFault()
+                return "/images", Answer.whole(
+                    503, _TEXT, f"{fault.message}\n".encode(), *fault.http_headers, fault=fault
+                )
             image_id = path[len(IMAGES_PREFIX) :]
             return "/images", download(image_id, environ, self.store, self.users, self.policy)
         if path.startswith(HTTP_PREFIX):
@@ -303,7 +311,9 @@ class SoapApplication:
             return Answer.whole(200, _HTML, self.help_page)
         if path == "/healthz":  # the process is up and answering
             return Answer.whole(200, text, b"ok\n")
-        if path == "/readyz":  # ... and can reach its store
+        if path == "/readyz":  # ... and can reach its store, and is not stopping
+            if self.draining:
+                return Answer.whole(503, text, b"not ready: stopping\n")
             try:
                 self.store.ping()
             except Exception as error:
@@ -344,6 +354,7 @@ def _check_media(media_type: str, version: SoapVersion) -> None:
 
 
 _HTML: Final = "text/html; charset=utf-8"
+_TEXT: Final = "text/plain; charset=utf-8"
 _KNOWN_PATHS: Final = frozenset(
     {"/", "/index.html", "/healthz", "/readyz", "/metrics", "/soapui-project.xml"}
 )

@@ -20,6 +20,7 @@
      │         │    └── AuthenticationRequiredFault  (HTTP 401 + WWW-Authenticate: Basic) none were sent
      │         ├── InvalidSecurityFault  wsse:InvalidSecurity     a malformed Security header
      │         └── MessageExpiredFault   wsse:MessageExpired      stale Timestamp or token
+     ├── ShuttingDownFault               Server.ShuttingDown      the service stops before the request could be taken in (503)
      ├── VersionMismatchFault            VersionMismatch          SOAP 1.2 envelope on the 1.1 port, or back
      ├── MustUnderstandFault             MustUnderstand           a mustUnderstand header we do not know
      └── InternalFault                   Server.Internal          our bug; the message says nothing more
@@ -243,6 +244,20 @@ class MessageExpiredFault(WsSecurityFault):
 
     def __init__(self) -> None:
         super().__init__("The message has expired.")
+
+
+class ShuttingDownFault(ServiceFault):
+    code = "Server.ShuttingDown"
+    http_status_plain = 503
+    http_status_soap11 = 503
+    http_status_soap12 = 503
+    http_headers = (("Retry-After", "1"),)
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The service is stopping and could not take the whole request in time;"
+            " nothing of it was stored. Send it again."
+        )
 
 
 class VersionMismatchFault(ServiceFault):

@@ -16,6 +16,10 @@ over, and holds the client to three rules while it does:
 - **memory**: the body is spooled, in memory up to ``spool_threshold`` bytes
   and in an unnamed temporary file above it.
 
+When the worker stops (``Drain``), a body still arriving has until the drain's
+deadline to finish; one that does not is answered ``Server.ShuttingDown`` (503):
+nothing of it is stored, and the client may send it again.
+
 A body that did not arrive whole is handed to the engine as a ``Refused`` input
 whose ``read`` raises the fault: the engine then answers it the way its route
 answers every fault (a SOAP fault in the port's version, JSON on ``/http``),
@@ -27,15 +31,52 @@ from __future__ import annotations
 import asyncio
 import io
 import tempfile
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Final
 
 from service.config import Settings
-from service.faults import RequestTimeoutFault, RequestTooLargeFault, ServiceFault
+from service.faults import (
+    RequestTimeoutFault,
+    RequestTooLargeFault,
+    ServiceFault,
+    ShuttingDownFault,
+)
 
 #: Bodies up to this size are gathered as one bytes object (no file object at all).
 _SMALL: Final = 64 * 1024
+
+
+class Drain:
+    """The worker's stop, as the body reads in progress see it."""
+
+    def __init__(self) -> None:
+        self.deadline: float | None = None
+        self._paces: set[asyncio.Timeout] = set()
+
+    def begin(self, deadline: float) -> None:
+        """From now on no body read lasts past ``deadline`` (loop time)."""
+        self.deadline = deadline
+        for pace in self._paces:
+            when = pace.when()
+            if when is None or when > deadline:
+                pace.reschedule(deadline)
+
+    @contextmanager
+    def watching(self, pace: asyncio.Timeout) -> Iterator[None]:
+        """``pace`` is cut short by ``begin`` while the block runs."""
+        self._paces.add(pace)
+        try:
+            yield
+        finally:
+            self._paces.discard(pace)
+
+    def bound(self, when: float) -> float:
+        return when if self.deadline is None else min(when, self.deadline)
+
+    def stopped(self, now: float) -> bool:
+        return self.deadline is not None and now >= self.deadline
 
 
 @dataclass(frozen=True)
@@ -98,6 +139,7 @@ async def take_in(
     declared: int | None,
     rules: IntakeRules,
     loop: asyncio.AbstractEventLoop,
+    drain: Drain | None = None,
 ) -> Body:
     """The body, read from ``chunks`` under the size, pace and memory rules above."""
     limit = rules.body_limit
@@ -111,30 +153,35 @@ async def take_in(
     received = 0
     parts: list[bytes] = []
     spool: IO[bytes] | None = None
+    drain = drain or Drain()
     try:
-        async with asyncio.timeout(started + rules.body_timeout) as pace:
-            async for chunk in chunks:
-                if not chunk:
-                    continue
-                received += len(chunk)
-                if received > limit:
-                    return _refused(
-                        RequestTooLargeFault(
-                            f"The request body is over the limit of {limit} bytes."
-                        ),
-                        spool,
-                    )
-                if spool is not None:
-                    spool.write(chunk)
-                elif received > _SMALL:
-                    spool = tempfile.SpooledTemporaryFile(max_size=rules.spool_threshold)
-                    spool.writelines(parts)
-                    spool.write(chunk)
-                    parts.clear()
-                else:
-                    parts.append(chunk)
-                pace.reschedule(started + rules.body_timeout + received / rules.body_min_rate)
+        async with asyncio.timeout(drain.bound(started + rules.body_timeout)) as pace:
+            with drain.watching(pace):
+                async for chunk in chunks:
+                    if not chunk:
+                        continue
+                    received += len(chunk)
+                    if received > limit:
+                        return _refused(
+                            RequestTooLargeFault(
+                                f"The request body is over the limit of {limit} bytes."
+                            ),
+                            spool,
+                        )
+                    if spool is not None:
+                        spool.write(chunk)
+                    elif received > _SMALL:
+                        spool = tempfile.SpooledTemporaryFile(max_size=rules.spool_threshold)
+                        spool.writelines(parts)
+                        spool.write(chunk)
+                        parts.clear()
+                    else:
+                        parts.append(chunk)
+                    deadline = started + rules.body_timeout + received / rules.body_min_rate
+                    pace.reschedule(drain.bound(deadline))
     except TimeoutError:
+        if drain.stopped(loop.time()):
+            return _refused(ShuttingDownFault(), spool)
         return _refused(
             RequestTimeoutFault(
                 f"The request body came too slowly: {received} bytes in"

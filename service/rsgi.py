@@ -24,18 +24,25 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from service.answer import Answer
-from service.app import SoapApplication, create_app
+from service.app import IMAGES_PREFIX, SoapApplication, create_app
 from service.config import Settings
-from service.intake import Body, IntakeRules, declared_length, take_in
+from service.faults import ShuttingDownFault
+from service.intake import Body, Drain, IntakeRules, Refused, declared_length, take_in
 
 log = logging.getLogger("soap_service.rsgi")
 
 Headers = list[tuple[str, str]]
+#: What the supervisor sends a worker to stop it (``begin_drain``).
+DRAIN_SIGNAL: Final = signal.SIGUSR2
+#: Seconds after the stop in which new requests are still served (``begin_drain``).
+LATE_GRACE: Final = 1.0
 _NO_BODY: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 _DONE: Final = object()
 
@@ -51,40 +58,96 @@ class ServingCore:
         self._pool: ThreadPoolExecutor | None = None
         self._threads = max(1, settings.threads)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.drain = Drain()
+        #: seconds requests in flight get when the worker stops (service.intake.Drain)
+        self.drain_seconds = max(1.0, settings.shutdown_timeout * 2 / 3)
+        self._in_flight = 0
+        self._released = False
+        self._refuse_after = 0.0
 
     # --- RSGI's hooks ---
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="soap-service")
+        loop.add_signal_handler(DRAIN_SIGNAL, self.begin_drain)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self.app.close()
 
+    # --- stopping: drain first, then let granian stop an idle worker ---
+
+    def begin_drain(self) -> None:
+        """The supervisor asks this worker to stop (``DRAIN_SIGNAL``; ``service.server``).
+
+        Requests in flight go on to their answers: a body still arriving has
+        ``drain_seconds`` to arrive (else Server.ShuttingDown, 503, nothing stored),
+        work already running finishes. Requests that arrive in the next
+        ``LATE_GRACE`` seconds are served too (a request whose headers crossed the
+        stop on the wire is no less in flight); later ones are answered at once (503
+        Server.ShuttingDown with Retry-After; ``/readyz`` is 503 from the start).
+        Every answer says ``Connection: close``. When nothing is in flight, the worker sends
+        itself SIGTERM, granian's own stop, which then finds it idle.
+
+        Why not SIGTERM at once: granian 2.8 stops a worker by a signal handler that
+        blocks the event loop until the server's connections are done, so a request
+        in flight that still needs the loop (its body, or its answer from a thread)
+        waits for a loop that waits for it, until the worker is killed.
+        """
+        if self.drain.deadline is not None:
+            return
+        loop = self._loop or asyncio.get_running_loop()
+        log.info("stopping: answering %d requests in flight, refusing new ones", self._in_flight)
+        self.app.draining = True
+        deadline = loop.time() + self.drain_seconds
+        self.drain.begin(deadline)
+        self._refuse_after = loop.time() + min(LATE_GRACE, self.drain_seconds / 4)
+        if not self._in_flight:
+            self._release()
+        else:  # if the work in flight outlasts the drain, stop anyway
+            loop.call_at(deadline + 1, self._release)
+
+    def _release(self) -> None:
+        if not self._released:
+            self._released = True
+            os.kill(os.getpid(), signal.SIGTERM)
+
     async def __call__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":
             return  # websockets are not served (granian is started with websockets=False)
+        self._in_flight += 1
+        try:
+            await self._serve(scope, proto)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight and self.drain.deadline is not None:
+                self._release()
+
+    async def _serve(self, scope: Any, proto: Any) -> None:
         loop = self._loop or asyncio.get_running_loop()
         environ = _environ(scope)
         method = environ["REQUEST_METHOD"]
         declared = declared_length(environ.get("CONTENT_LENGTH"))
-        if method in _NO_BODY and not declared and "HTTP_TRANSFER_ENCODING" not in environ:
+        if self.drain.deadline is not None and loop.time() > self._refuse_after:
+            body = Body(Refused(ShuttingDownFault()), 0, whole=False)  # type: ignore[arg-type]
+        elif method in _NO_BODY and not declared and "HTTP_TRANSFER_ENCODING" not in environ:
             body = Body(io.BytesIO(), 0)
         else:
-            body = await take_in(proto, declared, self.rules, loop)
+            body = await take_in(proto, declared, self.rules, loop, self.drain)
         environ["wsgi.input"] = body.stream
         if body.whole:
             environ["CONTENT_LENGTH"] = str(body.length)
         try:
-            if body.length <= self.inline_limit and not environ["PATH_INFO"].startswith("/images/"):
+            download = environ["PATH_INFO"].startswith(IMAGES_PREFIX) and not self.app.draining
+            if body.length <= self.inline_limit and not download:
                 answer, headers = self.app.handle(environ)
             else:
                 answer, headers = await loop.run_in_executor(self._pool, self.app.handle, environ)
         finally:
             body.close()
-        if not body.whole:
+        if not body.whole or self.drain.deadline is not None:
             headers.append(("Connection", "close"))
         await self._send(proto, method, answer, headers, loop)
 

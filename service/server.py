@@ -1,22 +1,33 @@
-"""Running the WSGI application on granian.
+"""Running the service on granian: the supervisor of the worker processes.
 
-Why granian: measured on these 2-core machines, gunicorn's sync workers top
-out near 6.5k req/s even for a fixed response (a connection per request),
-waitress collapses at 64 connections, while granian (a Rust HTTP server with
-keep-alive, pipelining and a WSGI bridge) serves a fixed response at ~52k
-req/s: the HTTP layer is never what limits us.
+Each worker runs the serving core (``service.rsgi``: granian's RSGI interface,
+the engine called on the worker's event loop with whole requests); the
+``interface=wsgi`` setting runs the same engine behind granian's
+thread-per-request WSGI bridge instead, kept so the two can be measured side by
+side (``make bench``).
 
 One listening socket is made here and shared with every worker, instead of
 granian's default of one ``SO_REUSEPORT`` listener per worker on Linux: with
 ``--port 0`` those would each get a port of their own. The shared socket is
 listening before the workers start, so connections made as soon as the
 "listening on" line is printed wait in its backlog instead of being refused.
+
+Stopping (SIGTERM or SIGINT): each worker is told to drain first
+(``DRAIN_SIGNAL``): it answers every request in flight and then stops itself;
+only a worker that has not stopped by ``shutdown_timeout`` is stopped, then
+killed.
+
+Both are overrides of granian's private methods (it has no public way to do
+either): granian is pinned to the exact version they were written for, and
+``tests/test_server_granian_internals.py`` fails when what they rely on changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -31,6 +42,7 @@ from granian.net import SocketSpec
 
 from service.config import Settings
 from service.observability import metrics
+from service.rsgi import DRAIN_SIGNAL
 
 #: The application granian loads in each worker, per ``interface``.
 TARGETS: Final = {"rsgi": "service.rsgi:create_core", "wsgi": "service.app:create_app"}
@@ -43,21 +55,28 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
         self.bound_port: int | None = None
 
     def _stop_workers(self) -> None:
-        """granian's, but a worker still starting when the stop came is told again.
+        """Each worker drains, then stops itself; a worker that will not is stopped.
 
-        A worker that receives SIGTERM before its own server is up misses it and
-        runs on (seen when a stop follows a start closely); repeating the signal
-        every half second reaches it once it is up. Requests in flight are still
-        answered; after ``shutdown_timeout`` a worker is killed.
+        granian's own stop sends SIGTERM at once; ours sends the serving core's
+        ``DRAIN_SIGNAL`` (``service.rsgi.ServingCore.begin_drain``): the worker
+        answers what is in flight and sends itself SIGTERM when idle. A worker still
+        starting has no handler yet and ends at the signal, having served nothing.
+        After ``shutdown_timeout`` a worker still alive gets SIGTERM, then SIGKILL.
+        (The WSGI interface has no drain: its workers get SIGTERM, repeated every half
+        second for a worker that was still starting and missed the first.)
         """
+        drain = self.interface == Interfaces.RSGI
         deadline = time.monotonic() + self.settings.shutdown_timeout
         for worker in self.wrks:
-            worker.terminate()
+            _signal(worker, DRAIN_SIGNAL if drain else signal.SIGTERM)
         for worker in self.wrks:
             while worker.is_alive() and time.monotonic() < deadline:
                 worker.join(0.5)
-                if worker.is_alive():
+                if worker.is_alive() and not drain:
                     worker.terminate()
+            if worker.is_alive():
+                worker.terminate()
+                worker.join(2)
             if worker.is_alive():
                 print(f"soap-service: killing worker-{worker.idx + 1}", file=sys.stderr)
                 worker.kill()
@@ -87,6 +106,17 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
         print(f"soap-service: HTTP     {settings.base_url}/http/<Operation>", flush=True)
         print(f"soap-service: metrics  {settings.base_url}/metrics", flush=True)
         print(f"soap-service: health   {settings.base_url}/healthz, /readyz", flush=True)
+
+
+def _signal(worker: Any, signum: int) -> None:
+    """Sends ``signum`` to a granian worker process (its multiprocessing.Process), as
+    granian's own ``terminate`` does: marked as stopped by its parent, so its exit is
+    not reported as a crash."""
+    worker.interrupt_by_parent = True
+    pid = worker.inner.pid
+    if pid is not None and worker.is_alive():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 def serve(settings: Settings, certfile: Path | None = None, keyfile: Path | None = None) -> None:

@@ -183,7 +183,7 @@ def test_graceful_shutdown_answers_the_request_in_flight(tmp_path: Path) -> None
         _skip_response(reader)
         conn.sendall(head + body[:40])  # the second call is in flight...
         server.process.send_signal(signal.SIGTERM)
-        _wait_for(server, "Stopping worker")  # ... when the workers are told to stop
+        _wait_for(server, "stopping: answering")  # ... when the workers are told to stop
         conn.sendall(body[40:])
         status = reader.readline()
         headers = _skip_response(reader)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -220,7 +221,12 @@ def test_request_id_is_echoed_or_made(live_server: LiveServer) -> None:
 
 def test_made_request_ids_are_unique_across_workers(live_server: LiveServer) -> None:
     body = (XML / "soap11_envelope.xml").read_bytes()
-    made = [post(live_server, body).headers["X-Request-ID"] for _ in range(60)]
+    # at once from 8 clients, so that both workers take connections (one at a time, an
+    # idle worker may be left asleep while the other takes every connection)
+    with ThreadPoolExecutor(8) as clients:
+        made = list(
+            clients.map(lambda _: post(live_server, body).headers["X-Request-ID"], range(96))
+        )
     assert len({m[:16] for m in made}) > 1, "one worker served every request"
     assert len(set(made)) == len(made)
 
