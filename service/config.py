@@ -52,6 +52,8 @@ class Settings:
     #: The serving core (service.intake, service.rsgi). Seconds a client has to send a
     #: request's headers (after connecting, or between requests on a kept-alive connection)
     header_timeout: int = 10
+    #: Largest request head (request line and headers); more is 431 from granian
+    max_header_bytes: int = 64 * 1024
     #: Seconds a body may take to start; after that it must arrive at body_min_rate bytes/s
     body_timeout: int = 10
     body_min_rate: int = 16 * 1024

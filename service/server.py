@@ -151,7 +151,10 @@ def _serve(settings: Settings, certfile: Path | None, keyfile: Path | None) -> N
         port=settings.port,
         interface=Interfaces.RSGI if interface == "rsgi" else Interfaces.WSGI,
         websockets=False,  # none served; granian would log that it ignores them
-        http1_settings=HTTP1Settings(header_read_timeout=settings.header_timeout * 1000),
+        http1_settings=HTTP1Settings(
+            header_read_timeout=settings.header_timeout * 1000,
+            max_buffer_size=max(8192, settings.max_header_bytes),  # hyper's own minimum
+        ),
         workers=settings.workers,
         blocking_threads=settings.threads if interface == "wsgi" else 1,
         log_access=False,

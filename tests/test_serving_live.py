@@ -146,6 +146,25 @@ def test_a_body_keeping_the_minimum_pace_is_taken_in(server: LiveServer) -> None
     sock.close()
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(b"X-H%d: v\r\n" % i for i in range(200))
+        + b"\r\n",
+    ],
+    ids=["100-KB-header", "200-headers"],
+)
+def test_an_oversized_head_is_431(server: LiveServer, head: bytes) -> None:
+    sock = connect(server)
+    sock.sendall(head)
+    status, headers, _ = read_response(sock)
+    assert status == 431 and headers.get("connection", "").lower() == "close"
+    sock.close()
+    assert greet(server) == 200
+
+
 def test_a_declared_body_over_the_limit_is_refused_before_it_is_sent(
     server: LiveServer,
 ) -> None:
