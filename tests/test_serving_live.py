@@ -86,28 +86,31 @@ def greet(server: LiveServer) -> int:
         conn.close()
 
 
+def hold(server: LiveServer, count: int, start: bytes) -> list[socket.socket]:
+    """``count`` connections that have sent ``start`` and then nothing more."""
+    held = []
+    for _ in range(count):
+        sock = connect(server)
+        sock.sendall(start)
+        held.append(sock)
+    return held
+
+
 def test_slow_bodies_and_slow_headers_do_not_stop_the_service(server: LiveServer) -> None:
-    slow_bodies = []
-    for _ in range(24):  # a declared length, and one byte of it
-        sock = connect(server)
-        sock.sendall(
-            b"POST /soap HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\n"
-            b"Content-Length: 100000\r\n\r\n<"
-        )
-        slow_bodies.append(sock)
-    endless = []
-    for _ in range(8):  # chunked, and the chunks stop coming
-        sock = connect(server)
-        sock.sendall(
-            b"POST /soap12 HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n1\r\n<\r\n"
-        )
-        endless.append(sock)
-    slow_headers = []
-    for _ in range(24):
-        sock = connect(server)
-        sock.sendall(b"POST /soap HTTP/1.1\r\nHost: x\r\n")
-        slow_headers.append(sock)
+    # a declared length and one byte of it; chunked, and the chunks stop; half a head
+    slow_bodies = hold(
+        server,
+        24,
+        b"POST /soap HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\n"
+        b"Content-Length: 100000\r\n\r\n<",
+    )
+    endless = hold(
+        server,
+        8,
+        b"POST /soap12 HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n1\r\n<\r\n",
+    )
+    slow_headers = hold(server, 24, b"POST /soap HTTP/1.1\r\nHost: x\r\n")
 
     # while all of them are held, everyone else is answered
     assert [greet(server) for _ in range(40)] == [200] * 40
