@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+from collections.abc import Callable
+from typing import Any
 
-from service.faults import ForbiddenXmlFault, LimitExceededFault, MalformedRequestFault
-from service.soap.hardening import Limits, check_headers, parse_request
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from service.faults import (
+    ForbiddenXmlFault,
+    LimitExceededFault,
+    MalformedRequestFault,
+    ServiceFault,
+)
+from service.soap.hardening import (
+    Limits,
+    _describe,
+    _over,
+    _parser,
+    check_headers,
+    check_shape,
+    parse_request,
+)
 
 SMALL = Limits(
     max_depth=5,
@@ -85,3 +105,133 @@ def test_xinclude_is_never_processed() -> None:
 def test_malformed(data: bytes) -> None:
     with pytest.raises(MalformedRequestFault):
         parse_request(data)
+
+
+def test_utf7_cannot_hide_markup_from_the_byte_counts() -> None:
+    """UTF-7 spells "<" and "=" as "+ADw-" and "+AD0-": no byte count bounds its shape."""
+    deep = "<a>" + "<b>" * 6 + "</b>" * 6 + "</a>"
+    spelled = deep.replace("<", "+ADw-").replace(">", "+AD4-").encode()
+    data = b'<?xml version="1.0" encoding="UTF-7"?>' + spelled
+    with pytest.raises(LimitExceededFault, match="nesting depth"):
+        parse_request(data, SMALL)
+    attributes = " ".join(f"a{i}+AD0-'1'" for i in range(3))
+    data = b'<?xml version="1.0" encoding="UTF-7"?><a ' + attributes.encode() + b"/>"
+    with pytest.raises(LimitExceededFault, match="attributes"):
+        parse_request(data, SMALL)
+
+
+# --- parse_request against the plain way it was first written ---
+
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+_PROLOG_DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+
+def _parsed_the_plain_way(data: bytes, limits: Limits) -> etree._Element:
+    """parse_request before its byte counts: the prolog cut out and searched, every
+    small document's elements walked for their attribute counts."""
+    if not data.strip():
+        raise MalformedRequestFault("The request body is empty; send a SOAP envelope.")
+    root_start = _ROOT_START.search(data)
+    prolog = data[: root_start.start()] if root_start else data
+    if _PROLOG_DTD.search(prolog):
+        raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
+    tags = data.count(b"<")
+    if tags > 2 * limits.max_elements + 8:
+        raise _over("elements", limits.max_elements)
+    try:
+        root = etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError as error:
+        if "Excessive depth" in str(error):
+            raise _over("nesting depth", limits.max_depth) from None
+        raise MalformedRequestFault(
+            f"The request is not well-formed XML: {_describe(error)}"
+        ) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
+    if tags <= limits.max_depth and len(data) <= min(
+        limits.max_attribute_length, limits.max_text_length
+    ):
+        for element in root.iter():
+            if len(element.attrib) > limits.max_attributes:
+                raise _over("attributes on one element", limits.max_attributes)
+    else:
+        check_shape(root, limits, texts=len(data) > limits.max_text_length)
+    return root
+
+
+LIMITS = st.builds(
+    Limits,
+    max_depth=st.integers(1, 12),
+    max_elements=st.integers(1, 40),
+    max_attributes=st.integers(0, 6),
+    max_attribute_length=st.integers(1, 2000),
+    max_text_length=st.integers(1, 2000),
+)
+NAMES = st.sampled_from(["a", "b", "t:c", "d"])
+
+
+@st.composite
+def _elements(draw: st.DrawFn, depth: int = 0) -> str:
+    name = draw(NAMES) if depth else "r"
+    attributes = "".join(
+        f' {key}="{value}"'
+        for key, value in draw(
+            st.dictionaries(
+                st.sampled_from(["x", "y", "z", "w", "v", "t:u"]),
+                st.text(st.sampled_from("a=é<&"), max_size=12).map(
+                    lambda v: v.replace("&", "&amp;").replace("<", "&lt;")
+                ),
+                max_size=6,
+            )
+        ).items()
+    )
+    text = draw(st.text(st.sampled_from("ab =é\n"), max_size=30))
+    wide = 2 if depth < 3 else 1 if depth < 8 else 0
+    children = draw(st.lists(_elements(depth + 1), max_size=wide))
+    if not depth:
+        attributes += ' xmlns:t="urn:t"'
+    return f"<{name}{attributes}>{text}{''.join(children)}</{name}>"
+
+
+PROLOGS = st.sampled_from(
+    [
+        "",
+        "<?xml version='1.0'?>",
+        "<?xml version='1.0' encoding='utf-8'?>\n",
+        "<!-- c --><?pi x?>",
+        "<!DOCTYPE a>",
+        "<!doctype a [<!ENTITY e 'x'>]>",
+        "<?xml version='1.0'?><!-- <!ENTITY in a comment -->",
+    ]
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> bytes:
+    body = draw(_elements())
+    text = draw(PROLOGS) + body
+    encoding = draw(st.sampled_from(["utf-8", "utf-16", "iso-8859-1", "utf-8-sig"]))
+    if encoding in ("utf-16", "iso-8859-1") and not text.startswith("<?xml"):
+        text = f"<?xml version='1.0' encoding='{encoding}'?>" + text
+    data = text.encode(encoding, errors="replace")
+    damage = draw(st.sampled_from(["none"] * 6 + ["cut", "junk"]))
+    if damage == "cut":
+        data = data[: draw(st.integers(0, len(data)))]
+    elif damage == "junk":
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(st.sampled_from([b"<", b"=", b"&", b"\xff", b" "])) + data[at:]
+    return data
+
+
+def _outcome(parse: Callable[[bytes, Limits], etree._Element], data: bytes, limits: Limits) -> Any:
+    try:
+        return etree.tostring(parse(data, limits))
+    except ServiceFault as fault:
+        return type(fault), str(fault)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(data=documents(), limits=LIMITS)
+def test_parse_request_refuses_what_the_plain_way_refuses(data: bytes, limits: Limits) -> None:
+    assert _outcome(parse_request, data, limits) == _outcome(_parsed_the_plain_way, data, limits)

@@ -5,7 +5,9 @@ files or the network, billion laughs, quadratic blow-up), bytes that are not
 well-formed XML, and documents over the shape limits (:class:`Limits`:
 nesting depth, element count, attributes per element and their length, text
 node length, SOAP header blocks). Entities are never resolved and nothing is
-ever fetched; processing instructions and comments are dropped.
+ever fetched; processing instructions and comments are dropped. A small document
+in UTF-8 is judged by counting bytes (``<`` bounds its depth, ``=`` the
+attributes of any one element) before its tree is walked; any other is walked.
 
 ``huge_tree`` is on because a 10 MiB image is a 13.4 MB base64 text node;
 the body size limit, checked before any of this, bounds the input, and a
@@ -26,10 +28,15 @@ from service.faults import ForbiddenXmlFault, LimitExceededFault, MalformedReque
 
 _local = threading.local()
 
-# Anything before the root element's start tag: the XML declaration,
-# comments, processing instructions and (refused) a DOCTYPE.
-_PROLOG_DTD: Final = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
-_ROOT_START: Final = re.compile(rb"<[A-Za-z_]")
+# The first of: a DTD or entity declaration, or the root element's start tag. A
+# declaration found first is in the prolog (the XML declaration, comments,
+# processing instructions and a DOCTYPE come before the root): refused.
+_PROLOG_SCAN: Final = re.compile(rb"<(?:[A-Za-z_]|!(?i:DOCTYPE|ENTITY))")
+_BANG: Final = ord("!")
+#: Encodings in which every ``<`` and ``=`` of the markup is that very byte in the
+#: input (else counting bytes says nothing about elements or attributes: UTF-7
+#: spells ``<`` as ``+ADw-``).
+_BYTE_TRANSPARENT: Final = frozenset({"UTF-8", "UTF8", "US-ASCII", "ASCII"})
 
 
 @dataclass(frozen=True)
@@ -72,11 +79,10 @@ def _parser() -> etree.XMLParser:
 
 def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
     """The root element of ``data``, or a fault that says what is wrong with it."""
-    if not data.strip():
+    if not data or data.isspace():
         raise MalformedRequestFault("The request body is empty; send a SOAP envelope.")
-    root_start = _ROOT_START.search(data)
-    prolog = data[: root_start.start()] if root_start else data
-    if _PROLOG_DTD.search(prolog):
+    first = _PROLOG_SCAN.search(data)
+    if first is not None and data[first.start() + 1] == _BANG:
         raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
     tags = data.count(b"<")
     if tags > 2 * limits.max_elements + 8:
@@ -90,17 +96,22 @@ def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
             f"The request is not well-formed XML: {_describe(error)}"
         ) from None
     docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    if docinfo.internalDTD is not None or docinfo.doctype:
         raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
-    if tags <= limits.max_depth and len(data) <= min(
-        limits.max_attribute_length, limits.max_text_length
+    if (
+        tags <= limits.max_depth
+        and len(data) <= limits.max_attribute_length
+        and len(data) <= limits.max_text_length
+        and (docinfo.encoding or "").upper() in _BYTE_TRANSPARENT
     ):
         # Small enough that only the attribute count can break a limit: no more
         # elements (each has a "<") than the depth limit, no text or attribute
-        # value longer than the whole document.
-        for element in root.iter():
-            if len(element.attrib) > limits.max_attributes:
-                raise _over("attributes on one element", limits.max_attributes)
+        # value longer than the whole document. And no element has more
+        # attributes than the document has "=" (namespace declarations count too).
+        if data.count(b"=") > limits.max_attributes:
+            for element in root.iter():
+                if len(element.attrib) > limits.max_attributes:
+                    raise _over("attributes on one element", limits.max_attributes)
     else:
         check_shape(root, limits, texts=len(data) > limits.max_text_length)
     return root
