@@ -20,7 +20,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -233,10 +232,9 @@ class SoapApplication:
             else:
                 _check_media(media_type, version)
                 root = parse_request(self._read_body(environ), self.limits)
-            request = open_envelope(root, version)
-            if mtom is not None:
-                request = replace(request, attachments=mtom.attachments)
-            check_headers(request.header, self.limits)
+            request = open_envelope(root, version, mtom.attachments if mtom else None)
+            if request.header is not None:
+                check_headers(request.header, self.limits)
             if version is SoapVersion.SOAP11:
                 soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
             else:

@@ -19,6 +19,7 @@ the schema to judge.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any, Final
 
 import pybase64
@@ -94,7 +95,7 @@ def is_canonical(text: str, data: bytes, step: int = 3 << 20) -> bool:
 def take_binary(
     wrapper: etree._Element,
     fields: frozenset[str],
-    raw: dict[etree._Element, memoryview | bytes],
+    raw: Mapping[etree._Element, memoryview | bytes],
 ) -> dict[str, tuple[bytes]]:
     """The values of ``wrapper``'s base64Binary ``fields``, as spyne's ByteArray gives them
     (a one-chunk tuple), each element emptied so spyne does not decode it again."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 from spyne.application import Application
@@ -52,8 +52,7 @@ from service.soap.validation import Validator
 log = logging.getLogger("soap_service.dispatch")
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What the dispatcher made of a request: the response envelope and what to log.
 
     ``document`` is the envelope as a tree, or already serialised when the
@@ -93,6 +92,12 @@ class _Route:
     #: Clark-notation paths, below the response wrapper, of its base64Binary elements
     binary_paths: tuple[str, ...]
     codec: MessageCodec | None
+    #: the SOAPActions that name this operation (its URI, its bare name, WCF's ``*``)
+    actions: frozenset[str]
+    #: its operation function reads ``Scope.exchange`` (NEEDS_EXCHANGE)
+    needs_exchange: bool
+    #: the operation returns several values (else one, the result itself)
+    several_results: bool
 
 
 class Dispatcher:
@@ -115,14 +120,17 @@ class Dispatcher:
         self.validator = Validator(schema_element(render_wsdl(app)), predecode=codecs)
         self._routes = {op.name: self._route(op, codecs) for op in operations(app)}
         self._operations: dict[str, Operation] = {name: r.op for name, r in self._routes.items()}
+        #: each route by its element's Clark name: what ``resolve`` finds by its parts
+        self._by_tag = {f"{{{ns.TNS}}}{name}": route for name, route in self._routes.items()}
 
     def _route(self, op: Operation, codecs: bool) -> _Route:
         in_fields = internals.fields(op.in_message)
+        result_names = tuple(internals.fields(op.out_message))
         return _Route(
             op=op,
             function=self.engine.function(ns.TNS, op.name),
             field_names=tuple(in_fields),
-            result_names=tuple(internals.fields(op.out_message)),
+            result_names=result_names,
             base64_fields=binary.base64_fields(op.in_message),
             optional_fields=frozenset(
                 name for name, kind in in_fields.items() if kind.Attributes.min_occurs == 0
@@ -141,6 +149,9 @@ class Dispatcher:
                 if codecs
                 else None
             ),
+            actions=frozenset({ns.soap_action(op.name), op.name, "*"}),
+            needs_exchange=op.name in NEEDS_EXCHANGE,
+            several_results=len(result_names) > 1,
         )
 
     @property
@@ -202,10 +213,13 @@ class Dispatcher:
         element: etree._Element,
         version: SoapVersion,
         scope: Scope,
-        raw: dict[etree._Element, memoryview | bytes],
+        raw: Mapping[etree._Element, memoryview | bytes],
     ) -> etree._Element | bytes:
         """Runs the operation: its codec's path, or spyne's reader and writer."""
-        decoded = binary.take_binary(element, route.base64_fields, raw)
+        if route.base64_fields or raw:
+            decoded = binary.take_binary(element, route.base64_fields, raw)
+        else:  # nothing it could take
+            decoded = {}
         codec = route.codec
         args = codec.decode(element) if codec else UNSUPPORTED
         ctx: Any
@@ -219,7 +233,7 @@ class Dispatcher:
             if name in route.field_names:
                 args[route.field_names.index(name)] = value
         result = route.function(ctx, *args)
-        values = result if len(route.result_names) > 1 else (result,)
+        values = result if route.several_results else (result,)
         if codec and not route.binary_paths:
             encoded = codec.encode(version.envelope_ns, values)
             if encoded is not UNSUPPORTED:
@@ -246,19 +260,21 @@ class Dispatcher:
         """
         route: _Route | None = None
         try:
-            route = self.resolve(request, soap_action)
-            name = route.op.name
-            xop = self._resolve_xop(route, request)
-            user = identify(name, request.header, authorization, self.users, self.policy)
             element = request.operation
-            raw: dict[etree._Element, memoryview | bytes] = {
-                **xop,
-                **self.validator.validate(
-                    name, element, route.base64_fields, route.optional_fields
-                ),
-            }
+            route = self._by_tag.get(element.tag)
+            if route is None or (soap_action and soap_action not in route.actions):
+                route = self.resolve(request, soap_action)  # the fault that says why
+            name = route.op.name
+            xop = self._resolve_xop(route, request) if request.attachments is not None else None
+            user = identify(name, request.header, authorization, self.users, self.policy)
+            validated = self.validator.validate(
+                name, element, route.base64_fields, route.optional_fields
+            )
+            raw: Mapping[etree._Element, memoryview | bytes] = (
+                {**xop, **validated} if xop else validated
+            )
             scope = self.scope if user is None else replace(self.scope, user=user)
-            if name in NEEDS_EXCHANGE:
+            if route.needs_exchange:
                 scope = replace(scope, exchange=_exchange(request, soap_action, seen, binding))
             envelope = self.call(route, element, request.version, scope, raw)
         except ServiceFault as fault:

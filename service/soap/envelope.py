@@ -13,9 +13,9 @@ Knows nothing of the operations; ``service.soap.dispatch`` does. The rules:
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from lxml import etree
 
@@ -32,17 +32,23 @@ class SoapVersion(enum.Enum):
     SOAP11 = "1.1"
     SOAP12 = "1.2"
 
-    @property
+    #: A member is its only instance: hashed by identity, in C (Enum's own ``__hash__``
+    #: hashes the name in Python, on every lookup in a dict keyed by version).
+    __hash__ = object.__hash__
+
+    # Each of these is worked out once per member, then read as a plain attribute.
+
+    @functools.cached_property
     def envelope_ns(self) -> str:
         return ns.SOAP11_ENV if self is SoapVersion.SOAP11 else ns.SOAP12_ENV
 
-    @property
+    @functools.cached_property
     def content_type(self) -> str:
         if self is SoapVersion.SOAP11:
             return "text/xml; charset=utf-8"
         return "application/soap+xml; charset=utf-8"
 
-    @property
+    @functools.cached_property
     def other(self) -> SoapVersion:
         return SoapVersion.SOAP12 if self is SoapVersion.SOAP11 else SoapVersion.SOAP11
 
@@ -60,8 +66,9 @@ _ULTIMATE_RECEIVER: Final = {
 }
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
+    """An opened envelope (immutable; a tuple, cheap to make)."""
+
     version: SoapVersion
     header: etree._Element | None
     operation: etree._Element
@@ -73,24 +80,57 @@ class Request:
 UNDERSTOOD: Final = frozenset({f"{{{ns.WSSE}}}Security"})
 
 
-def open_envelope(root: etree._Element, version: SoapVersion) -> Request:
-    """The operation element of an envelope, after checking rules 1 to 3."""
-    env = version.envelope_ns
-    if root.tag == f"{{{version.other.envelope_ns}}}Envelope":
-        raise VersionMismatchFault(
-            f"This port speaks SOAP {version.value}; the envelope is SOAP {version.other.value}."
-            f" Send it to the SOAP {version.other.value} port instead."
-        )
-    if root.tag != f"{{{env}}}Envelope":
+class _Frame(NamedTuple):
+    """A version's names, in Clark notation, worked out once."""
+
+    envelope: str
+    other_envelope: str
+    header: str
+    body: str
+    must_understand: str
+    #: the attribute that aims a header block (actor, role), and the values that mean us
+    target: str
+    ours: frozenset[str]
+
+
+_FRAMES: Final = {
+    version: _Frame(
+        f"{{{version.envelope_ns}}}Envelope",
+        f"{{{version.other.envelope_ns}}}Envelope",
+        f"{{{version.envelope_ns}}}Header",
+        f"{{{version.envelope_ns}}}Body",
+        f"{{{version.envelope_ns}}}mustUnderstand",
+        f"{{{version.envelope_ns}}}{_ULTIMATE_RECEIVER[version][0]}",
+        frozenset(_ULTIMATE_RECEIVER[version][1]),
+    )
+    for version in SoapVersion
+}
+
+
+def open_envelope(
+    root: etree._Element,
+    version: SoapVersion,
+    attachments: Mapping[str, memoryview] | None = None,
+) -> Request:
+    """The operation element of an envelope, after checking rules 1 to 3; ``attachments``:
+    an MTOM request's parts, carried along."""
+    frame = _FRAMES[version]
+    tag = root.tag
+    if tag != frame.envelope:
+        if tag == frame.other_envelope:
+            raise VersionMismatchFault(
+                f"This port speaks SOAP {version.value}; the envelope is SOAP"
+                f" {version.other.value}. Send it to the SOAP {version.other.value} port instead."
+            )
         raise MalformedRequestFault(
             f"The document is not a SOAP {version.value} envelope"
-            f" (expected {{{env}}}Envelope as the root element)."
+            f" (expected {frame.envelope} as the root element)."
         )
     children = [child for child in root if isinstance(child.tag, str)]
     header: etree._Element | None = None
-    if children and children[0].tag == f"{{{env}}}Header":
+    if children and children[0].tag == frame.header:
         header = children.pop(0)
-    if len(children) != 1 or children[0].tag != f"{{{env}}}Body":
+    if len(children) != 1 or children[0].tag != frame.body:
         raise MalformedRequestFault(
             "The envelope must hold an optional Header and then exactly one Body."
         )
@@ -100,20 +140,18 @@ def open_envelope(root: etree._Element, version: SoapVersion) -> Request:
             f"The Body must hold exactly one operation element; it holds {len(operations)}."
         )
     if header is not None:
-        _check_must_understand(header, version)
-    return Request(version=version, header=header, operation=operations[0])
+        _check_must_understand(header, frame)
+    return Request(version, header, operations[0], attachments)
 
 
-def _check_must_understand(header: etree._Element, version: SoapVersion) -> None:
-    env = version.envelope_ns
-    target_attr, ours = _ULTIMATE_RECEIVER[version]
+def _check_must_understand(header: etree._Element, frame: _Frame) -> None:
     for block in header:
         if not isinstance(block.tag, str) or block.tag in UNDERSTOOD:
             continue
-        flag = block.get(f"{{{env}}}mustUnderstand", "0").strip()
+        flag = block.get(frame.must_understand, "0").strip()
         if flag not in ("1", "true"):
             continue
-        if block.get(f"{{{env}}}{target_attr}", "").strip() in ours:
+        if block.get(frame.target, "").strip() in frame.ours:
             raise MustUnderstandFault(
                 f"The header block {block.tag} is marked mustUnderstand, and this service"
                 " does not understand it."

@@ -49,7 +49,11 @@ class Validator:
         fields already decoded on the way (see ``service.soap.binary``)."""
         drop_nil_placeholders(element, optional)
         schema = self._schema()
-        decoded = binary.take_canonical_base64(element, base64_fields) if self._predecode else {}
+        decoded = (
+            binary.take_canonical_base64(element, base64_fields)
+            if self._predecode and base64_fields
+            else {}
+        )
         if not schema.validate(element):
             binary.restore(decoded)  # the fault must read as it would have
             schema.validate(element)
@@ -63,8 +67,12 @@ class Validator:
         return decoded
 
 
+_NIL: Final = ("true", "1")
+
+
 def _is_nil(element: etree._Element) -> bool:
-    return element.get(_XSI_NIL, "").strip() in ("true", "1") and len(element) == 0
+    flag = element.get(_XSI_NIL)
+    return flag is not None and flag.strip() in _NIL and len(element) == 0
 
 
 def drop_nil_placeholders(wrapper: etree._Element, optional: frozenset[str]) -> None:
@@ -78,7 +86,14 @@ def drop_nil_placeholders(wrapper: etree._Element, optional: frozenset[str]) -> 
     """
     if _is_nil(wrapper):
         del wrapper.attrib[_XSI_NIL]
-    for child in list(wrapper):
-        if isinstance(child.tag, str) and _is_nil(child):
-            if etree.QName(child).localname in optional and not (child.text or "").strip():
-                wrapper.remove(child)
+    dropped = [
+        child
+        for child in wrapper
+        if child.get(_XSI_NIL) is not None  # the rest, at the cost of one lookup each
+        and isinstance(child.tag, str)
+        and _is_nil(child)
+        and etree.QName(child).localname in optional
+        and not (child.text or "").strip()
+    ]
+    for child in dropped:
+        wrapper.remove(child)
