@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.observability import metrics
@@ -67,3 +70,45 @@ def test_another_layout_and_old_runs_are_not_mixed_in(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     stale.close()
     current.close()
+
+
+def _observed_the_plain_way(
+    counter: metrics.Metrics, port: str, operation: str | None, code: str | None, seconds: float
+) -> None:
+    """observe() as first written: every name normalised, every slot looked up, each time."""
+    layout = counter.layout
+    op = operation if operation in layout.known_operations else metrics.OTHER
+    port = port if port in metrics.PORTS else metrics.OTHER
+    base = layout.series[(port, op)]
+    slots = counter._slots
+    slots[base] += 1
+    slots[base + 1] += seconds
+    slots[base + 2 + bisect.bisect_left(metrics.BUCKETS, seconds)] += 1
+    if code is not None:
+        index = layout.faults.get((port, op, code))
+        slots[layout.faults[(port, op, metrics.OTHER)] if index is None else index] += 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    calls=st.lists(
+        st.tuples(
+            st.sampled_from([*metrics.PORTS, "/", "/healthz", "/nowhere"]),
+            st.sampled_from([*OPS, None, "NoSuchOp", "-"]),
+            st.sampled_from([None, *metrics.fault_codes(), "Made.Up", "-"]),
+            st.floats(0, 20, allow_nan=False),
+        ),
+        max_size=30,
+    )
+)
+def test_the_counts_are_those_of_the_plain_way(
+    calls: list[tuple[str, str | None, str | None, float]],
+) -> None:
+    fast, plain = metrics.Metrics(OPS), metrics.Metrics(OPS)
+    for call in calls:
+        fast.observe(*call)
+        _observed_the_plain_way(plain, *call)
+    assert fast.totals() == plain.totals()
+    assert fast.render() == plain.render()
+    fast.close()
+    plain.close()

@@ -80,7 +80,7 @@ class AccessLog:
             document = {"time": _iso(now), "level": "INFO", "logger": logger.name, **dict(fields)}
             line = (json.dumps(document, ensure_ascii=False) + "\n").encode()
         else:
-            message = " ".join(f"{k}={v}" for k, v in fields)
+            message = " ".join([f"{k}={v}" for k, v in fields])
             line = f"{self._asctime(now)} INFO {logger.name} {message}\n".encode()
         fd = sys.stderr.fileno()
         while line:

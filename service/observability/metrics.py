@@ -102,22 +102,33 @@ class Metrics:
             finally:
                 os.close(fd)
         self._slots = memoryview(self._buffer).cast("d")
+        #: (port, operation) as the application names them, operation None included:
+        #: the series' first slot, and its fault slots by code
+        self._series = {
+            (port, operation): self._slots_of(port, operation)
+            for port in PORTS
+            for operation in (*self.layout.operations, None)
+        }
 
-    def observe(self, port: str, operation: str | None, code: str | None, seconds: float) -> None:
+    def _slots_of(self, port: str, operation: str | None) -> tuple[int, dict[str, int]]:
         layout = self.layout
         op = operation if operation in layout.known_operations else OTHER
         port = port if port in PORTS else OTHER
-        base = layout.series[(port, op)]
+        faults = {code: layout.faults[(port, op, code)] for code in layout.codes}
+        return layout.series[(port, op)], faults
+
+    def observe(self, port: str, operation: str | None, code: str | None, seconds: float) -> None:
+        series = self._series.get((port, operation))
+        base, faults = series if series is not None else self._slots_of(port, operation)
+        bucket = base + _FIRST_BUCKET + bisect_left(BUCKETS, seconds)
         slots = self._slots
         with self._lock:
             slots[base + _REQUESTS] += 1
             slots[base + _SUM] += seconds
-            slots[base + _FIRST_BUCKET + bisect_left(BUCKETS, seconds)] += 1
+            slots[bucket] += 1
             if code is not None:
-                index = layout.faults.get((port, op, code))
-                if index is None:
-                    index = layout.faults[(port, op, OTHER)]
-                slots[index] += 1
+                index = faults.get(code)
+                slots[faults[OTHER] if index is None else index] += 1
 
     def totals(self) -> list[float]:
         """Every worker's counters added up (just this one's without a directory)."""
