@@ -823,7 +823,7 @@ def under_attack(summaries: list[Summary]) -> list[str]:
             f" (min {a.get('attack_open_min', 0):.0f}), ended by the server"
             f" {a.get('attack_ended_by_server', 0):.0f}"
             f" ({a.get('attack_answered', 0):.0f} with an answer);"
-            f" p99 {s.p99_ms:.2f} ms, {s.errors} errors,"
+            f" p99 {f'{s.p99_ms:.2f} ms' if s.req_per_s else '–'}, {s.errors} errors,"
             f" {_ratio(s.vs_unattacked)} its {s.baseline} req/s"
         )
     return [*lines, ""]
@@ -868,19 +868,22 @@ def failures(runs: list[Run], found: list[Scenario]) -> int:
 
 def keep_log(source: Path, kept: Path) -> None:
     """A server's log without its access lines (millions of them), which are counted by
-    status at the end instead."""
+    status and fault code at the end instead."""
     statuses: dict[str, int] = {}
     with source.open("rb") as lines, kept.open("wb") as out:
         for line in lines:
             if b" soap_service.access " in line:
-                found = re.search(rb" status=(\d+)", line)
-                status = found.group(1).decode() if found else "?"
-                statuses[status] = statuses.get(status, 0) + 1
+                status = re.search(rb" status=(\d+)", line)
+                fault = re.search(rb" fault=(\S+)", line)
+                key = (status.group(1).decode() if status else "?") + (
+                    f" {fault.group(1).decode()}" if fault and fault.group(1) != b"-" else ""
+                )
+                statuses[key] = statuses.get(key, 0) + 1
             else:
                 out.write(line)
         if statuses:
             counts = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
-            out.write(f"bench: access lines by status: {counts}\n".encode())
+            out.write(f"bench: access lines by status (and fault): {counts}\n".encode())
 
 
 def update_readme(table: str) -> None:
