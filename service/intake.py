@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import io
 import tempfile
-from collections.abc import AsyncIterable, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Final
@@ -140,8 +140,14 @@ async def take_in(
     rules: IntakeRules,
     loop: asyncio.AbstractEventLoop,
     drain: Drain | None = None,
+    read_whole: Callable[[], Awaitable[bytes]] | None = None,
 ) -> Body:
-    """The body, read from ``chunks`` under the size, pace and memory rules above."""
+    """The body, read from ``chunks`` under the size, pace and memory rules above.
+
+    ``read_whole``, when the server has one, reads a whole body in one call: a small
+    body of declared length is read with it, under the deadline its length earns at
+    ``body_min_rate`` (one await instead of one per chunk and one for the end).
+    """
     limit = rules.body_limit
     if declared is not None and declared > limit:
         return _refused(
@@ -150,12 +156,14 @@ async def take_in(
     if declared == -1:
         return _refused(RequestTooLargeFault("The Content-Length header is not a number."))
     started = loop.time()
+    drain = drain or Drain()
+    if declared is not None and declared <= _SMALL and read_whole is not None:
+        return await _take_small(read_whole, declared, rules, loop, drain, started)
     received = 0
     parts: list[bytes] = []
     spool: IO[bytes] | None = None
-    drain = drain or Drain()
     try:
-        async with asyncio.timeout(drain.bound(started + rules.body_timeout)) as pace:
+        async with asyncio.timeout_at(drain.bound(started + rules.body_timeout)) as pace:
             with drain.watching(pace):
                 async for chunk in chunks:
                     if not chunk:
@@ -194,6 +202,31 @@ async def take_in(
         spool.seek(0)
         return Body(spool, received)
     return Body(io.BytesIO(b"".join(parts) if len(parts) != 1 else parts[0]), received)
+
+
+async def _take_small(
+    read_whole: Callable[[], Awaitable[bytes]],
+    declared: int,
+    rules: IntakeRules,
+    loop: asyncio.AbstractEventLoop,
+    drain: Drain,
+    started: float,
+) -> Body:
+    deadline = started + rules.body_timeout + declared / rules.body_min_rate
+    try:
+        async with asyncio.timeout_at(drain.bound(deadline)) as pace:
+            with drain.watching(pace):
+                data = await read_whole()
+    except TimeoutError:
+        if drain.stopped(loop.time()):
+            return _refused(ShuttingDownFault())
+        return _refused(
+            RequestTimeoutFault(
+                f"The request body ({declared} bytes) did not arrive within"
+                f" {deadline - started:.1f} s."
+            )
+        )
+    return Body(io.BytesIO(data), len(data))
 
 
 def _refused(fault: ServiceFault, spool: IO[bytes] | None = None) -> Body:

@@ -135,7 +135,7 @@ class ServingCore:
         elif method in _NO_BODY and not declared and "HTTP_TRANSFER_ENCODING" not in environ:
             body = Body(io.BytesIO(), 0)
         else:
-            body = await take_in(proto, declared, self.rules, loop, self.drain)
+            body = await take_in(proto, declared, self.rules, loop, self.drain, proto)
         environ["wsgi.input"] = body.stream
         if body.whole:
             environ["CONTENT_LENGTH"] = str(body.length)

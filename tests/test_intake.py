@@ -74,3 +74,21 @@ def test_each_byte_received_extends_the_deadline() -> None:
 )
 def test_declared_lengths(header: str | None, expected: int | None) -> None:
     assert declared_length(header) == expected
+
+
+def test_a_small_declared_body_is_read_in_one_call_under_its_deadline() -> None:
+    async def whole() -> bytes:
+        return b"abcd"
+
+    async def never() -> bytes:
+        await asyncio.sleep(30)
+        return b""
+
+    async def run(read, declared):  # type: ignore[no-untyped-def]
+        return await take_in(chunks(), declared, RULES, asyncio.get_running_loop(), None, read)
+
+    body = asyncio.run(run(whole, 4))
+    assert body.whole and body.stream.read() == b"abcd"
+    late = asyncio.run(run(never, 4))
+    with pytest.raises(RequestTimeoutFault):
+        late.stream.read()

@@ -110,12 +110,18 @@ def test_slow_bodies_and_slow_headers_do_not_stop_the_service(server: LiveServer
         b"POST /soap12 HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n1\r\n<\r\n",
     )
+    silent = hold(  # a small declared body, not one byte of it
+        server,
+        8,
+        b"POST /soap HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\n"
+        b"Content-Length: 300\r\n\r\n",
+    )
     slow_headers = hold(server, 24, b"POST /soap HTTP/1.1\r\nHost: x\r\n")
 
     # while all of them are held, everyone else is answered
     assert [greet(server) for _ in range(40)] == [200] * 40
 
-    for sock in slow_bodies + endless:
+    for sock in slow_bodies + endless + silent:
         status, headers, body = read_response(sock)
         assert status == 408
         assert headers.get("connection", "").lower() == "close"
@@ -126,7 +132,9 @@ def test_slow_bodies_and_slow_headers_do_not_stop_the_service(server: LiveServer
         sock.close()
     assert greet(server) == 200
     log = server.log_text()
-    assert log.count("fault=Client.RequestTimeout status=408") >= len(slow_bodies) + len(endless)
+    assert log.count("fault=Client.RequestTimeout status=408") >= len(
+        slow_bodies + endless + silent
+    )
     assert "Traceback" not in log
 
 
