@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from granian import Granian
-from granian.constants import Interfaces
+from granian.constants import Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.net import SocketSpec
 
@@ -150,6 +150,7 @@ def _serve(settings: Settings, certfile: Path | None, keyfile: Path | None) -> N
         address=settings.host,
         port=settings.port,
         interface=Interfaces.RSGI if interface == "rsgi" else Interfaces.WSGI,
+        loop=Loops.uvloop,  # chosen, not left to whichever loop happens to be installed
         websockets=False,  # none served; granian would log that it ignores them
         http1_settings=HTTP1Settings(
             header_read_timeout=settings.header_timeout * 1000,
