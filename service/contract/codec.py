@@ -31,6 +31,7 @@ requests and results, byte for byte.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
@@ -51,7 +52,12 @@ class _Unsupported(Exception):
 #: what ``decode`` and ``encode`` return when spyne's own path must run
 UNSUPPORTED: Final = None
 
-_ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+#: what a leaf's text may not hold as it is: what lxml escapes, what XML cannot carry
+_SPECIAL: Final = re.compile("[&<>\r]|" + NOT_XML.pattern)
+#: how a complex type writes a member's usual value (``MessageCodec._inline``)
+_CALL: Final = 0
+_AS_TEXT: Final = 1
+_AS_INT: Final = 2
 _TRUE: Final = ("true", "1")
 _UNBOUNDED: Final = float("inf")
 #: ``ns.UTC_FORMAT``; strftime writes it as isoformat does, for years 1901 to 9999
@@ -87,6 +93,17 @@ def _check_members(protocol: XmlDocument, cls: type[ComplexModelBase]) -> None:
             raise _Unsupported(member)
 
 
+def _put_text(parts: list[str], start: str, text: str, end: str, name: str) -> None:
+    """``text`` as a leaf's content, escaped as lxml escapes it; a character XML 1.0
+    cannot carry leaves the response to spyne's path (lxml refuses it; a fault)."""
+    if _SPECIAL.search(text) is not None:
+        if NOT_XML.search(text):
+            raise _Unsupported(name)
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = text.replace("\r", "&#13;")
+    parts += (start, text, end)
+
+
 def _has_attributes(element: etree._Element) -> bool:
     """Whether any element of ``element``'s subtree has an attribute (``xsi:type``,
     ``xsi:nil``, ...: spyne reads those, the codec does not)."""
@@ -94,6 +111,13 @@ def _has_attributes(element: etree._Element) -> bool:
         if each.keys():
             return True
     return False
+
+
+def _plain(element: etree._Element) -> None:
+    """A leaf read by the codec: no attribute on it, nor below it (spyne reads a
+    leaf's text and ignores its children, but it would follow their xsi:type)."""
+    if element.keys() or (len(element) and _has_attributes(element)):
+        raise _Unsupported(element)
 
 
 class MessageCodec:
@@ -126,16 +150,23 @@ class MessageCodec:
 
     def decode(self, wrapper: etree._Element) -> list[Any] | None:
         """The values of the request's fields, in order, as spyne's ``from_element``
-        would set them on its instance of the message, or UNSUPPORTED."""
+        would set them on its instance of the message, or UNSUPPORTED.
+
+        Any attribute in the wrapper's subtree (``xsi:type``, which spyne follows,
+        ``xsi:nil``, ...) leaves the request to spyne. The walk that decodes looks
+        for them on the way, each element it reads and below each it does not
+        read; a leaf that fails to convert has the whole subtree looked at first,
+        so the outcome is the one a look before decoding would give."""
         if self._decode is None:
             return UNSUPPORTED
-        for element in wrapper.iter():
-            if element.keys():  # xsi:type (spyne follows it), xsi:nil, ...
-                return UNSUPPORTED
         try:
             return self._decode(wrapper)  # type: ignore[no-any-return]
         except _Unsupported:
             return UNSUPPORTED
+        except Exception:
+            if _has_attributes(wrapper):
+                return UNSUPPORTED
+            raise
 
     def _members(self, cls: Any) -> Members:
         by_clark: dict[str, tuple[Any, Decoder]] = {}
@@ -165,8 +196,10 @@ class MessageCodec:
             count = len(names)
 
             def decode_top(element: etree._Element) -> list[Any]:
+                if element.keys():
+                    raise _Unsupported(element)
                 values: list[Any] = [None] * count
-                for child in element:
+                for child in element[:]:
                     tag = child.tag
                     entry = by_clark.get(tag)
                     if entry is None:
@@ -174,6 +207,8 @@ class MessageCodec:
                             raise _Unsupported(tag)
                         entry = by_name.get(tag.split("}", 1)[-1])
                         if entry is None:  # spyne ignores elements it does not know
+                            if _has_attributes(child):
+                                raise _Unsupported(child)
                             continue
                     values[entry[0]] = entry[1](child)
                 return values
@@ -191,8 +226,10 @@ class MessageCodec:
         keys = names
 
         def decode(element: etree._Element) -> Any:
+            if element.keys():
+                raise _Unsupported(element)
             inst = make()
-            for child in element:
+            for child in element[:]:
                 tag = child.tag
                 entry = by_clark.get(tag)
                 if entry is None:
@@ -200,6 +237,8 @@ class MessageCodec:
                         raise _Unsupported(tag)
                     entry = by_name.get(tag.split("}", 1)[-1])
                     if entry is None:
+                        if _has_attributes(child):
+                            raise _Unsupported(child)
                         continue
                 setattr(inst, keys[entry[0]], entry[1](child))
             return inst
@@ -216,15 +255,27 @@ class MessageCodec:
         attrs = internals.protocol_attributes(protocol, cls)
         if reader == "unicode":
             if value == internals.UNICODE:  # the text as it is; "" (or None) for none
-                if attrs.empty_is_none:
-                    return lambda element: element.text or None
-                return lambda element: element.text or ""
-            return lambda element: from_unicode(cls, element.text or "")
+                empty = None if attrs.empty_is_none else ""
+
+                def text(element: etree._Element) -> Any:
+                    if element.keys() or (len(element) and _has_attributes(element)):
+                        raise _Unsupported(element)  # _plain(), inline
+                    return element.text or empty
+
+                return text
+
+            def unicode(element: etree._Element) -> Any:
+                _plain(element)
+                return from_unicode(cls, element.text or "")
+
+            return unicode
         if reader == "base":
             if value == internals.INTEGER:
                 longest = _UNBOUNDED if attrs.max_str_len is None else attrs.max_str_len
 
                 def integer(element: etree._Element) -> Any:
+                    if element.keys() or (len(element) and _has_attributes(element)):
+                        raise _Unsupported(element)  # _plain(), inline
                     text = element.text
                     if text is None:
                         return None
@@ -239,29 +290,41 @@ class MessageCodec:
             if value == internals.BOOLEAN:
 
                 def boolean(element: etree._Element) -> Any:
+                    _plain(element)
                     text = element.text
                     if text:
                         return text.lower() in _TRUE
                     return from_unicode(cls, text)
 
                 return boolean
-            return lambda element: from_unicode(cls, element.text)
+
+            def base(element: etree._Element) -> Any:
+                _plain(element)
+                return from_unicode(cls, element.text)
+
+            return base
         if reader == "byte_array":
             encoding = protocol.binary_encoding
-            return lambda element: from_unicode(cls, element.text, encoding)
+
+            def byte_array(element: etree._Element) -> Any:
+                _plain(element)
+                return from_unicode(cls, element.text, encoding)
+
+            return byte_array
         raise _Unsupported(cls)
 
     # --- responses ---
 
     def encode(self, envelope_ns: str, values: tuple[Any, ...]) -> bytes | None:
         """The response envelope spyne's ``to_parent`` and ``tostring`` would give, or
-        UNSUPPORTED."""
+        UNSUPPORTED: for a value it does not write as spyne would, and for any value
+        that fails on the way (spyne's path then fails on it, in its own words)."""
         if self._encode is None:
             return UNSUPPORTED
         parts = [self._heads[envelope_ns]]
         try:
             self._encode(values, parts)
-        except _Unsupported:
+        except Exception:
             return UNSUPPORTED
         parts.append("</soap:Body></soap:Envelope>")
         return "".join(parts).encode()
@@ -341,23 +404,18 @@ class MessageCodec:
             def leaf(value: Any, parts: list[str]) -> None:
                 if value is None:
                     raise _Unsupported(name)
-                try:
-                    text = compiled(value)
+                text = compiled(value)
+                if text is None:  # the protocol's own converter
+                    text = to_unicode(cls, value)
                     if text is None:
-                        text = to_unicode(cls, value)
-                    elif plain:
-                        parts += (start, text, end)
+                        parts.append(empty)
                         return
-                except Exception:  # a value spyne fails on, on its own path, in its words
-                    raise _Unsupported(name) from None
-                if text is None:
-                    parts.append(empty)
+                    if not isinstance(text, str):  # lxml's to judge, on spyne's path
+                        raise _Unsupported(name)
+                elif plain:  # what it writes needs no escaping
+                    parts += (start, text, end)
                     return
-                if not isinstance(text, str):  # lxml's to judge, on spyne's path
-                    raise _Unsupported(name)
-                if not text.isprintable() and NOT_XML.search(text):
-                    raise _Unsupported(name)  # lxml refuses it; spyne's path faults
-                parts += (start, text.translate(_ESCAPES), end)
+                _put_text(parts, start, text, end, name)
 
             return leaf
         if internals.writer_kind(protocol, cls) != "complex":
@@ -366,13 +424,20 @@ class MessageCodec:
         if attrs.sub_name is not None or attrs.sub_ns is not None:
             raise _Unsupported(cls)
         _check_members(protocol, cls)
-        members = [self._encoder(member, key) for key, member in internals.fields(cls).items()]
+        # each member: its tags, how its usual value is written right here (a str as
+        # it is, an int as str() writes it: what its leaf would do with them), and its
+        # encoder for everything else
+        spec = [
+            (f"<tns:{key}>", f"</tns:{key}>", self._inline(member), self._encoder(member, key))
+            for key, member in internals.fields(cls).items()
+        ]
         keys = list(internals.fields(cls))
+        count = len(keys)
         serialization_instance = cls.get_serialization_instance
         # spyne's get_serialization_instance gives back a value of the class itself untouched
         native = cls.__orig__ if cls.__orig__ is not None else cls
         read: Callable[[Any], Any]
-        if len(keys) > 1:
+        if count > 1:
             read = operator.attrgetter(*keys)
         elif keys:
             read_one = operator.attrgetter(keys[0])
@@ -385,6 +450,8 @@ class MessageCodec:
                 raise _Unsupported(name)
             if top:
                 fields = value
+                if len(fields) != count:  # spyne's path says so, in its words
+                    raise _Unsupported(name)
             else:
                 inst = value if type(value) is native else serialization_instance(value)
                 try:
@@ -393,7 +460,16 @@ class MessageCodec:
                     fields = [getattr(inst, key, None) for key in keys]
             parts.append(start)
             opened = len(parts)
-            for member, field in zip(members, fields, strict=True):
+            # as many fields as members (counted above, or read by name): a keyword
+            # argument would cost zip() a slower call
+            for (member_start, member_end, inline, member), field in zip(spec, fields):  # noqa: B905
+                if inline == _AS_TEXT:
+                    if type(field) is str and _SPECIAL.search(field) is None:
+                        parts += (member_start, field, member_end)
+                        continue
+                elif inline == _AS_INT and type(field) is int:
+                    parts += (member_start, str(field), member_end)
+                    continue
                 member(field, parts)
             if len(parts) == opened:
                 parts[-1] = empty
@@ -401,3 +477,16 @@ class MessageCodec:
                 parts.append(end)
 
         return complex_
+
+    def _inline(self, cls: Any) -> int:
+        """How a member's usual values are written without calling its encoder."""
+        protocol = self.out_protocol
+        if not _is_simple(cls) or internals.writer_kind(protocol, cls) != "leaf":
+            return _CALL
+        if issubclass(cls, ByteArray):
+            return _CALL
+        attrs = internals.protocol_attributes(protocol, cls)
+        if attrs.str_format is not None or attrs.format is not None:
+            return _CALL
+        kind = internals.value_writer(protocol, cls)
+        return {internals.UNICODE: _AS_TEXT, internals.INTEGER: _AS_INT}.get(kind, _CALL)
