@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from lxml import etree
 from spyne.application import Application
@@ -79,6 +79,9 @@ class Outcome(NamedTuple):
         return self.document
 
 
+_new_outcome: Final = tuple.__new__
+
+
 @dataclass(frozen=True)
 class _Route:
     """What the dispatcher keeps of one operation, worked out once at startup."""
@@ -115,6 +118,8 @@ class Dispatcher:
         self.engine = internals.Engine(app)
         self.max_text_length = max_text_length
         self.scope = scope
+        #: what the operations see of a call with no caller (they only read ``ctx.udc``)
+        self._shared_context = internals.LightContext(scope)
         self.users = users
         self.policy = policy
         self.validator = Validator(schema_element(render_wsdl(app)), predecode=codecs)
@@ -227,8 +232,10 @@ class Dispatcher:
             ctx = self.engine.context(scope)
             in_object = self.engine.read(ctx, route.op.in_message, element)
             args = [getattr(in_object, name) for name in route.field_names]
-        else:
-            ctx = internals.LightContext(scope)
+        else:  # no caller, no exchange: the context made at startup serves
+            ctx = self._shared_context
+            if ctx.udc is not scope:
+                ctx = internals.LightContext(scope)
         for name, value in decoded.items():
             if name in route.field_names:
                 args[route.field_names.index(name)] = value
@@ -283,8 +290,8 @@ class Dispatcher:
             where = route.op.name if route else "dispatch"
             log.error("internal error in %s: %s", where, type(error).__name__, exc_info=True)
             return self.fault_outcome(request.version, InternalFault(), route)
-        if isinstance(envelope, bytes):
-            return Outcome(envelope, name, None)
+        if isinstance(envelope, bytes):  # the codec's: Outcome(envelope, name, None), made in C
+            return _new_outcome(Outcome, (envelope, name, None, ()))
         wrapper = envelope[0][0]
         found = tuple(element for path in route.binary_paths for element in wrapper.iterfind(path))
         return Outcome(envelope, name, None, found)

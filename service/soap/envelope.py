@@ -126,26 +126,47 @@ def open_envelope(
             f"The document is not a SOAP {version.value} envelope"
             f" (expected {frame.envelope} as the root element)."
         )
-    children = [child for child in root if isinstance(child.tag, str)]
-    header: etree._Element | None = None
-    if children and children[0].tag == frame.header:
-        header = children.pop(0)
-    if len(children) != 1 or children[0].tag != frame.body:
-        raise MalformedRequestFault(
-            "The envelope must hold an optional Header and then exactly one Body."
-        )
-    operations = [child for child in children[0] if isinstance(child.tag, str)]
-    if len(operations) != 1:
-        raise MalformedRequestFault(
-            f"The Body must hold exactly one operation element; it holds {len(operations)}."
-        )
+    # element[:] is one call into lxml (iterating makes an iterator object first), and
+    # an element proxy keeps its tag once read, while it lives (the Request keeps the
+    # operation's). The usual shapes are recognised first, then the rules are applied
+    # to whatever else came: the same outcome, faults included.
+    children = root[:]
+    header: etree._Element | None
+    if len(children) == 1 and children[0].tag == frame.body:
+        header, body = None, children[0]
+    elif len(children) == 2 and children[0].tag == frame.header and children[1].tag == frame.body:
+        header, body = children
+    else:
+        header, body = _header_and_body(children, frame)
+    operations = body[:]
+    if len(operations) != 1 or not isinstance(operations[0].tag, str):
+        operations = [child for child in operations if isinstance(child.tag, str)]
+        if len(operations) != 1:
+            raise MalformedRequestFault(
+                f"The Body must hold exactly one operation element; it holds {len(operations)}."
+            )
     if header is not None:
         _check_must_understand(header, frame)
     return Request(version, header, operations[0], attachments)
 
 
+def _header_and_body(
+    children: list[etree._Element], frame: _Frame
+) -> tuple[etree._Element | None, etree._Element]:
+    """Rule 2 on an envelope's children, comments and the like aside."""
+    elements = [child for child in children if isinstance(child.tag, str)]
+    header: etree._Element | None = None
+    if elements and elements[0].tag == frame.header:
+        header = elements.pop(0)
+    if len(elements) != 1 or elements[0].tag != frame.body:
+        raise MalformedRequestFault(
+            "The envelope must hold an optional Header and then exactly one Body."
+        )
+    return header, elements[0]
+
+
 def _check_must_understand(header: etree._Element, frame: _Frame) -> None:
-    for block in header:
+    for block in header[:]:
         if not isinstance(block.tag, str) or block.tag in UNDERSTOOD:
             continue
         flag = block.get(frame.must_understand, "0").strip()

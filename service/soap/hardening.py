@@ -88,15 +88,18 @@ def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
     if tags > 2 * limits.max_elements + 8:
         raise _over("elements", limits.max_elements)
     try:
-        root = etree.fromstring(data, parser=_parser())
+        root = etree.fromstring(data, getattr(_local, "parser", None) or _parser())
     except etree.XMLSyntaxError as error:
         if "Excessive depth" in str(error):
             raise _over("nesting depth", limits.max_depth) from None
         raise MalformedRequestFault(
             f"The request is not well-formed XML: {_describe(error)}"
         ) from None
+    # A DOCTYPE is parsed into the internal subset, whatever the encoding hid from the
+    # byte scan (UTF-16, UTF-7); no external subset is ever loaded (load_dtd=False),
+    # so docinfo.doctype could say nothing more.
     docinfo = root.getroottree().docinfo
-    if docinfo.internalDTD is not None or docinfo.doctype:
+    if docinfo.internalDTD is not None:
         raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
     if (
         tags <= limits.max_depth

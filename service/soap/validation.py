@@ -48,7 +48,7 @@ class Validator:
         """Checks the operation element against the schema; returns the base64Binary
         fields already decoded on the way (see ``service.soap.binary``)."""
         drop_nil_placeholders(element, optional)
-        schema = self._schema()
+        schema = getattr(self._local, "schema", None) or self._schema()
         decoded = (
             binary.take_canonical_base64(element, base64_fields)
             if self._predecode and base64_fields
@@ -71,6 +71,8 @@ _NIL: Final = ("true", "1")
 
 
 def _is_nil(element: etree._Element) -> bool:
+    if not element.keys():  # no attribute at all, the usual case: cheaper than get()
+        return False
     flag = element.get(_XSI_NIL)
     return flag is not None and flag.strip() in _NIL and len(element) == 0
 
@@ -86,14 +88,12 @@ def drop_nil_placeholders(wrapper: etree._Element, optional: frozenset[str]) -> 
     """
     if _is_nil(wrapper):
         del wrapper.attrib[_XSI_NIL]
-    dropped = [
-        child
-        for child in wrapper
-        if child.get(_XSI_NIL) is not None  # the rest, at the cost of one lookup each
-        and isinstance(child.tag, str)
-        and _is_nil(child)
-        and etree.QName(child).localname in optional
-        and not (child.text or "").strip()
-    ]
-    for child in dropped:
-        wrapper.remove(child)
+    for child in wrapper[:]:
+        if (
+            child.keys()
+            and isinstance(child.tag, str)
+            and _is_nil(child)
+            and etree.QName(child).localname in optional
+            and not (child.text or "").strip()
+        ):
+            wrapper.remove(child)
