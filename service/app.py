@@ -225,13 +225,14 @@ class SoapApplication:
                     " returns the WSDL."
                 )
             media_type, params = _content_type(environ.get("CONTENT_TYPE", ""))
-            soap_media = _ACCEPTED_MEDIA[version][0]
             if media_type == mtom_format.MULTIPART:
+                soap_media = _ACCEPTED_MEDIA[version][0]
                 mtom = mtom_format.unpack(self._read_body(environ), dict(params), soap_media)
                 root = parse_request(mtom.root, self.limits)
                 includes = mtom_format.count_includes(root)
             else:
-                _check_media(media_type, version)
+                if media_type not in _ACCEPTED_MEDIA[version]:
+                    _check_media(media_type, version)  # the fault that says why
                 root = parse_request(self._read_body(environ), self.limits)
             request = open_envelope(root, version, mtom.attachments if mtom else None)
             if request.header is not None:

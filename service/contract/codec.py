@@ -93,6 +93,11 @@ def _check_members(protocol: XmlDocument, cls: type[ComplexModelBase]) -> None:
             raise _Unsupported(member)
 
 
+def _unsupported(*_: Any) -> None:
+    """The codec of a message it cannot compile: spyne's path, every time."""
+    return UNSUPPORTED
+
+
 def _put_text(parts: list[str], start: str, text: str, end: str, name: str) -> None:
     """``text`` as a leaf's content, escaped as lxml escapes it; a character XML 1.0
     cannot carry leaves the response to spyne's path (lxml refuses it; a fault)."""
@@ -121,7 +126,27 @@ def _plain(element: etree._Element) -> None:
 
 
 class MessageCodec:
-    """Decodes one operation's request wrapper and encodes its response envelope."""
+    """Decodes one operation's request wrapper and encodes its response envelope.
+
+    ``decode(wrapper)``: the values of the request's fields, in order, as spyne's
+    ``from_element`` would set them on its instance of the message, or UNSUPPORTED.
+    Any attribute in the wrapper's subtree (``xsi:type``, which spyne follows,
+    ``xsi:nil``, ...) leaves the request to spyne. The walk that decodes looks for
+    them on the way, each element it reads and below each it does not read; a leaf
+    that fails to convert has the whole subtree looked at first, so the outcome is
+    the one a look before decoding would give.
+
+    ``encode(envelope_ns, values)``: the response envelope spyne's ``to_parent`` and
+    ``tostring`` would give for the message's fields' values, or UNSUPPORTED: for a
+    value it does not write as spyne would, and for any value that fails on the way
+    (spyne's path then fails on it, in its own words).
+
+    Both are compiled for the message at startup: each is the closure that does the
+    work, not a method around it.
+    """
+
+    decode: Callable[[etree._Element], list[Any] | None]
+    encode: Callable[[str, tuple[Any, ...]], bytes | None]
 
     def __init__(
         self, in_protocol: XmlDocument, out_protocol: XmlDocument, in_message: Any, out_message: Any
@@ -130,43 +155,16 @@ class MessageCodec:
         self.out_protocol = out_protocol
         self.out_message = out_message
         self.field_names = tuple(internals.fields(in_message))
-        self._decode: Decoder | None
-        self._encode: Encoder | None
         try:
-            self._decode = self._decoder(in_message, top=True)
+            self.decode = self._decoder(in_message, top=True)
         except _Unsupported:
-            self._decode = None
+            self.decode = _unsupported
         try:
-            self._encode = self._encoder(out_message, out_message.get_type_name(), top=True)
+            self.encode = self._document(out_message)
         except _Unsupported:
-            self._encode = None
-        self._heads = {
-            env: "<?xml version='1.0' encoding='utf-8'?>\n<soap:Envelope xmlns:soap=\""
-            f'{env}" xmlns:tns="{ns.TNS}"><soap:Body>'
-            for env in (ns.SOAP11_ENV, ns.SOAP12_ENV)
-        }
+            self.encode = _unsupported
 
     # --- requests ---
-
-    def decode(self, wrapper: etree._Element) -> list[Any] | None:
-        """The values of the request's fields, in order, as spyne's ``from_element``
-        would set them on its instance of the message, or UNSUPPORTED.
-
-        Any attribute in the wrapper's subtree (``xsi:type``, which spyne follows,
-        ``xsi:nil``, ...) leaves the request to spyne. The walk that decodes looks
-        for them on the way, each element it reads and below each it does not
-        read; a leaf that fails to convert has the whole subtree looked at first,
-        so the outcome is the one a look before decoding would give."""
-        if self._decode is None:
-            return UNSUPPORTED
-        try:
-            return self._decode(wrapper)  # type: ignore[no-any-return]
-        except _Unsupported:
-            return UNSUPPORTED
-        except Exception:
-            if _has_attributes(wrapper):
-                return UNSUPPORTED
-            raise
 
     def _members(self, cls: Any) -> Members:
         by_clark: dict[str, tuple[Any, Decoder]] = {}
@@ -195,23 +193,30 @@ class MessageCodec:
                 raise _Unsupported(cls)
             count = len(names)
 
-            def decode_top(element: etree._Element) -> list[Any]:
-                if element.keys():
-                    raise _Unsupported(element)
-                values: list[Any] = [None] * count
-                for child in element[:]:
-                    tag = child.tag
-                    entry = by_clark.get(tag)
-                    if entry is None:
-                        if not isinstance(tag, str):
-                            raise _Unsupported(tag)
-                        entry = by_name.get(tag.split("}", 1)[-1])
-                        if entry is None:  # spyne ignores elements it does not know
-                            if _has_attributes(child):
-                                raise _Unsupported(child)
-                            continue
-                    values[entry[0]] = entry[1](child)
-                return values
+            def decode_top(element: etree._Element) -> list[Any] | None:
+                try:
+                    if element.keys():
+                        return UNSUPPORTED
+                    values: list[Any] = [None] * count
+                    for child in element[:]:
+                        tag = child.tag
+                        entry = by_clark.get(tag)
+                        if entry is None:
+                            if not isinstance(tag, str):
+                                return UNSUPPORTED
+                            entry = by_name.get(tag.split("}", 1)[-1])
+                            if entry is None:  # spyne ignores elements it does not know
+                                if _has_attributes(child):
+                                    return UNSUPPORTED
+                                continue
+                        values[entry[0]] = entry[1](child)
+                    return values
+                except _Unsupported:
+                    return UNSUPPORTED
+                except Exception:
+                    if _has_attributes(element):
+                        return UNSUPPORTED
+                    raise
 
             return decode_top
 
@@ -315,20 +320,6 @@ class MessageCodec:
 
     # --- responses ---
 
-    def encode(self, envelope_ns: str, values: tuple[Any, ...]) -> bytes | None:
-        """The response envelope spyne's ``to_parent`` and ``tostring`` would give, or
-        UNSUPPORTED: for a value it does not write as spyne would, and for any value
-        that fails on the way (spyne's path then fails on it, in its own words)."""
-        if self._encode is None:
-            return UNSUPPORTED
-        parts = [self._heads[envelope_ns]]
-        try:
-            self._encode(values, parts)
-        except Exception:
-            return UNSUPPORTED
-        parts.append("</soap:Body></soap:Envelope>")
-        return "".join(parts).encode()
-
     def _text(self, cls: Any) -> tuple[Text, bool]:
         """The leaf's value to its text as spyne's plain converter writes it, for the
         values that converter surely handles alike (None for the rest); and whether
@@ -387,9 +378,66 @@ class MessageCodec:
 
         return formatted, False
 
-    def _encoder(self, cls: Any, name: str, top: bool = False) -> Encoder:
-        """``top``: the message wrapper, given its fields' values in order (what
-        spyne would set on an instance of it, and read back)."""
+    def _document(self, cls: Any) -> Callable[[str, tuple[Any, ...]], bytes | None]:
+        """``encode`` for the response message ``cls``: the whole envelope, the message's
+        wrapper holding the fields' values given in order (what spyne would set on an
+        instance of it, and read back)."""
+        name = cls.get_type_name()
+        start, end = f"<tns:{name}>", f"</tns:{name}>"
+        spec = self._spec(cls)
+        count = len(spec)
+        heads = {
+            env: "<?xml version='1.0' encoding='utf-8'?>\n<soap:Envelope xmlns:soap=\""
+            f'{env}" xmlns:tns="{ns.TNS}"><soap:Body>{start}'
+            for env in (ns.SOAP11_ENV, ns.SOAP12_ENV)
+        }
+        closing = f"{end}</soap:Body></soap:Envelope>"
+        emptied = f"<tns:{name}/></soap:Body></soap:Envelope>"
+
+        def document(envelope_ns: str, fields: tuple[Any, ...]) -> bytes | None:
+            try:
+                if len(fields) != count:  # spyne's path says so, in its words
+                    return UNSUPPORTED
+                parts = [heads[envelope_ns]]
+                # the loop of complex_() in _encoder(): here, one call fewer a response
+                for (member_start, member_end, inline, member), field in zip(spec, fields):  # noqa: B905
+                    if inline == _AS_TEXT:
+                        if type(field) is str and _SPECIAL.search(field) is None:
+                            parts += (member_start, field, member_end)
+                            continue
+                    elif inline == _AS_INT and type(field) is int:
+                        parts += (member_start, str(field), member_end)
+                        continue
+                    member(field, parts)
+            except Exception:
+                return UNSUPPORTED
+            if len(parts) == 1:  # no member at all
+                parts[0] = parts[0][: -len(start)]
+                parts.append(emptied)
+            else:
+                parts.append(closing)
+            return "".join(parts).encode()
+
+        return document
+
+    def _spec(self, cls: Any) -> list[tuple[str, str, int, Encoder]]:
+        """A complex type's members, once it is proven plain: each one's tags, how its
+        usual value is written by the loop itself (a str as it is, an int as str()
+        writes it: what its leaf would do with them), and its encoder for the rest."""
+        protocol = self.out_protocol
+        if internals.writer_kind(protocol, cls) != "complex":
+            raise _Unsupported(cls)
+        attrs = internals.protocol_attributes(protocol, cls)
+        if attrs.sub_name is not None or attrs.sub_ns is not None:
+            raise _Unsupported(cls)
+        _check_members(protocol, cls)
+        return [
+            (f"<tns:{key}>", f"</tns:{key}>", self._inline(member), self._encoder(member, key))
+            for key, member in internals.fields(cls).items()
+        ]
+
+    def _encoder(self, cls: Any, name: str) -> Encoder:
+        """Writes a value of ``cls`` as the element ``name``."""
         protocol = self.out_protocol
         start, end = f"<tns:{name}>", f"</tns:{name}>"
         empty = f"<tns:{name}/>"
@@ -418,26 +466,13 @@ class MessageCodec:
                 _put_text(parts, start, text, end, name)
 
             return leaf
-        if internals.writer_kind(protocol, cls) != "complex":
-            raise _Unsupported(cls)
-        attrs = internals.protocol_attributes(protocol, cls)
-        if attrs.sub_name is not None or attrs.sub_ns is not None:
-            raise _Unsupported(cls)
-        _check_members(protocol, cls)
-        # each member: its tags, how its usual value is written right here (a str as
-        # it is, an int as str() writes it: what its leaf would do with them), and its
-        # encoder for everything else
-        spec = [
-            (f"<tns:{key}>", f"</tns:{key}>", self._inline(member), self._encoder(member, key))
-            for key, member in internals.fields(cls).items()
-        ]
+        spec = self._spec(cls)
         keys = list(internals.fields(cls))
-        count = len(keys)
         serialization_instance = cls.get_serialization_instance
         # spyne's get_serialization_instance gives back a value of the class itself untouched
         native = cls.__orig__ if cls.__orig__ is not None else cls
         read: Callable[[Any], Any]
-        if count > 1:
+        if len(keys) > 1:
             read = operator.attrgetter(*keys)
         elif keys:
             read_one = operator.attrgetter(keys[0])
@@ -448,16 +483,12 @@ class MessageCodec:
         def complex_(value: Any, parts: list[str]) -> None:
             if value is None:
                 raise _Unsupported(name)
-            if top:
-                fields = value
-                if len(fields) != count:  # spyne's path says so, in its words
-                    raise _Unsupported(name)
-            else:
-                inst = value if type(value) is native else serialization_instance(value)
-                try:
-                    fields = read(inst)
-                except AttributeError:
-                    fields = [getattr(inst, key, None) for key in keys]
+            inst = value if type(value) is native else serialization_instance(value)
+            fields: Any
+            try:
+                fields = read(inst)
+            except AttributeError:
+                fields = [getattr(inst, key, None) for key in keys]
             parts.append(start)
             opened = len(parts)
             # as many fields as members (counted above, or read by name): a keyword

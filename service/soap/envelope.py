@@ -76,6 +76,9 @@ class Request(NamedTuple):
     attachments: Mapping[str, memoryview] | None = None
 
 
+#: ``Request(...)`` made in C (a NamedTuple's own ``__new__`` is Python code)
+_new_request: Final = tuple.__new__
+
 #: Header blocks this service processes (so mustUnderstand="1" on them is honoured)
 UNDERSTOOD: Final = frozenset({f"{{{ns.WSSE}}}Security"})
 
@@ -147,7 +150,7 @@ def open_envelope(
             )
     if header is not None:
         _check_must_understand(header, frame)
-    return Request(version, header, operations[0], attachments)
+    return _new_request(Request, (version, header, operations[0], attachments))
 
 
 def _header_and_body(

@@ -86,7 +86,7 @@ def drop_nil_placeholders(wrapper: etree._Element, optional: frozenset[str]) -> 
     mean "absent": the wrapper's flag is dropped, and so is a nil element of an
     optional argument. A nil *required* field is left for the schema to refuse.
     """
-    if _is_nil(wrapper):
+    if wrapper.keys() and _is_nil(wrapper):
         del wrapper.attrib[_XSI_NIL]
     for child in wrapper[:]:
         if (
