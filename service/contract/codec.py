@@ -93,6 +93,67 @@ def _check_members(protocol: XmlDocument, cls: type[ComplexModelBase]) -> None:
             raise _Unsupported(member)
 
 
+# Formatting a datetime costs more than the rest of its leaf (CPython formats each
+# number on its own). The text of the whole second is remembered, for the moments a
+# service writes: a few at a time, each second. Only what the second decides is
+# remembered; the microseconds are written each time, as strftime or isoformat would.
+_SECONDS_KEPT: Final = 256
+
+
+def _iso_utc() -> Text:
+    """``value.strftime(ns.UTC_FORMAT)``, as spyne's strftime gives it after 1900."""
+    seconds: dict[tuple[int, ...], str] = {}
+
+    def iso_utc(value: Any) -> str | None:
+        if type(value) is not datetime:
+            return None
+        second = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+        if second[0] <= 1900:  # spyne's own calendar trick
+            return None
+        prefix = seconds.get(second)
+        if prefix is None:
+            if len(seconds) >= _SECONDS_KEPT:
+                seconds.clear()
+            text: str = value.strftime(_ISO_UTC)
+            seconds[second] = text[:19]  # YYYY-MM-DDTHH:MM:SS, then .ffffffZ
+            return text
+        return prefix + ".%06dZ" % value.microsecond
+
+    return iso_utc
+
+
+def _isoformat() -> Text:
+    """``value.isoformat()``: the second's text, the microseconds when there are any
+    (".ffffff"), then the UTC offset's text (a function of ``utcoffset()`` alone)."""
+    seconds: dict[tuple[Any, ...], tuple[str, str]] = {}
+
+    def isoformat(value: Any) -> str | None:
+        if type(value) is not datetime:
+            return None
+        microsecond = value.microsecond
+        second = (
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.utcoffset(),
+        )
+        known = seconds.get(second)
+        if known is None:
+            if len(seconds) >= _SECONDS_KEPT:
+                seconds.clear()
+            text: str = value.isoformat()
+            seconds[second] = (text[:19], text[26:] if microsecond else text[19:])
+            return text
+        if microsecond:
+            return known[0] + ".%06d" % microsecond + known[1]
+        return known[0] + known[1]
+
+    return isoformat
+
+
 def _unsupported(*_: Any) -> None:
     """The codec of a message it cannot compile: spyne's path, every time."""
     return UNSUPPORTED
@@ -354,7 +415,7 @@ class MessageCodec:
         keep_zone = bool(attrs.timezone)
         if fmt is None:  # isoformat(): digits, signs, T, colons, a dot
             if keep_zone:
-                return (lambda value: value.isoformat() if type(value) is datetime else None), True
+                return _isoformat(), True
             return (
                 lambda value: (
                     value.replace(tzinfo=None).isoformat() if type(value) is datetime else None
@@ -363,13 +424,7 @@ class MessageCodec:
         if internals.strftime_refuses(protocol, fmt):
             return (lambda value: None), False
         if fmt == _ISO_UTC:  # no zone in it: the zone, kept or not, changes nothing
-
-            def iso_utc(value: Any) -> str | None:
-                if type(value) is not datetime or value.year <= 1900:
-                    return None
-                return value.isoformat(timespec="microseconds")[:26] + "Z"
-
-            return iso_utc, True
+            return _iso_utc(), True
 
         def formatted(value: Any) -> str | None:
             if type(value) is not datetime or value.year <= 1900:  # spyne's own calendar trick
