@@ -117,7 +117,7 @@ def _iso_utc() -> Text:
             text: str = value.strftime(_ISO_UTC)
             seconds[second] = text[:19]  # YYYY-MM-DDTHH:MM:SS, then .ffffffZ
             return text
-        return prefix + ".%06dZ" % value.microsecond
+        return prefix + ".%06dZ" % value.microsecond  # noqa: UP031 - cheaper than f"{:06d}"
 
     return iso_utc
 
@@ -148,7 +148,7 @@ def _isoformat() -> Text:
             seconds[second] = (text[:19], text[26:] if microsecond else text[19:])
             return text
         if microsecond:
-            return known[0] + ".%06d" % microsecond + known[1]
+            return known[0] + ".%06d" % microsecond + known[1]  # noqa: UP031 - as above
         return known[0] + known[1]
 
     return isoformat
