@@ -236,9 +236,10 @@ class Dispatcher:
             ctx = self._shared_context
             if ctx.udc is not scope:
                 ctx = internals.LightContext(scope)
-        for name, value in decoded.items():
-            if name in route.field_names:
-                args[route.field_names.index(name)] = value
+        if decoded:
+            for name, value in decoded.items():
+                if name in route.field_names:
+                    args[route.field_names.index(name)] = value
         result = route.function(ctx, *args)
         values = result if route.several_results else (result,)
         if codec and not route.binary_paths:
