@@ -24,7 +24,9 @@ E F A B C D E F ...), with the same load tool: wrk, driven by ``bench/post.lua``
 which checks every response. Uploads send a different image every time (so no
 server can answer from a cache or a deduplicated store). "greet-under-attack" is
 Greet at 64 connections while ``bench/attack.py`` holds 50 slow-body and 200
-slow-header connections open against the same server. Reported, as medians of the
+slow-header connections open against the same server; "Greet c=16 beside uploads"
+is Greet while another wrk uploads 10 MiB images on 4 connections to the same
+server (can a large parse stall the small requests?). Reported, as medians of the
 rounds: req/s, p50 and p99 latency, MiB/s of image for uploads, the server's CPU
 time per request (user + system of its whole process tree, from /proc), peak RSS
 of the busiest server process and its growth during the run, and the ratios of
@@ -116,6 +118,9 @@ class Scenario:
     attack: Attack | None = None
     #: the unattacked scenario this one is compared with (same server, same round)
     baseline: str | None = None
+    #: load run beside this one on the same server (another wrk, started before the
+    #: warm-up and ended after the measured run): its answers must be right too
+    beside: Scenario | None = None
 
     def sample_body(self) -> bytes:
         """The body as sent (for uploads: with the chunk as it was generated)."""
@@ -195,9 +200,22 @@ def scenarios(quick: bool) -> list[Scenario]:
     uploads = [upload_scenario(MIB), upload_scenario(10 * MIB)]
     if quick:  # the smoke test: one of each kind, the attack a few sockets strong
         greet = found[0]
-        return [greet, attacked(greet, Attack(slow_bodies=3, slow_headers=5)), uploads[-1]]
+        return [
+            greet,
+            attacked(greet, Attack(slow_bodies=3, slow_headers=5)),
+            uploads[-1],
+            beside_uploads(greet, uploads[-1]),
+        ]
     greet = next(s for s in found if s.name == "Greet c=64")
-    return [*found, attacked(greet, Attack()), *uploads]
+    return [*found, attacked(greet, Attack()), *uploads, beside_uploads(found[0], uploads[-1])]
+
+
+def beside_uploads(small: Scenario, upload: Scenario) -> Scenario:
+    """``small`` measured while ``upload`` runs on the same server (4 connections each
+    sending a 10 MiB image): does a large parse stall the small requests?"""
+    return dataclasses.replace(
+        small, name=f"{small.name} beside uploads", baseline=small.name, beside=upload
+    )
 
 
 def attacked(scenario: Scenario, attack: Attack) -> Scenario:
@@ -525,9 +543,10 @@ class Run:
     attack: dict[str, int] = field(default_factory=dict)
 
 
-def _wrk(
+def _wrk_command(
     server: Server, scenario: Scenario, seconds: float, run_id: int, work: Path
-) -> dict[str, float]:
+) -> tuple[list[str], dict[str, str]]:
+    """wrk's argv and environment for ``scenario`` (its files written in ``work``)."""
     env = {
         **os.environ,
         "BENCH_EXPECT": scenario.expect,
@@ -545,34 +564,56 @@ def _wrk(
         body.write_bytes(scenario.body)
         env["BENCH_BODY"] = str(body)
     threads = min(2, scenario.connections)
-    done = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{scenario.connections}",
-            f"-d{round(seconds)}s",
-            "--timeout",
-            f"{ATTACK_CALL_TIMEOUT if scenario.attack else 30}s",
-            "-H",
-            f'SOAPAction: "{scenario.soap_action}"',
-            "-H",
-            f"X-Bench-Scenario: {scenario.name}",
-            "-s",
-            str(BENCH / "post.lua"),
-            server.url,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"bench: wrk failed:\n{done.stdout}\n{done.stderr}")
-    out = done.stdout
+    argv = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{scenario.connections}",
+        f"-d{round(seconds)}s",
+        "--timeout",
+        f"{ATTACK_CALL_TIMEOUT if scenario.attack else 30}s",
+        "-H",
+        f'SOAPAction: "{scenario.soap_action}"',
+        "-H",
+        f"X-Bench-Scenario: {scenario.name}",
+        "-s",
+        str(BENCH / "post.lua"),
+        server.url,
+    ]
+    return argv, env
+
+
+def _wrk_result(returncode: int, out: str, err: str) -> dict[str, float]:
+    if returncode != 0:
+        raise SystemExit(f"bench: wrk failed:\n{out}\n{err}")
     found = re.search(r"BENCH-RESULT (\{.*\})", out)
     if not found:
         raise SystemExit(f"bench: wrk printed no result:\n{out}")
     return dict(json.loads(found.group(1)))
+
+
+def _wrk(
+    server: Server, scenario: Scenario, seconds: float, run_id: int, work: Path
+) -> dict[str, float]:
+    argv, env = _wrk_command(server, scenario, seconds, run_id, work)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 120)
+    return _wrk_result(done.returncode, done.stdout, done.stderr)
+
+
+class Beside:
+    """Another wrk running ``scenario`` on the server for ``seconds``, in the background."""
+
+    def __init__(
+        self, server: Server, scenario: Scenario, seconds: float, run_id: int, work: Path
+    ) -> None:
+        self.seconds = seconds
+        argv, env = _wrk_command(server, scenario, seconds, run_id, work)
+        self.process = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def result(self) -> dict[str, float]:
+        out, err = self.process.communicate(timeout=self.seconds + 120)
+        return _wrk_result(self.process.returncode, out, err)
 
 
 def measure(
@@ -584,6 +625,9 @@ def measure(
             server.port, scenario.attack, scenario.soap_action, limit=ATTACK_RAMP + seconds + 60
         )
         attacker.start(ramp=ATTACK_RAMP)
+    beside = None
+    if scenario.beside is not None:  # running through the warm-up and past the run's end
+        beside = Beside(server, scenario.beside, seconds + 3, 5000 + run_id, work)
     try:
         _wrk(server, scenario, min(1.0, seconds), run_id * 2, work)  # warm up
         pids = server.pids()
@@ -600,8 +644,19 @@ def measure(
         attack = {}
         if attacker is not None:
             attack = {**attacker.stop().as_dict(), "attack_connects_total": attacker.connects}
+        beside_got = beside.result() if beside is not None else None
     requests, elapsed = int(got["requests"]), float(got["seconds"])
     errors = {k: int(got[k]) for k in ("transport_errors", "bad_status", "bad_body")}
+    if beside_got is not None and scenario.beside is not None:
+        for k in ("transport_errors", "bad_status", "bad_body"):
+            errors[f"beside_{k}"] = int(beside_got[k])
+        attack["beside_requests"] = int(beside_got["requests"])
+        attack["beside_mib_per_s"] = round(
+            int(beside_got["requests"])
+            * scenario.beside.image_bytes
+            / MIB
+            / float(beside_got["seconds"])
+        )
     # nothing answered in the whole run: every connection's call failed (shorter than
     # wrk's timeout, a stalled call is counted nowhere else)
     errors["unanswered"] = scenario.connections if requests == 0 else 0
@@ -737,7 +792,8 @@ def markdown(summaries: list[Summary], meta: dict[str, object]) -> str:
         " counts each connection's call. `make bench` to reproduce.",
         "",
         "| scenario | server | req/s | p50 ms | p99 ms | MiB/s | server CPU µs/req"
-        " | peak RSS MiB | RSS growth MiB | errors | vs node-soap | vs gSOAP | vs own unattacked |",
+        " | peak RSS MiB | RSS growth MiB | errors | vs node-soap | vs gSOAP"
+        " | vs own unloaded |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for s in summaries:
@@ -777,6 +833,7 @@ def architectures(summaries: list[Summary]) -> list[str]:
         name
         for name in dict.fromkeys(s.scenario for s in summaries)
         if not name.startswith("UploadImage")
+        and not any("beside_requests" in s.attack for s in summaries if s.scenario == name)
     ]
     present = [server for server in OURS if any(s.server == server for s in summaries)]
     if not small or not present:
@@ -808,10 +865,11 @@ def architectures(summaries: list[Summary]) -> list[str]:
 def under_attack(summaries: list[Summary]) -> list[str]:
     """What the attacker saw of each server: how many slow connections it held open, and
     how many the server ended (closed, or answered with an error)."""
-    attacked = [s for s in summaries if s.attack]
+    attacked = [s for s in summaries if "attack_open_mean" in s.attack]
+    lines = beside_load(summaries)
     if not attacked:
-        return []
-    lines = [
+        return lines
+    lines += [
         "Under attack (per run, medians): slow connections held open by the attacker"
         " (mean, min) and ended by the server during the measured run:",
         "",
@@ -825,6 +883,26 @@ def under_attack(summaries: list[Summary]) -> list[str]:
             f" ({a.get('attack_answered', 0):.0f} with an answer);"
             f" p99 {f'{s.p99_ms:.2f} ms' if s.req_per_s else '–'}, {s.errors} errors,"
             f" {_ratio(s.vs_unattacked)} its {s.baseline} req/s"
+        )
+    return [*lines, ""]
+
+
+def beside_load(summaries: list[Summary]) -> list[str]:
+    """Small requests while large uploads run on the same server: their latency, and
+    what the uploads got done meanwhile."""
+    loaded = [s for s in summaries if "beside_requests" in s.attack]
+    if not loaded:
+        return []
+    lines = [
+        "Beside uploads (per run, medians): small requests while 4 connections upload"
+        " 10 MiB images to the same server (server CPU there counts the uploads too):",
+        "",
+    ]
+    for s in loaded:
+        lines.append(
+            f"- {s.scenario}, {s.server}: p50 {s.p50_ms:.2f} ms, p99 {s.p99_ms:.2f} ms,"
+            f" {_ratio(s.vs_unattacked)} its {s.baseline} req/s, {s.errors} errors;"
+            f" uploads meanwhile {s.attack.get('beside_mib_per_s', 0):.0f} MiB/s"
         )
     return [*lines, ""]
 
@@ -843,7 +921,9 @@ def targets(summaries: list[Summary]) -> list[str]:
             check(gsoap >= 0.5, f"{name}: {gsoap:.2f}× gSOAP req/s (≥ 0.5×)")
             if name.endswith("c=64"):
                 check(s.p99_ms < 10, f"{name}: p99 {s.p99_ms:.2f} ms (< 10 ms)")
-        if s.baseline:
+        if s.baseline and "beside_requests" in s.attack:
+            out.append(f"reported: {name}: p99 {s.p99_ms:.2f} ms, {s.errors} failed calls")
+        elif s.baseline:
             unattacked = s.vs_unattacked or 0
             check(s.errors == 0, f"{name}: {s.errors} failed calls (none)")
             check(
@@ -902,7 +982,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="one small scenario, a small attack on it, and one upload scenario",
+        help="one small scenario, a small attack on it, one upload scenario, and the small"
+        " one beside uploads",
     )
     parser.add_argument("--readme", action="store_true", help="put the table in README.md")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="where results go")
@@ -924,7 +1005,7 @@ def main(argv: list[str] | None = None) -> int:
         with servers(work, found) as started:
             run_id = 0
             for scenario in found:
-                long = scenario.parts or scenario.attack
+                long = scenario.parts or scenario.attack or scenario.beside
                 seconds = args.seconds * (2 if long else 1)
                 for round_ in range(1, args.rounds + 1):
                     for server in started:
@@ -934,7 +1015,9 @@ def main(argv: list[str] | None = None) -> int:
                         held = (
                             f"  held {run.attack['attack_open_mean']}"
                             f" ended {run.attack['attack_ended_by_server']}"
-                            if run.attack
+                            if "attack_open_mean" in run.attack
+                            else f"  beside {run.attack['beside_mib_per_s']} MiB/s"
+                            if "beside_requests" in run.attack
                             else ""
                         )
                         print(

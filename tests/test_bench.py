@@ -1,9 +1,9 @@
-"""``make bench`` keeps working: a one-round, one-second run of three scenarios.
+"""``make bench`` keeps working: a one-round, one-second run of four scenarios.
 
 Not a timing test (no bound on any number): it proves the six servers (our three
 architectures and the three references) build, start and answer every request
 correctly under wrk, that the attack scenario holds its slow connections while
-``soap-service`` answers every call, that server CPU is measured, and that the
+``soap-service`` answers every call, that uploads run beside small requests, that server CPU is measured, and that the
 report is written. The real measurement is ``make bench``.
 """
 
@@ -54,7 +54,13 @@ def test_the_benchmark_runs_and_every_answer_is_right(tmp_path: Path) -> None:
     summary, runs = results["summary"], results["runs"]
     assert {row["server"] for row in summary} == OURS | {"fixed", "node-soap", "gsoap"}
     attacked = "greet-under-attack"
-    assert {row["scenario"] for row in summary} == {"Greet c=16", attacked, "UploadImage 10 MiB"}
+    beside = "Greet c=16 beside uploads"
+    assert {row["scenario"] for row in summary} == {
+        "Greet c=16",
+        attacked,
+        "UploadImage 10 MiB",
+        beside,
+    }
 
     # every answer right; under attack, the other servers' failures are their result
     must_answer = [r for r in summary if r["scenario"] != attacked or r["server"] == "soap-service"]
@@ -76,7 +82,15 @@ def test_the_benchmark_runs_and_every_answer_is_right(tmp_path: Path) -> None:
         for run in runs
         if run["scenario"] == attacked
     )
+    # the uploads ran beside the small requests, and were answered right too
+    assert all(
+        run["attack"]["beside_requests"] > 0 and run["detail"]["beside_bad_body"] == 0
+        for run in runs
+        if run["scenario"] == beside
+    )
+    assert all(row["baseline"] == "Greet c=16" for row in summary if row["scenario"] == beside)
     table = (tmp_path / "results.md").read_text()
     assert "| scenario | server |" in table and "server CPU µs/req" in table
     assert "| greet-under-attack | **soap-service** |" in table
     assert "| scenario | soap-service | soap-service-wsgi | soap-service-asgi |" in table
+    assert f"- {beside}, soap-service: p50" in table
