@@ -58,6 +58,7 @@ _SPECIAL: Final = re.compile("[&<>\r]|" + NOT_XML.pattern)
 _CALL: Final = 0
 _AS_TEXT: Final = 1
 _AS_INT: Final = 2
+_AS_PLAIN: Final = 3
 _TRUE: Final = ("true", "1")
 _UNBOUNDED: Final = float("inf")
 #: ``ns.UTC_FORMAT``; strftime writes it as isoformat does, for years 1901 to 9999
@@ -152,6 +153,10 @@ def _isoformat() -> Text:
         return known[0] + known[1]
 
     return isoformat
+
+
+def _no_text(value: Any) -> str | None:
+    return None
 
 
 def _unsupported(*_: Any) -> None:
@@ -455,14 +460,20 @@ class MessageCodec:
                     return UNSUPPORTED
                 parts = [heads[envelope_ns]]
                 # the loop of complex_() in _encoder(): here, one call fewer a response
-                for (member_start, member_end, inline, member), field in zip(spec, fields):  # noqa: B905
+                for (member_start, member_end, inline, text, member), field in zip(spec, fields):  # noqa: B905
                     if inline == _AS_TEXT:
                         if type(field) is str and _SPECIAL.search(field) is None:
                             parts += (member_start, field, member_end)
                             continue
-                    elif inline == _AS_INT and type(field) is int:
-                        parts += (member_start, str(field), member_end)
-                        continue
+                    elif inline == _AS_INT:
+                        if type(field) is int:
+                            parts += (member_start, str(field), member_end)
+                            continue
+                    elif inline == _AS_PLAIN:
+                        written = text(field)
+                        if written is not None:
+                            parts += (member_start, written, member_end)
+                            continue
                     member(field, parts)
             except Exception:
                 return UNSUPPORTED
@@ -475,10 +486,10 @@ class MessageCodec:
 
         return document
 
-    def _spec(self, cls: Any) -> list[tuple[str, str, int, Encoder]]:
+    def _spec(self, cls: Any) -> list[tuple[str, str, int, Text, Encoder]]:
         """A complex type's members, once it is proven plain: each one's tags, how its
-        usual value is written by the loop itself (a str as it is, an int as str()
-        writes it: what its leaf would do with them), and its encoder for the rest."""
+        usual value is written by the loop itself (``_inline``), and its encoder for
+        the rest."""
         protocol = self.out_protocol
         if internals.writer_kind(protocol, cls) != "complex":
             raise _Unsupported(cls)
@@ -487,7 +498,7 @@ class MessageCodec:
             raise _Unsupported(cls)
         _check_members(protocol, cls)
         return [
-            (f"<tns:{key}>", f"</tns:{key}>", self._inline(member), self._encoder(member, key))
+            (f"<tns:{key}>", f"</tns:{key}>", *self._inline(member), self._encoder(member, key))
             for key, member in internals.fields(cls).items()
         ]
 
@@ -546,16 +557,22 @@ class MessageCodec:
                 fields = [getattr(inst, key, None) for key in keys]
             parts.append(start)
             opened = len(parts)
-            # as many fields as members (counted above, or read by name): a keyword
-            # argument would cost zip() a slower call
-            for (member_start, member_end, inline, member), field in zip(spec, fields):  # noqa: B905
+            # as many fields as members (read by name): a keyword argument would cost
+            # zip() a slower call
+            for (member_start, member_end, inline, text, member), field in zip(spec, fields):  # noqa: B905
                 if inline == _AS_TEXT:
                     if type(field) is str and _SPECIAL.search(field) is None:
                         parts += (member_start, field, member_end)
                         continue
-                elif inline == _AS_INT and type(field) is int:
-                    parts += (member_start, str(field), member_end)
-                    continue
+                elif inline == _AS_INT:
+                    if type(field) is int:
+                        parts += (member_start, str(field), member_end)
+                        continue
+                elif inline == _AS_PLAIN:
+                    written = text(field)
+                    if written is not None:
+                        parts += (member_start, written, member_end)
+                        continue
                 member(field, parts)
             if len(parts) == opened:
                 parts[-1] = empty
@@ -564,15 +581,21 @@ class MessageCodec:
 
         return complex_
 
-    def _inline(self, cls: Any) -> int:
-        """How a member's usual values are written without calling its encoder."""
+    def _inline(self, cls: Any) -> tuple[int, Text]:
+        """How a member's usual values are written without calling its encoder: a str
+        as it is, an int as str() writes it, or what its compiled converter writes
+        when that needs no escaping (what its leaf would do with them)."""
         protocol = self.out_protocol
         if not _is_simple(cls) or internals.writer_kind(protocol, cls) != "leaf":
-            return _CALL
+            return _CALL, _no_text
         if issubclass(cls, ByteArray):
-            return _CALL
+            return _CALL, _no_text
         attrs = internals.protocol_attributes(protocol, cls)
-        if attrs.str_format is not None or attrs.format is not None:
-            return _CALL
+        unformatted = attrs.str_format is None and attrs.format is None
         kind = internals.value_writer(protocol, cls)
-        return {internals.UNICODE: _AS_TEXT, internals.INTEGER: _AS_INT}.get(kind, _CALL)
+        if unformatted and kind == internals.UNICODE:
+            return _AS_TEXT, _no_text
+        if unformatted and kind == internals.INTEGER:
+            return _AS_INT, _no_text
+        compiled, plain = self._text(cls)
+        return (_AS_PLAIN, compiled) if plain else (_CALL, _no_text)
