@@ -35,6 +35,7 @@ from service.app import IMAGES_PREFIX, SoapApplication, create_app
 from service.config import Settings
 from service.faults import ShuttingDownFault
 from service.intake import Body, Drain, IntakeRules, Refused, declared_length, take_in
+from service.observability.accesslog import access_log
 
 log = logging.getLogger("soap_service.rsgi")
 
@@ -71,10 +72,12 @@ class ServingCore:
         self._loop = loop
         self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="soap-service")
         loop.add_signal_handler(DRAIN_SIGNAL, self.begin_drain)
+        access_log.batch_on(loop)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+        access_log.flush()
         self.app.close()
 
     # --- stopping: drain first, then let granian stop an idle worker ---
