@@ -3,7 +3,10 @@
 ``create_app(settings)`` is the one place where the parts meet: the HTTP
 rules (methods, media types, the body limit), the hardened parser, the SOAP
 framing and the dispatcher. Every error a client can cause leaves here as a
-SOAP fault in the port's own version; nothing leaves as a bare error page.
+SOAP fault; nothing leaves as a bare error page. Each port takes either SOAP
+version and answers in the request's: its Content-Type decides (text/xml or
+application/soap+xml, or an MTOM root part's), the port's own version for a fault
+raised before the Content-Type is read.
 
 Logging: one line per request with a request id (taken from ``X-Request-ID``
 when it is a plain token, else made here, and echoed back), the port, the
@@ -64,6 +67,10 @@ _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _ACCEPTED_MEDIA: Final = {
     SoapVersion.SOAP11: ("text/xml",),
     SoapVersion.SOAP12: ("application/soap+xml",),
+}
+#: the SOAP version each SOAP media type says (either port takes either)
+_MEDIA_VERSION: Final = {
+    media: version for version, medias in _ACCEPTED_MEDIA.items() for media in medias
 }
 _READ_CHUNK: Final = 1024 * 1024
 IMAGES_PREFIX: Final = "/images/"
@@ -226,13 +233,21 @@ class SoapApplication:
                 )
             media_type, params = _content_type(environ.get("CONTENT_TYPE", ""))
             if media_type == mtom_format.MULTIPART:
-                soap_media = _ACCEPTED_MEDIA[version][0]
-                mtom = mtom_format.unpack(self._read_body(environ), dict(params), soap_media)
+                mtom = mtom_format.unpack(
+                    self._read_body(environ),
+                    dict(params),
+                    _ACCEPTED_MEDIA[version][0],
+                    _MEDIA_VERSION,
+                )
+                version = _MEDIA_VERSION[mtom.soap_media]
                 root = parse_request(mtom.root, self.limits)
                 includes = mtom_format.count_includes(root)
             else:
-                if media_type not in _ACCEPTED_MEDIA[version]:
+                said = _MEDIA_VERSION.get(media_type)
+                if said is None:
                     _check_media(media_type, version)  # the fault that says why
+                else:
+                    version = said
                 root = parse_request(self._read_body(environ), self.limits)
             request = open_envelope(root, version, mtom.attachments if mtom else None)
             if request.header is not None:
@@ -390,18 +405,14 @@ _soap_answer: Final = _answer_maker()
 
 
 def _check_media(media_type: str, version: SoapVersion) -> None:
-    if media_type in _ACCEPTED_MEDIA[version]:
+    """The fault for a Content-Type that is no SOAP version's (none when it is one)."""
+    if media_type in _MEDIA_VERSION:
         return
-    other = version.other
-    if media_type in _ACCEPTED_MEDIA[other]:
-        raise UnsupportedMediaFault(
-            f"{media_type} is the SOAP {other.value} media type; this port speaks SOAP"
-            f" {version.value} ({_ACCEPTED_MEDIA[version][0]})."
-        )
     raise UnsupportedMediaFault(
         f"Content-Type {media_type or '(none)'} is not accepted here; send"
-        f" {_ACCEPTED_MEDIA[version][0]} (or MTOM: multipart/related;"
-        f' type="{mtom_format.XOP_MEDIA}").'
+        f" {_ACCEPTED_MEDIA[version][0]} (SOAP {version.value}),"
+        f" {_ACCEPTED_MEDIA[version.other][0]} (SOAP {version.other.value})"
+        f' or MTOM (multipart/related; type="{mtom_format.XOP_MEDIA}").'
     )
 
 

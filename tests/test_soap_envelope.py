@@ -34,9 +34,15 @@ def _opened_the_plain_way(root: etree._Element, version: SoapVersion) -> Any:
     env = version.envelope_ns
     other = version.other
     if root.tag == f"{{{other.envelope_ns}}}Envelope":
+        said, sent = version.content_type.split(";")[0], other.content_type.split(";")[0]
         raise VersionMismatchFault(
-            f"This port speaks SOAP {version.value}; the envelope is SOAP {other.value}."
-            f" Send it to the SOAP {other.value} port instead."
+            f"The Content-Type is SOAP {version.value}'s ({said}); the envelope is SOAP"
+            f" {other.value}. Send a SOAP {other.value} envelope as {sent}."
+        )
+    if root.tag != f"{{{env}}}Envelope" and etree.QName(root).localname == "Envelope":
+        raise VersionMismatchFault(
+            f"The envelope's namespace {etree.QName(root).namespace or '(none)'}"
+            " is neither SOAP 1.1's nor SOAP 1.2's."
         )
     if root.tag != f"{{{env}}}Envelope":
         raise MalformedRequestFault(

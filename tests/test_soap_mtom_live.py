@@ -19,6 +19,7 @@ from tests.images import make_image, make_noise_png
 from tests.mtom_messages import (
     BOUNDARY,
     ROOT_ID,
+    SOAP_MEDIA,
     Message,
     envelope,
     message,
@@ -134,6 +135,33 @@ def test_a_validation_fault_over_mtom_is_answered_in_kind(live_server: LiveServe
     assert response.status_code == 500
     assert response.headers["Content-Type"].startswith("multipart/related")
     assert fault_code_of(answer(response)) == "Client.Validation"
+
+
+@pytest.mark.parametrize(("version", "path"), [("1.1", "/soap12"), ("1.2", "/soap")])
+@pytest.mark.parametrize("name", ["Ada", " "], ids=["greet", "blank-name-fault"])
+def test_mtom_on_the_other_port_is_answered_in_its_own_version(
+    live_server: LiveServer, version: str, path: str, name: str
+) -> None:
+    """Issue 15: the root part's type and start-info decide the version, on either port."""
+    sent = message(version, envelope(version, "Greet", f"<t:name>{name}</t:name>"), [])
+    response = requests.post(
+        live_server.url + path,
+        data=sent.body,
+        headers={"Content-Type": sent.content_type},
+        timeout=30,
+    )
+    assert response.status_code == (200 if name.strip() else 500)
+    kind = response.headers["Content-Type"]
+    assert kind.startswith("multipart/related")
+    assert f'start-info="{SOAP_MEDIA[version]}"' in kind
+    reply = read_reply(kind, response.content)
+    assert etree.QName(reply.root).namespace == (
+        ns.SOAP11_ENV if version == "1.1" else ns.SOAP12_ENV
+    )
+    if name.strip():
+        assert reply.root.findtext(f".//{T}GreetResult") == "Hello, Ada!"
+    else:
+        assert fault_code_of(reply.root) == "Client.Validation"
 
 
 def _raw(body: bytes, content_type: str | None = None) -> Message:

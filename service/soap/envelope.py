@@ -2,8 +2,11 @@
 
 Knows nothing of the operations; ``service.soap.dispatch`` does. The rules:
 
-1. The port decides the SOAP version. An envelope of the other version gets
-   a VersionMismatch fault in the port's own version.
+1. The request's Content-Type decides the SOAP version (text/xml: 1.1,
+   application/soap+xml: 1.2), whichever port it came to; the answer is in that
+   version. An envelope of the other version (the Content-Type and the envelope
+   disagree) gets a VersionMismatch fault in the Content-Type's version, and so
+   does an Envelope in neither namespace; any other root element is malformed.
 2. An envelope holds an optional Header, then exactly one Body, and nothing
    else (WS-I BP R1011); the Body holds exactly one element, the operation.
 3. A header block marked ``mustUnderstand`` and aimed at us is a
@@ -121,9 +124,18 @@ def open_envelope(
     tag = root.tag
     if tag != frame.envelope:
         if tag == frame.other_envelope:
+            other = version.other
             raise VersionMismatchFault(
-                f"This port speaks SOAP {version.value}; the envelope is SOAP"
-                f" {version.other.value}. Send it to the SOAP {version.other.value} port instead."
+                f"The Content-Type is SOAP {version.value}'s"
+                f" ({version.content_type.partition(';')[0]}); the envelope is SOAP"
+                f" {other.value}. Send a SOAP {other.value} envelope as"
+                f" {other.content_type.partition(';')[0]}."
+            )
+        name = etree.QName(root)
+        if name.localname == "Envelope":
+            raise VersionMismatchFault(
+                f"The envelope's namespace {name.namespace or '(none)'}"
+                " is neither SOAP 1.1's nor SOAP 1.2's."
             )
         raise MalformedRequestFault(
             f"The document is not a SOAP {version.value} envelope"

@@ -14,7 +14,8 @@ that says what was wrong: no boundary or no closing delimiter, text after a
 delimiter (boundary tricks), a part without its header block, no root part
 or a ``start`` naming none, two parts with one Content-ID, an ``xop:Include``
 naming no part or not alone in its element, a transfer encoding other than
-binary/8bit/7bit, and a root part that is not the port's SOAP version. More
+binary/8bit/7bit, and a root part that is neither SOAP version's media type (or
+whose ``type`` and the ``start-info`` name different ones). More
 than :data:`MAX_PARTS` parts, or an attachment whose base64 form would be a
 longer text node than the plain path accepts, is a LimitExceeded fault; the
 body limit is checked on the whole message before any of this.
@@ -34,7 +35,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote
@@ -46,6 +47,8 @@ from service.ns import XOP
 
 XOP_MEDIA: Final = "application/xop+xml"
 MULTIPART: Final = "multipart/related"
+#: the root part's media types: SOAP 1.1's, SOAP 1.2's
+SOAP_MEDIA: Final = ("text/xml", "application/soap+xml")
 MAX_PARTS: Final = 16
 MAX_PART_HEADERS: Final = 8 * 1024
 _INCLUDE: Final = f"{{{XOP}}}Include"
@@ -83,13 +86,23 @@ class Package:
     """An MTOM message taken apart: the envelope's bytes and the parts it may include."""
 
     root: bytes
+    #: the root part's SOAP media type (its ``type``, or ``start-info``), which decides
+    #: the SOAP version; the port's own when neither says
+    soap_media: str
     #: the SOAP 1.2 action, from the multipart, start-info or root part parameters
     action: str | None
     attachments: dict[str, memoryview]
 
 
-def unpack(data: bytes, params: dict[str, str], soap_media: str) -> Package:
-    """The parts of a ``multipart/related`` body; ``soap_media`` is the port's SOAP media type."""
+def unpack(
+    data: bytes,
+    params: dict[str, str],
+    soap_media: str,
+    accepted: Collection[str] = SOAP_MEDIA,
+) -> Package:
+    """The parts of a ``multipart/related`` body; ``soap_media`` is the port's SOAP media type
+    (the root's when neither its ``type`` nor ``start-info`` names one), ``accepted`` the SOAP
+    media types a root part may be."""
     if params.get("type", "").lower() != XOP_MEDIA:
         raise UnsupportedMediaFault(
             f'multipart/related is accepted as MTOM only (type="{XOP_MEDIA}");'
@@ -126,16 +139,25 @@ def unpack(data: bytes, params: dict[str, str], soap_media: str) -> Package:
         )
     declared = root_params.get("type", "").lower()
     info_kind, info_params = parse_media_type(params.get("start-info", ""))
-    for said in (parse_media_type(declared)[0], info_kind):
-        if said and said != soap_media:
-            raise UnsupportedMediaFault(f"The root part is {said}; this port speaks {soap_media}.")
+    said = {kind for kind in (parse_media_type(declared)[0], info_kind) if kind}
+    if len(said) > 1:
+        raise UnsupportedMediaFault(
+            f"The root part is {parse_media_type(declared)[0]} and start-info says {info_kind};"
+            " they must name one SOAP media type."
+        )
+    if said:
+        soap_media = said.pop()
+        if soap_media not in accepted:
+            raise UnsupportedMediaFault(
+                f"The root part is {soap_media}; MTOM carries {' or '.join(accepted)}."
+            )
     action = (
         params.get("action")
         or info_params.get("action")
         or parse_media_type(declared)[1].get("action")
     )
     attachments = {cid: part.body for cid, part in by_id.items() if part is not root}
-    return Package(bytes(root.body), action, attachments)
+    return Package(bytes(root.body), soap_media, action, attachments)
 
 
 def _headers_in_body(data: bytes, params: dict[str, str]) -> tuple[dict[str, str], int]:
