@@ -39,6 +39,18 @@ def test_media_type_parameters_with_quotes_and_semicolons() -> None:
         ("*/*", False),
         ("", False),
         ("text/xml, multipart/*", False),
+        # issue 15: only a clear ask for XOP gets MTOM
+        ("application/soap+xml, application/dime, multipart/related, text/*", False),  # Axis 1.4
+        ("text/xml, multipart/related", False),
+        ("multipart/related, */*", False),
+        ("application/soap+xml;q=0.9, multipart/related;q=0.9", False),
+        ("text/xml;q=0.5, multipart/related", True),
+        ("multipart/related;q=0.8, text/*;q=0.7, */*;q=0.1", True),
+        ("multipart/related, text/plain", True),
+        ("application/xop+xml", True),
+        ("text/xml, application/xop+xml;q=0.1", True),
+        ("application/xop+xml;q=0, text/xml", False),
+        ("multipart/related;q=2, text/xml;q=0.5", False),
     ],
 )
 def test_accept_names_multipart_related(accept: str, wanted: bool) -> None:

@@ -425,3 +425,50 @@ def test_accept_multipart_related_gets_an_mtom_reply(live_server: LiveServer) ->
             reply = read_reply(response.headers["Content-Type"], response.content)
             content = reply.root.find(f".//{T}content")
             assert content is not None and reply.content(content) == png
+
+
+AXIS_ACCEPT = "application/soap+xml, application/dime, multipart/related, text/*"
+
+
+@pytest.mark.parametrize(
+    ("accept", "mtom"),
+    [
+        (AXIS_ACCEPT, False),  # Apache Axis 1.4, on every call; it cannot read XOP
+        ("text/xml, multipart/related", False),
+        ("text/xml;q=0.5, multipart/related", True),
+        ("application/xop+xml", True),
+    ],
+)
+def test_only_a_clear_ask_for_xop_gets_an_mtom_reply(
+    live_server: LiveServer, accept: str, mtom: bool
+) -> None:
+    """Issue 15: naming multipart/related among equals is not asking for MTOM; GetImage's
+    content then comes back inline, as base64."""
+    png = make_image("PNG", (6, 7))
+    sent = message("1.1", upload_envelope("1.1"), [("image-1@tests", png)])
+    image_id = answer(post(live_server, "1.1", sent)).findtext(f".//{T}image_id")
+    get = envelope("1.1", "GetImage", f"<t:image_id>{image_id}</t:image_id>")
+    response = requests.post(
+        live_server.url + "/soap",
+        data=get,
+        headers={
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": f'"{ns.TNS}/GetImage"',
+            "Accept": accept,
+        },
+        auth=TESTER,
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    kind = response.headers["Content-Type"]
+    if mtom:
+        assert kind.startswith("multipart/related"), kind
+        reply = read_reply(kind, response.content)
+        content = reply.root.find(f".//{T}content")
+        assert content is not None and content.find(f"{{{ns.XOP}}}Include") is not None
+        assert reply.content(content) == png
+    else:
+        assert kind == "text/xml; charset=utf-8", kind
+        content = etree.fromstring(response.content).find(f".//{T}content")
+        assert content is not None and len(content) == 0
+        assert base64.b64decode(content.text or "") == png

@@ -22,9 +22,13 @@ body limit is checked on the whole message before any of this.
 
 Responses: :func:`pack` answers in kind, base64 fields of the response as
 binary parts (``GetImage``), everything else in the root part. A client asks
-for MTOM by sending MTOM, or by naming ``multipart/related`` in its Accept
-header, which is how gSOAP with ``SOAP_ENC_MTOM`` asks when its request has
-no binary to send (:func:`accepts_mtom`).
+for MTOM by sending MTOM, or by clearly asking for XOP in its Accept header
+(:func:`accepts_mtom`): naming ``application/xop+xml``, which is how gSOAP
+with ``SOAP_ENC_MTOM`` asks when its request has no binary to send, or
+preferring ``multipart/related`` by q-value to every SOAP or wildcard type it
+names. Naming ``multipart/related`` among equals is not asking: Apache Axis 1.4
+sends ``application/soap+xml, application/dime, multipart/related, text/*`` on
+every call and cannot read XOP.
 
 The body is read once (it is bounded by the body limit); parts are
 ``memoryview`` slices of it, never copies.
@@ -37,6 +41,7 @@ import re
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 from urllib.parse import unquote
 
@@ -260,18 +265,36 @@ def _headers(head: bytes) -> dict[str, str]:
     return headers
 
 
+#: what a client that names them accepts instead of an MTOM package (a plain SOAP answer)
+_PLAIN_ANSWERS: Final = frozenset({*SOAP_MEDIA, "text/*", "*/*"})
+
+
+@lru_cache(maxsize=64)
 def accepts_mtom(accept: str) -> bool:
-    """Whether an Accept header names multipart/related (not through a wildcard) with q > 0."""
-    if "multipart" not in accept.lower():
+    """Whether an Accept header clearly asks for XOP: it names ``application/xop+xml`` with
+    q > 0, or ``multipart/related`` with a q strictly higher than that of every SOAP media
+    type, ``text/*`` or ``*/*`` it names (wildcards never name multipart/related itself). A
+    q that is not a number counts as 0. Remembered: clients send the same few headers."""
+    lowered = accept.lower()
+    if "multipart" not in lowered and "xop" not in lowered:
         return False
-    for item in accept.split(","):
+    multipart = 0.0
+    plain = 0.0
+    for item in lowered.split(","):
         kind, params = parse_media_type(item)
-        if kind == MULTIPART:
+        if kind == XOP_MEDIA or kind == MULTIPART or kind in _PLAIN_ANSWERS:
             try:
-                return float(params.get("q", "1")) > 0
+                q = float(params.get("q", "1"))
             except ValueError:
-                return False
-    return False
+                q = 0.0
+            q = q if 0.0 < q <= 1.0 else 0.0
+            if kind == XOP_MEDIA and q > 0:
+                return True
+            if kind == MULTIPART:
+                multipart = max(multipart, q)
+            elif kind in _PLAIN_ANSWERS:
+                plain = max(plain, q)
+    return multipart > plain
 
 
 def count_includes(root: etree._Element) -> int:
