@@ -63,10 +63,29 @@ def test_listing_pages_newest_first(live_server: LiveServer) -> None:
     assert {r.image_id for r in made} <= {r.image_id for r in everyone.images}
 
 
+def test_page_size_0_means_the_default_page_size(
+    live_server: LiveServer, soap_version: str
+) -> None:
+    """Issue 15: WCF proxies send <page_size>0</page_size> for "not given"; 0 is the
+    server's default (20), as in Google's AIP-158, the same page as no page_size."""
+    api = client(live_server, soap_version=soap_version)
+    for i in range(21):  # more than a default page of this user's own images
+        api.upload_image(f"default-{i}.png", unique_png())
+    zero = api.list_images(page_size=0)
+    assert len(zero.images) == 20 and zero.next_page_token is not None
+    absent = api.list_images()
+    assert [r.image_id for r in zero.images] == [r.image_id for r in absent.images]
+    assert zero.next_page_token == absent.next_page_token
+    follow = api.list_images(page_size=0, page_token=zero.next_page_token)
+    assert follow.images and not {r.image_id for r in follow.images} & {
+        r.image_id for r in zero.images
+    }
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"page_size": 0}, "page_size"),
+        ({"page_size": -1}, "page_size"),
         ({"page_size": 101}, "page_size"),
         ({"page_token": "not-a-token"}, "page_token"),
     ],

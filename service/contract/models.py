@@ -81,8 +81,9 @@ def ImageId(**occurs: Any) -> type:
 
 
 def PageSize(**occurs: Any) -> type:
-    """How many receipts a page holds: 1 to 100."""
-    return Integer32(ge=1, le=100, type_name="PageSize", **occurs)
+    """How many receipts a page holds: 1 to 100; 0 means the server's default, as absent
+    does (AIP-158: clients such as WCF proxies send 0 for "not given")."""
+    return Integer32(ge=0, le=100, type_name="PageSize", **occurs)
 
 
 def PageToken(**occurs: Any) -> type:

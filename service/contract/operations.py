@@ -225,12 +225,13 @@ class SoapService(ServiceBase):  # type: ignore[misc]
     def ListImages(ctx, page_size: int | None, page_token: str | None) -> ImagePage:
         """Lists receipts of your images (an admin: everyone's), newest first.
 
-        page_size: 1 to 100, 20 when absent. page_token: the next_page_token
+        page_size: 1 to 100; 20 when absent or 0 (the server's default, as in
+        Google's AIP-158). page_token: the next_page_token
         of the previous page; absent for the first page. The last page has no
         next_page_token.
         """
         scope = _scope(ctx)
-        size = page_size or 20
+        size = page_size or 20  # absent or 0: the default page size
         after = None
         if page_token is not None:
             try:
