@@ -43,7 +43,7 @@ def _rendered() -> bytes:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from service.server import serve
+    from service.server import ListenError, serve
     from service.storage import StorageError
 
     settings = Settings.from_env().with_overrides(
@@ -61,6 +61,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve(settings, certfile=args.certfile, keyfile=args.keyfile)
     except StorageError as error:  # the store is checked before any worker starts
         print(f"soap-service: cannot open the image store: {error}", file=sys.stderr)
+        return 1
+    except ListenError as error:  # before any worker starts too
+        print(f"soap-service: {error}", file=sys.stderr)
         return 1
     return 0
 

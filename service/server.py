@@ -6,19 +6,26 @@ the engine called on the worker's event loop with whole requests); the
 thread-per-request WSGI bridge instead, kept so the two can be measured side by
 side (``make bench``).
 
-One listening socket is made here and shared with every worker, instead of
-granian's default of one ``SO_REUSEPORT`` listener per worker on Linux: with
-``--port 0`` those would each get a port of their own. The shared socket is
-listening before the workers start, so connections made as soon as the
-"listening on" line is printed wait in its backlog instead of being refused.
+The listening sockets are made here, one per worker, all ``SO_REUSEPORT`` on
+one port, instead of granian's default of each worker making its own: with
+``--port 0`` those would each get a port of their own. Every one is listening
+before the workers start, so connections made as soon as the "listening on"
+line is printed wait in a backlog instead of being refused, and a respawned
+worker takes over its predecessor's socket, backlog and all. One listener per
+worker, not one shared by all: the kernel spreads new connections across the
+listeners, whereas on a shared one the first worker to wake accepts every
+connection waiting (measured: of wrk's 16 connections, often all 16 went to one
+of two workers, which then did all the work while the other idled). A port
+that another socket is listening on is refused at startup (``SO_REUSEPORT``
+alone would share it silently with, say, a second ``make run``).
 
 Stopping (SIGTERM or SIGINT): each worker is told to drain first
 (``DRAIN_SIGNAL``): it answers every request in flight and then stops itself;
 only a worker that has not stopped by ``shutdown_timeout`` is stopped, then
 killed.
 
-Both are overrides of granian's private methods (it has no public way to do
-either): granian is pinned to the exact version they were written for, and
+These are overrides of granian's private methods (it has no public way to do
+any of it): granian is pinned to the exact version they were written for, and
 ``tests/test_server_granian_internals.py`` fails when what they rely on changes.
 """
 
@@ -53,6 +60,9 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
         super().__init__(**kwargs)
         self.settings = settings
         self.bound_port: int | None = None
+        #: one listener per worker: (granian's holder of the socket, the socket)
+        self._listeners: list[tuple[Any, socket.socket]] = []
+        self._sso: socket.socket | None = None
 
     def _stop_workers(self) -> None:
         """Each worker drains, then stops itself; a worker that will not is stopped.
@@ -84,15 +94,22 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
         self.wrks.clear()
 
     def _init_shared_socket(self) -> None:
-        spec = SocketSpec(self.bind_addr, self.bind_port, self.backlog)
+        port = self.bind_port
+        try:
+            _refuse_a_port_in_use(self.bind_addr, port)
+            for _ in range(max(1, self.workers)):  # the first one picks the port if it is 0
+                holder = SocketSpec(self.bind_addr, port, self.backlog).build()  # SO_REUSEPORT
+                sock = socket.socket(fileno=holder.get_fd())
+                sock.set_inheritable(True)
+                sock.listen(self.backlog)  # queue connections before the workers are up
+                port = sock.getsockname()[1]
+                self._listeners.append((holder, sock))
+        except OSError as error:
+            raise ListenError(f"cannot listen on {self.bind_addr}:{port}: {error}") from None
         self._ssp = None
-        self._shd = spec.build()
-        self._sfd = self._shd.get_fd()
-        sock = socket.socket(fileno=self._sfd)
-        sock.set_inheritable(True)
-        sock.listen(self.backlog)  # queue connections before the workers are up
-        self._sso = sock
-        self.bound_port = sock.getsockname()[1]
+        self._shd, self._sso = self._listeners[0]
+        self._sfd = self._sso.fileno()
+        self.bound_port = port
         scheme = "https" if self.ssl_ctx[0] else "http"
         local = f"{scheme}://{self.bind_addr}:{self.bound_port}"
         settings = self.settings.with_overrides(port=self.bound_port)
@@ -106,6 +123,36 @@ class _SharedSocketGranian(Granian):  # type: ignore[misc,valid-type]
         print(f"soap-service: HTTP     {settings.base_url}/http/<Operation>", flush=True)
         print(f"soap-service: metrics  {settings.base_url}/metrics", flush=True)
         print(f"soap-service: health   {settings.base_url}/healthz, /readyz", flush=True)
+
+    def _spawn_worker(self, idx: int, target: Any, callback_loader: Any) -> Any:
+        """Worker ``idx`` (a respawned one too) serves listener ``idx``."""
+        self._shd, self._sso = self._listeners[idx % len(self._listeners)]
+        self._sfd = self._sso.fileno()
+        return super()._spawn_worker(idx, target, callback_loader)
+
+    def _drop_shared_socket(self) -> None:
+        for _, sock in self._listeners:
+            sock.close()
+        self._listeners.clear()
+        self._sso = None
+
+
+class ListenError(Exception):
+    """The service's listening sockets cannot be made (the message says why)."""
+
+
+def _refuse_a_port_in_use(address: str, port: int) -> None:
+    """OSError (EADDRINUSE) if a socket is listening on ``address``:``port`` already.
+
+    A bind without ``SO_REUSEPORT`` fails where one with it would join the other
+    listener; ``SO_REUSEADDR`` keeps connections left in TIME_WAIT by a previous
+    run from counting."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((address, port))
 
 
 def _signal(worker: Any, signum: int) -> None:
