@@ -65,6 +65,14 @@ def test_secrets_never_come_back(live_server: LiveServer) -> None:
             "X-Api-Key": secret,
             "X-Request-ID": "describe-secrets",
             "X-Custom": "plain value",
+            # credentials under names no word list catches (issue 16, finding 11)
+            "X-Amzn-Oidc-Data": f"eyJ.{secret}.oidc",
+            "Cf-Access-Jwt-Assertion": f"eyJ.{secret}.cf",
+            "X-Original-Authorization": f"Bearer {secret}",
+            "X-Api-Auth": secret,
+            "X-Client-Cert": f"-----BEGIN CERTIFICATE-----{secret}",
+            "Referer": f"https://app.example/cb?token={secret}",
+            "User-Agent": "describe-test/1.0",
         },
         timeout=30,
     )
@@ -77,7 +85,19 @@ def test_secrets_never_come_back(live_server: LiveServer) -> None:
     }
     assert pairs["Cookie"] == "[redacted]"
     assert pairs["X-Api-Key"] == "[redacted]"
-    assert pairs["X-Custom"] == "plain value"
+    # only an allow-list of harmless headers shows its value: others by name only
+    for name in (
+        "X-Custom",
+        "X-Amzn-Oidc-Data",
+        "Cf-Access-Jwt-Assertion",
+        "X-Original-Authorization",
+        "X-Api-Auth",
+        "X-Client-Cert",
+        "Referer",
+    ):
+        assert pairs[name] == "[redacted]", name
+    assert pairs["User-Agent"] == "describe-test/1.0"
+    assert pairs["Authorization"] == "Basic [redacted]"
     assert root.findtext(f".//{{{TNS}}}request_id") == "describe-secrets"
     assert root.findtext(f".//{{{TNS}}}user") == TESTER[0]
     assert secret not in live_server.log_text()

@@ -69,6 +69,16 @@ def test_a_wrong_trusted_entry_is_an_error() -> None:
         ("X-Api-Key", "k", "[redacted]"),
         ("X-Auth-Token", "t", "[redacted]"),
         ("User-Agent", "zeep", "zeep"),
+        # credentials under names no word list would catch: only an allow-list is shown
+        ("X-Amzn-Oidc-Data", "eyJ.a.b", "[redacted]"),
+        ("Cf-Access-Jwt-Assertion", "eyJ.a.b", "[redacted]"),
+        ("X-Original-Authorization", "Bearer abc", "[redacted]"),
+        ("X-Client-Cert", "MIIB", "[redacted]"),
+        ("Referer", "https://a.example/?token=t", "[redacted]"),
+        ("Authorization", "secret-without-a-scheme", "[redacted]"),
+        ("Authorization", "user:secret rest", "[redacted]"),
+        ("X-Forwarded-For", "10.0.0.1", "10.0.0.1"),
+        ("Content-Type", "text/xml", "text/xml"),
     ],
 )
 def test_redaction(name: str, value: str, shown: str) -> None:
@@ -76,9 +86,15 @@ def test_redaction(name: str, value: str, shown: str) -> None:
 
 
 def test_headers_are_named_as_sent_and_made_xml_safe() -> None:
-    environ = {"CONTENT_TYPE": "text/xml", "HTTP_X_ODD": "a\x01b", "HTTP_SOAPACTION": '"x"'}
+    environ = {
+        "CONTENT_TYPE": "text/xml",
+        "HTTP_USER_AGENT": "a\x01b",
+        "HTTP_SOAPACTION": '"x"',
+        "HTTP_X_ODD": "c",
+    }
     assert headers(environ) == [
         ("Content-Type", "text/xml"),
         ("Soapaction", '"x"'),
-        ("X-Odd", "a\\x01b"),
+        ("User-Agent", "a\\x01b"),
+        ("X-Odd", "[redacted]"),
     ]

@@ -165,9 +165,9 @@ class ArrayOfString(ComplexModel):
 class RequestDescription(ComplexModel):
     """What the server saw of a request: addresses, protocol, headers, the caller.
 
-    Secrets never appear: Authorization, Proxy-Authorization and Cookie values
-    are redacted, and SOAP header blocks (WS-Security among them) are listed by
-    name only, never by content.
+    Secrets never appear: only headers that carry no credential show their
+    values (the rest are "[redacted]"), and SOAP header blocks (WS-Security
+    among them) are listed by name only, never by content.
     """
 
     __namespace__ = TNS

@@ -283,8 +283,12 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         plain HTTP/JSON binding), the SOAPAction, whether the connection used
         TLS, the authenticated user (absent for an anonymous call), the request
         id, every HTTP header, and the names of the SOAP header blocks.
-        Secrets are redacted: credentials in Authorization, cookies, and the
-        content of SOAP headers (WS-Security) are never sent back.
+        Header values are shown only for headers that carry no credential
+        (content negotiation, caching, connection, forwarding, Host,
+        User-Agent, SOAPAction, X-Request-ID and the like); every other header
+        is listed by name with the value "[redacted]", Authorization keeping
+        its scheme. The content of SOAP headers (WS-Security) is never sent
+        back.
         """
         scope = _scope(ctx)
         assert scope.exchange is not None, "the dispatcher gives DescribeRequest its exchange"

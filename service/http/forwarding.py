@@ -8,11 +8,15 @@ first address that is not a trusted proxy is the client: a client cannot
 forge its way past a proxy that appends what it saw. Without a trusted proxy,
 forwarding headers are shown as headers and believed for nothing.
 
-Secrets are redacted: the credentials of ``Authorization`` and
-``Proxy-Authorization`` (the scheme stays, so "Basic" vs "Digest" can be
-debugged), ``Cookie`` and any header whose name says token, secret, password
-or key. SOAP header blocks are listed by name only; their content (a
-WS-Security password among them) is never echoed.
+Header values are shown only for an allow-list of headers that carry no
+credential (``SHOWN``: content negotiation, caching, connection, forwarding and
+the like); every other header is listed by name with ``[redacted]``, since a
+credential can hide under any name (``X-Amzn-Oidc-Data``,
+``Cf-Access-Jwt-Assertion``, ``X-Original-Authorization``, ``X-Client-Cert``).
+``Authorization`` and ``Proxy-Authorization`` keep their scheme, so "Basic" vs
+"Digest" can be debugged. ``Referer`` is not shown either: URLs carry tokens.
+SOAP header blocks are listed by name only; their content (a WS-Security
+password among them) is never echoed.
 """
 
 from __future__ import annotations
@@ -27,7 +31,46 @@ from service.faults import xml_safe
 
 REDACTED: Final = "[redacted]"
 _KEEP_SCHEME: Final = frozenset({"authorization", "proxy-authorization"})
-_SECRET_WORDS: Final = ("cookie", "token", "secret", "password", "passwd", "key", "session")
+#: Headers whose values are shown (lower case): none of them carries a credential.
+SHOWN: Final = frozenset(
+    {
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "date",
+        "expect",
+        "forwarded",
+        "host",
+        "if-match",
+        "if-modified-since",
+        "if-none-match",
+        "if-unmodified-since",
+        "keep-alive",
+        "max-forwards",
+        "mime-version",
+        "origin",
+        "pragma",
+        "range",
+        "soapaction",
+        "te",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "via",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-port",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "x-request-id",
+    }
+)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -92,13 +135,15 @@ def _header_name(key: str) -> str:
 
 
 def redact(name: str, value: str) -> str:
+    """``value`` if header ``name`` is one of ``SHOWN``, else ``[redacted]`` (after
+    the scheme, for the two Authorization headers)."""
     lowered = name.lower()
+    if lowered in SHOWN:
+        return value
     if lowered in _KEEP_SCHEME:
         scheme, _, _ = value.strip().partition(" ")
-        return f"{scheme} {REDACTED}" if scheme else REDACTED
-    if any(word in lowered for word in _SECRET_WORDS):
-        return REDACTED
-    return value
+        return f"{scheme[:32]} {REDACTED}" if scheme and scheme.isalnum() else REDACTED
+    return REDACTED
 
 
 def headers(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
