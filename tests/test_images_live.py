@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import struct
+import zlib
 
 import pytest
 import requests
@@ -210,3 +213,43 @@ def test_ten_mib_round_trip(live_server: LiveServer) -> None:
     receipt = api.upload_image("big.png", data)
     assert b"".join(api.download(receipt.image_id)) == data
     assert api.get_image(receipt.image_id).content == data
+
+
+def _png_html_polyglot() -> bytes:
+    """A valid PNG that is also an HTML page: a tEXt chunk holding a script."""
+    png = make_image("PNG")
+    text = (
+        b"comment\x00<html><script>alert(document.cookie)</script></html>"
+        + os.urandom(8).hex().encode()
+    )
+    chunk = struct.pack(">I", len(text)) + b"tEXt" + text
+    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + text))
+    return png[:33] + chunk + png[33:]  # after the signature and IHDR
+
+
+def test_content_is_served_as_what_it_is(live_server: LiveServer) -> None:
+    """Issue 16, finding 9: a PNG/HTML polyglot labelled text/html, x.html."""
+    api = client(live_server)
+    receipt = api.upload_image("x.html", _png_html_polyglot(), "text/html")
+    assert receipt.format == "png"
+    assert api.get_image(receipt.image_id).content_type == "image/png"
+    for response in (
+        get(live_server, receipt.image_id),
+        get(live_server, receipt.image_id, Range="bytes=0-9"),
+        get(live_server, receipt.image_id, **{"If-None-Match": f'"{receipt.sha256}"'}),
+    ):
+        assert response.status_code in (200, 206, 304)
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        assert response.headers["Content-Disposition"] == (
+            f'attachment; filename="{receipt.image_id}.png"'
+        )
+        if response.status_code != 304:
+            assert response.headers["Content-Type"] == "image/png"
+    for response in (
+        get(live_server, "nosuchimage"),
+        get(live_server, receipt.image_id, Range="bytes=999999-"),
+    ):
+        assert response.status_code in (404, 416)
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"

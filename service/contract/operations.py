@@ -201,7 +201,9 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         """Returns a stored image: its receipt's facts and its bytes.
 
         You see your own images (an admin sees all); any other id is a
-        NotFoundFault. For large images, GET /images/{image_id} streams the
+        NotFoundFault. content_type is the media type of the format read from
+        the bytes (image/png, image/jpeg or image/gif), whatever label the
+        upload carried. For large images, GET /images/{image_id} streams the
         bytes over plain HTTP, with ETag and Range support.
         """
         scope = _scope(ctx)
@@ -210,7 +212,7 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         return ImageData(
             **_receipt_fields(record),
             filename=record.filename,
-            content_type=record.content_type,
+            content_type=media_type(record.format),
             content=content,
         )
 
@@ -308,6 +310,12 @@ def _visible(scope: Scope, image_id: str) -> ImageRecord:
     if record is None or not (admin or record.owner == _owner(scope)):
         raise NotFoundFault(image_id)
     return record
+
+
+def media_type(image_format: str) -> str:
+    """The media type an image of ``image_format`` (as ``service.imaging`` names it) is
+    served as: never the uploader's label, which is not trusted."""
+    return f"image/{image_format}"
 
 
 def _receipt_fields(record: ImageRecord) -> dict[str, object]:

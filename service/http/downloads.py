@@ -7,6 +7,13 @@ gets a 304, one ``Range: bytes=a-b`` (or ``a-`` or ``-n``) a 206 or a 416.
 Several ranges are served whole (200), which RFC 9110 allows. The body is
 an iterator of chunks read from the store, so memory stays flat whatever
 the image's size.
+
+What is served is what the bytes are, never what the uploader said: the
+Content-Type is the detected format's, and every answer says
+``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy: default-src
+'none'; sandbox`` (a PNG that is also an HTML page is never run as a page), and
+an image comes as ``Content-Disposition: attachment`` named ``<id>.<format>``
+(``<img>`` ignores it; a browser opening the URL saves the file).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from service.answer import Answer
+from service.contract.operations import media_type
 from service.faults import ServiceFault
 from service.security.identity import Policy, identify
 from service.security.users import UserStore
@@ -25,11 +33,18 @@ _RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)")
 _ID: Final = re.compile(r"[A-Za-z0-9]{1,64}")
 #: what the access log and the metrics call a download
 OPERATION: Final = "download"
+#: on every answer of this route: the type is never sniffed, nothing in it ever runs
+SAFE_CONTENT: Final = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy", "default-src 'none'; sandbox"),
+)
 
 
 def _text(status: int, message: str, *headers: tuple[str, str]) -> Answer:
     data = (message + "\n").encode()
-    return Answer.whole(status, "text/plain; charset=utf-8", data, *headers, operation=OPERATION)
+    return Answer.whole(
+        status, "text/plain; charset=utf-8", data, *SAFE_CONTENT, *headers, operation=OPERATION
+    )
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | None | str:
@@ -71,16 +86,21 @@ def download(
     if record is None or not (admin or record.owner == owner):
         return _text(404, f"No image {image_id!r} that you may see.")
     etag = f'"{record.sha256}"'
-    common = [("ETag", etag), ("Accept-Ranges", "bytes"), ("Cache-Control", "private")]
+    identity = [("ETag", etag), ("Accept-Ranges", "bytes"), ("Cache-Control", "private")]
+    common = [
+        *identity,
+        *SAFE_CONTENT,
+        ("Content-Disposition", f'attachment; filename="{record.image_id}.{record.format}"'),
+    ]
     matches = str(environ.get("HTTP_IF_NONE_MATCH") or "")
     if matches.strip() == "*" or etag in [m.strip() for m in matches.split(",")]:
         return Answer(304, common, (), None, OPERATION)
     size = record.size_bytes
     wanted = _byte_range(str(environ.get("HTTP_RANGE") or ""), size)
     if wanted == "unsatisfiable":
-        return _text(416, "Range Not Satisfiable", ("Content-Range", f"bytes */{size}"), *common)
+        return _text(416, "Range Not Satisfiable", ("Content-Range", f"bytes */{size}"), *identity)
     start, end = wanted if isinstance(wanted, tuple) else (0, size)
-    headers = [("Content-Type", f"image/{record.format}"), *common]
+    headers = [("Content-Type", media_type(record.format)), *common]
     status = 200
     if isinstance(wanted, tuple):
         status = 206
