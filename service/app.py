@@ -51,7 +51,7 @@ from service.observability import metrics
 from service.observability.accesslog import JsonFormatter, access_log
 from service.observability.accesslog import request_id as current_request_id
 from service.security.identity import Policy
-from service.security.usernametoken import Freshness
+from service.security.usernametoken import FieldLimits, Freshness
 from service.security.users import UserStore
 from service.soap import mtom as mtom_format
 from service.soap.dispatch import Dispatcher
@@ -112,6 +112,7 @@ class SoapApplication:
         self.policy = Policy.parse(
             settings.anonymous_operations,
             Freshness(settings.max_clock_skew, settings.token_lifetime),
+            FieldLimits.from_settings(settings),
         )
         self.dispatcher = Dispatcher(
             spyne_app,

@@ -46,6 +46,8 @@ class Settings:
     #: WS-Security: allowed clock difference, and how long a digest token is fresh (s).
     max_clock_skew: int = 300
     token_lifetime: int = 300
+    #: WS-Security: largest nonce, in decoded bytes (the spec recommends 16)
+    max_wsse_nonce_bytes: int = 64
     #: "rsgi": the serving core (service.rsgi) on granian; "wsgi": the engine behind
     #: granian's thread-per-request WSGI bridge (kept to be measured against)
     interface: str = "rsgi"

@@ -31,17 +31,40 @@ UPLOAD = (
 )
 
 
-def digest_header(user: str, password: str, nonce: bytes, must_understand: bool = False) -> str:
-    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def digest_header(
+    user: str,
+    password: str,
+    nonce: bytes,
+    must_understand: bool = False,
+    nonce_text: str | None = None,
+    created: str | None = None,
+) -> str:
+    """A digest token; ``nonce_text``: the nonce spelled otherwise than canonical base64."""
+    created = created or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + password.encode()).digest())
     flag = ' s:mustUnderstand="1"' if must_understand else ""
     return (
         f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}"{flag}><wsse:UsernameToken>'
         f"<wsse:Username>{user}</wsse:Username>"
         f'<wsse:Password Type="{PASSWORD_DIGEST}">{digest.decode()}</wsse:Password>'
-        f"<wsse:Nonce>{base64.b64encode(nonce).decode()}</wsse:Nonce>"
+        f"<wsse:Nonce>{nonce_text or base64.b64encode(nonce).decode()}</wsse:Nonce>"
         f"<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security>"
     )
+
+
+def respellings(nonce: bytes) -> list[str]:
+    """Every other base64 spelling of ``nonce`` that a lenient decoder reads as its bytes:
+    the last character before the padding carries bits the padding leaves unused."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    text = base64.b64encode(nonce).decode()
+    body = text.rstrip("=")
+    unused = {1: 4, 2: 2}[len(nonce) % 3]  # 1 byte left: 4 spare bits; 2 bytes: 2
+    last = alphabet.index(body[-1])
+    spellings = [
+        body[:-1] + alphabet[last ^ flip] + text[len(body) :] for flip in range(1, 2**unused)
+    ]
+    assert all(base64.b64decode(s, validate=True) == nonce for s in spellings)
+    return spellings
 
 
 def wsse_code(response: requests.Response) -> str:
@@ -142,6 +165,38 @@ def test_a_replayed_token_is_refused_by_every_worker(live_server: LiveServer) ->
     for replay in responses[1:]:
         assert replay.status_code == 500
         assert wsse_code(replay) == "wsse:FailedAuthentication"
+
+
+def test_a_respelled_nonce_is_no_new_nonce(live_server: LiveServer) -> None:
+    """Issue 16, finding 2: the replay cache keyed on the nonce's text, so a captured
+    digest token whose nonce was re-spelled (other padding bits) was accepted again."""
+    nonce = os.urandom(16)  # 16 bytes: base64 ends "x==", with 4 spare bits in "x"
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    first = post(live_server, digest_header(*TESTER, nonce, created=created), UPLOAD)
+    assert first.status_code == 200, first.text
+    for spelling in respellings(nonce):
+        header = digest_header(*TESTER, nonce, nonce_text=spelling, created=created)
+        replay = post(live_server, header, UPLOAD)
+        assert replay.status_code == 500, (spelling, replay.text)
+        assert wsse_code(replay) == "wsse:InvalidSecurity"
+        assert b"not canonical base64" in replay.content
+
+
+def test_a_non_canonical_nonce_is_refused_before_its_first_use(live_server: LiveServer) -> None:
+    nonce = os.urandom(17)  # base64 ends "x=", with 2 spare bits
+    for spelling in respellings(nonce):
+        response = post(live_server, digest_header(*TESTER, nonce, nonce_text=spelling), UPLOAD)
+        assert wsse_code(response) == "wsse:InvalidSecurity", response.text
+    assert post(live_server, digest_header(*TESTER, nonce), UPLOAD).status_code == 200
+
+
+def test_nonce_size_is_bounded(live_server: LiveServer) -> None:
+    """64 decoded bytes (SOAP_SERVICE_MAX_WSSE_NONCE_BYTES) and no more, valid digest or not."""
+    assert post(live_server, digest_header(*TESTER, os.urandom(64)), UPLOAD).status_code == 200
+    response = post(live_server, digest_header(*TESTER, os.urandom(65)), UPLOAD)
+    assert response.status_code == 500
+    assert wsse_code(response) == "wsse:InvalidSecurity"
+    assert b"longer than 64 bytes" in response.content
 
 
 def test_basic_and_wsse_must_name_the_same_user(live_server: LiveServer) -> None:

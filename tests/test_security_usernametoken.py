@@ -18,6 +18,7 @@ from service.ns import WSSE, WSU
 from service.security.usernametoken import (
     PASSWORD_DIGEST,
     PASSWORD_TEXT,
+    FieldLimits,
     Freshness,
     authenticate,
 )
@@ -211,3 +212,54 @@ def test_nonce_cache_is_bounded(tmp_path: Path, request: pytest.FixtureRequest) 
     assert all(store.remember_nonce(f"n{i}", now + 60, now) for i in range(3))
     assert not store.remember_nonce("n-new", now + 60, now)  # full: refuse rather than forget
     assert store.remember_nonce("n-later", now + 200, now + 120)  # the old ones expired
+
+
+class _Recorder(UserStore):
+    """A user store that notes the nonce keys it is asked to remember."""
+
+    keys: list[str]
+
+    def remember_nonce(self, nonce: str, expires: float, now: float | None = None) -> bool:
+        self.keys.append(nonce)
+        return super().remember_nonce(nonce, expires, now)
+
+
+def test_nonces_are_remembered_by_their_bytes_in_one_spelling(tmp_path: Path) -> None:
+    with _Recorder(tmp_path) as store:
+        store.keys = []
+        store.add("ada", "lovelace-1815", digest=True)
+        nonce = b"\xfb" * 16
+        assert check(store, security(kind=PASSWORD_DIGEST, nonce=nonce)) == "ada"
+        assert store.keys == ["ada:" + base64.b64encode(nonce).decode()]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "nonce"),
+    [("QR==", b"A"), ("Q/==", b"C"), ("QUJ=", b"AB"), ("QUJD" + "QR==", b"ABCA")],
+)
+def test_only_canonical_base64_nonces(users: UserStore, spelling: str, nonce: bytes) -> None:
+    """Bits the padding leaves over must be zero: one spelling per nonce."""
+    assert base64.b64decode(spelling, validate=True)[-1:] == nonce[-1:]
+    element = security(kind=PASSWORD_DIGEST, nonce=nonce)
+    element.find(f"{{{WSSE}}}UsernameToken/{{{WSSE}}}Nonce").text = spelling
+    with pytest.raises(InvalidSecurityFault, match="not canonical base64"):
+        check(users, element)
+
+
+@pytest.mark.parametrize(("size", "ok"), [(1, True), (64, True), (65, False), (1 << 20, False)])
+def test_nonce_size_limit(users: UserStore, size: int, ok: bool) -> None:
+    element = security(kind=PASSWORD_DIGEST, nonce=os.urandom(size))
+    if ok:
+        assert check(users, element) == "ada"
+        return
+    with pytest.raises(InvalidSecurityFault, match="longer than 64 bytes"):
+        check(users, element)
+    small = FieldLimits(max_nonce_bytes=16)
+    with pytest.raises(InvalidSecurityFault, match="longer than 16 bytes"):
+        authenticate(
+            security(kind=PASSWORD_DIGEST, nonce=os.urandom(17)),
+            users,
+            FRESH,
+            NOW.timestamp(),
+            small,
+        )

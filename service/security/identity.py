@@ -21,7 +21,7 @@ from service.faults import (
     FailedAuthenticationFault,
     InvalidSecurityFault,
 )
-from service.security.usernametoken import SECURITY, Freshness, authenticate
+from service.security.usernametoken import SECURITY, FieldLimits, Freshness, authenticate
 from service.security.users import User, UserStore
 
 
@@ -29,11 +29,14 @@ from service.security.users import User, UserStore
 class Policy:
     anonymous_operations: frozenset[str]
     freshness: Freshness = Freshness()
+    limits: FieldLimits = FieldLimits()
 
     @classmethod
-    def parse(cls, anonymous: str, freshness: Freshness | None = None) -> Policy:
+    def parse(
+        cls, anonymous: str, freshness: Freshness | None = None, limits: FieldLimits | None = None
+    ) -> Policy:
         names = frozenset(name.strip() for name in anonymous.split(",") if name.strip())
-        return cls(names, freshness or Freshness())
+        return cls(names, freshness or Freshness(), limits or FieldLimits())
 
     def allows_anonymous(self, operation: str) -> bool:
         return operation in self.anonymous_operations
@@ -67,7 +70,7 @@ def identify(
         if len(blocks) > 1:
             raise InvalidSecurityFault("more than one Security header.")
         if blocks:
-            from_header = authenticate(blocks[0], users, policy.freshness)
+            from_header = authenticate(blocks[0], users, policy.freshness, limits=policy.limits)
     from_http = _basic(authorization, users) if authorization else None
     if from_header and from_http and from_header.name != from_http.name:
         raise FailedAuthenticationFault()

@@ -11,6 +11,10 @@ Accepted in a ``wsse:Security`` header:
 3. a digest token's ``Created`` must be fresh (within the freshness window,
    plus skew), and its nonce unseen within that window (shared by all
    workers through the user store), so a captured token cannot be replayed.
+   The nonce must be canonical base64 (the one spelling of its bytes: no
+   other padding bits) of at most ``max_nonce_bytes`` bytes, and it is
+   remembered by its decoded bytes, so re-spelling a captured nonce does not
+   make a new one.
 
 Failures are the WSS fault codes, and never say which half was wrong:
 ``wsse:InvalidSecurity`` (the header is malformed), ``wsse:MessageExpired``
@@ -30,6 +34,7 @@ from typing import Final
 
 from lxml import etree
 
+from service.config import Settings
 from service.faults import FailedAuthenticationFault, InvalidSecurityFault, MessageExpiredFault
 from service.ns import WSSE, WSSE_USERNAME_TOKEN_PROFILE, WSU
 from service.security.users import User, UserStore
@@ -43,6 +48,22 @@ SECURITY: Final = f"{{{WSSE}}}Security"
 class Freshness:
     max_clock_skew: float = 300.0
     token_lifetime: float = 300.0
+
+
+@dataclass(frozen=True)
+class FieldLimits:
+    """How large the fields of a ``wsse:Security`` header may be.
+
+    ``max_nonce_bytes``: a nonce's decoded size. WS-Security recommends 16 random
+    bytes (WSS4J, WCF, zeep and SoapUI send 16); 64 leaves room for clients that
+    send a SHA-1, SHA-256 or SHA-512 output, and keeps each remembered nonce small.
+    """
+
+    max_nonce_bytes: int = 64
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FieldLimits:
+        return cls(max_nonce_bytes=settings.max_wsse_nonce_bytes)
 
 
 def _instant(text: str | None, what: str) -> float:
@@ -64,8 +85,37 @@ def _only(parent: etree._Element, tag: str, what: str) -> etree._Element | None:
     return found[0] if found else None
 
 
+def _nonce(text: str, limits: FieldLimits) -> bytes:
+    """The nonce's bytes, from its one canonical base64 spelling; else InvalidSecurity."""
+    if not text:
+        raise InvalidSecurityFault("A PasswordDigest needs a Nonce.")
+    too_long = InvalidSecurityFault(
+        f"UsernameToken/Nonce is longer than {limits.max_nonce_bytes} bytes"
+        " (SOAP_SERVICE_MAX_WSSE_NONCE_BYTES)."
+    )
+    if len(text) > (limits.max_nonce_bytes + 2) // 3 * 4:  # checked before decoding
+        raise too_long
+    try:
+        nonce = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidSecurityFault("The Nonce is not base64.") from None
+    if not nonce:
+        raise InvalidSecurityFault("A PasswordDigest needs a Nonce.")
+    if len(nonce) > limits.max_nonce_bytes:
+        raise too_long
+    # b64decode ignores the bits padding leaves over ("QQ==" and "QR==" are both b"A"):
+    # one spelling only, so a captured nonce cannot be re-spelled into a "new" one.
+    if base64.b64encode(nonce).decode("ascii") != text:
+        raise InvalidSecurityFault("The Nonce is not canonical base64.")
+    return nonce
+
+
 def authenticate(
-    security: etree._Element, users: UserStore, freshness: Freshness, now: float | None = None
+    security: etree._Element,
+    users: UserStore,
+    freshness: Freshness,
+    now: float | None = None,
+    limits: FieldLimits = FieldLimits(),  # noqa: B008  (frozen: one shared default is fine)
 ) -> User:
     """The user a ``wsse:Security`` header proves, or a WSS fault."""
     now = time.time() if now is None else now
@@ -95,12 +145,7 @@ def authenticate(
         raise InvalidSecurityFault("The Password Type is neither PasswordText nor PasswordDigest.")
     nonce_text = (token.findtext(f"{{{WSSE}}}Nonce") or "").strip()
     created_text = (token.findtext(f"{{{WSU}}}Created") or "").strip()
-    try:
-        nonce = base64.b64decode(nonce_text, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidSecurityFault("The Nonce is not base64.") from None
-    if not nonce:
-        raise InvalidSecurityFault("A PasswordDigest needs a Nonce.")
+    nonce = _nonce(nonce_text, limits)
     created = _instant(created_text, "UsernameToken/Created")
     if created > now + skew:
         raise InvalidSecurityFault("UsernameToken/Created is in the future.")
@@ -115,7 +160,9 @@ def authenticate(
     ).decode()
     if not hmac.compare_digest(expected, (password.text or "").strip()):
         raise FailedAuthenticationFault()
-    nonce_key = f"{username}:{nonce_text}"
+    # Keyed on the decoded bytes (in their canonical spelling, so the same key as the text
+    # of a canonical nonce): however a nonce is written, its bytes are used once.
+    nonce_key = f"{username}:{base64.b64encode(nonce).decode('ascii')}"
     if not users.remember_nonce(nonce_key, created + freshness.token_lifetime + 2 * skew, now):
         raise FailedAuthenticationFault()
     return user
