@@ -10,11 +10,19 @@ and prints one JSON object with these keys:
     time_zone        GetTime(timezone="Asia/Kolkata")         -> {"timezone": ..., "local": ISO text}
     echo             EchoPerson for PEOPLE, in order           -> [[first, last, age], ...]
     upload           UploadImage(the PNG, as raw bytes where the toolkit takes bytes)
-                                                              -> {"sha256", "size_bytes", "format", "width", "height"}
+                                                              -> {"image_id", "sha256", "size_bytes", "format", "width", "height"}
+    listed           ListImages(page_size=100), following next_page_token until the upload's
+                     image_id shows                            -> that receipt: {"image_id", "sha256", "size_bytes"}
+    image            GetImage(the upload's image_id)           -> {"image_id", "filename", "sha256", "size_bytes"},
+                     sha256 and size_bytes of ``content`` as the toolkit hands it over,
+                     in its own byte type (Buffer, byte[], bytes, a gSOAP __ptr/__size ...)
     fault_validation Greet(name=" ")                          -> {"code", "field", "reason"}
     fault_age        EchoPerson(age=200)                      -> {"code", "field"}
     fault_zone       GetTime(timezone="Mars/Olympus_Mons")    -> {"code", "field"}
     fault_image      UploadImage(the text file)               -> {"code", "reason"}
+
+``listed`` and ``image`` are checked when ``check_report(..., images=True)``: issue 15
+asks it of every row; the drivers that do not report them yet are called without it.
 
 ``code`` is whatever the toolkit shows as the fault code (``soap:Client.Validation``,
 ``Client.Validation``, ``Sender``+subcode ...): it must contain the subcode's words.
@@ -53,6 +61,7 @@ def check_report(
     *,
     subcodes_visible: bool = True,
     keeps_offsets: bool = True,
+    images: bool = False,
 ) -> None:
     """Asserts the report is what the contract promises.
 
@@ -61,6 +70,7 @@ def check_report(
     detail still has to say which fault it is. ``keeps_offsets=False`` is for toolkits
     that map xs:dateTime to an instant (gSOAP's time_t): the local time must then be
     the same instant as now, give or take a few minutes, instead of showing +05:30.
+    ``images=True`` checks ListImages and GetImage too (``listed``, ``image``).
     """
     data = png.read_bytes()
 
@@ -82,6 +92,17 @@ def check_report(
     assert upload["sha256"] == hashlib.sha256(data).hexdigest()
     assert int(upload["size_bytes"]) == len(data)
     assert (upload["format"], int(upload["width"]), int(upload["height"])) == ("png", 64, 48)
+    if images:
+        assert upload["image_id"], upload
+        listed = report["listed"]
+        assert listed["image_id"] == upload["image_id"], listed
+        assert listed["sha256"] == upload["sha256"]
+        assert int(listed["size_bytes"]) == len(data)
+        image = report["image"]
+        assert image["image_id"] == upload["image_id"], image
+        assert image["sha256"] == upload["sha256"], "GetImage's content is not the uploaded bytes"
+        assert int(image["size_bytes"]) == len(data)
+        assert image["filename"]
     validation = report["fault_validation"]
     assert code_says(validation["code"], "Validation"), validation
     assert validation["field"] == "name"

@@ -1,13 +1,12 @@
 // gSOAP driver: compiled against the code wsdl2h + soapcpp2 generate from the contract
-// with their default flags. Usage: driver ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
-//
-// The contract has a SOAP 1.2 port, so wsdl2h makes SOAP 1.2 the namespace table's
-// default (gSOAP takes the SOAP version from the table). For the SOAP 1.1 port the
-// driver hands gSOAP a copy of the generated table with SOAP 1.1 first, the way the
-// gSOAP guide selects a version at run time (soap_set_namespaces).
+// with their default flags, used as generated: the generated .nsmap as it is (SOAP 1.2,
+// since the contract has a SOAP 1.2 port), the soap_call_* stubs of the first binding,
+// the endpoint as the stubs' endpoint argument, HTTP Basic as soap->userid/passwd.
+// Usage: driver ENDPOINT PNG TEXT USER PASSWORD
 #include "soapH.h"
 #include "SoapServiceSoap11Binding.nsmap"
-#include "soap11_table.h"
+
+#include <openssl/sha.h>
 
 #include <cstdio>
 #include <cstring>
@@ -31,6 +30,15 @@ static std::string esc(const std::string &s) {
 static std::vector<unsigned char> slurp(const char *path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+
+static std::string hex_sha256(const unsigned char *p, size_t n) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(p, n, d);
+  std::string out;
+  char b[3];
+  for (unsigned char c : d) { snprintf(b, sizeof b, "%02x", c); out += b; }
+  return out;
 }
 
 static std::string iso_utc(time_t t) {
@@ -67,12 +75,10 @@ static std::string fault_json(soap *s) {
 static bool fail(soap *s) { soap_print_fault(s, stderr); return false; }
 
 int main(int argc, char **argv) {
-  if (argc != 7) { fprintf(stderr, "usage: driver ENDPOINT VERSION PNG TEXT USER PASSWORD\n"); return 2; }
-  Ctx x{soap_new1(SOAP_C_UTFSTRING), argv[1], argv[5], argv[6]};
+  if (argc != 6) { fprintf(stderr, "usage: driver ENDPOINT PNG TEXT USER PASSWORD\n"); return 2; }
+  Ctx x{soap_new1(SOAP_C_UTFSTRING), argv[1], argv[4], argv[5]};
   soap *s = x.s;
   x.reset();
-  std::vector<Namespace> table11 = soap11_table();
-  if (std::string(argv[2]) == "1.1") soap_set_namespaces(s, table11.data());
   std::ostringstream r;
 
   _ns1__Greet greet; greet.name = "Ada";
@@ -108,14 +114,45 @@ int main(int argc, char **argv) {
   }
   r << "]";
 
-  std::vector<unsigned char> png = slurp(argv[3]);
+  std::vector<unsigned char> png = slurp(argv[2]);
   xsd__base64Binary content; content.__ptr = png.data(); content.__size = (int)png.size();
   _ns1__UploadImage up; up.filename = "picture.png"; up.content = content; up.content_USCOREtype = NULL;
   _ns1__UploadImageResponse upr;
   if (soap_call___ns1__UploadImage(s, x.endpoint, NULL, &up, upr) != SOAP_OK) return fail(s), 1;
   ns1__ImageReceipt *rc = upr.UploadImageResult;
-  r << ",\"upload\":{\"sha256\":" << esc(rc->sha256) << ",\"size_bytes\":" << rc->size_USCOREbytes
+  std::string image_id = rc->image_USCOREid;
+  r << ",\"upload\":{\"image_id\":" << esc(image_id) << ",\"sha256\":" << esc(rc->sha256) << ",\"size_bytes\":" << rc->size_USCOREbytes
     << ",\"format\":" << esc(rc->format) << ",\"width\":" << rc->width << ",\"height\":" << rc->height << "}";
+  x.reset();
+
+  // ListImages, a page of 100 at a time, until the upload shows
+  std::string token;
+  bool listed = false;
+  while (!listed) {
+    int size = 100;
+    _ns1__ListImages li; li.page_USCOREsize = &size; li.page_USCOREtoken = token.empty() ? NULL : &token;
+    _ns1__ListImagesResponse lr;
+    if (soap_call___ns1__ListImages(s, x.endpoint, NULL, &li, lr) != SOAP_OK) return fail(s), 1;
+    for (ns1__ImageReceipt *i : lr.ListImagesResult->images->ImageReceipt) {
+      if (i->image_USCOREid != image_id) continue;
+      r << ",\"listed\":{\"image_id\":" << esc(i->image_USCOREid) << ",\"sha256\":" << esc(i->sha256)
+        << ",\"size_bytes\":" << i->size_USCOREbytes << "}";
+      listed = true;
+    }
+    std::string *next = lr.ListImagesResult->next_USCOREpage_USCOREtoken;
+    if (!listed && !next) { fprintf(stderr, "ListImages never showed %s\n", image_id.c_str()); return 1; }
+    if (next) token = *next;
+    x.reset();
+  }
+
+  // GetImage: the content as gSOAP's xsd__base64Binary, bytes at __ptr, __size of them
+  _ns1__GetImage get; get.image_USCOREid = image_id;
+  _ns1__GetImageResponse got;
+  if (soap_call___ns1__GetImage(s, x.endpoint, NULL, &get, got) != SOAP_OK) return fail(s), 1;
+  ns1__ImageData *img = got.GetImageResult;
+  r << ",\"image\":{\"image_id\":" << esc(img->image_USCOREid) << ",\"filename\":" << esc(img->filename)
+    << ",\"sha256\":" << esc(hex_sha256(img->content.__ptr, (size_t)img->content.__size))
+    << ",\"size_bytes\":" << img->content.__size << "}";
   x.reset();
 
   _ns1__Greet blank; blank.name = " ";
@@ -136,7 +173,7 @@ int main(int argc, char **argv) {
   r << ",\"fault_zone\":" << fault_json(s);
   x.reset();
 
-  std::vector<unsigned char> text = slurp(argv[4]);
+  std::vector<unsigned char> text = slurp(argv[3]);
   xsd__base64Binary tc; tc.__ptr = text.data(); tc.__size = (int)text.size();
   _ns1__UploadImage ut; ut.filename = "n.png"; ut.content = tc; ut.content_USCOREtype = NULL;
   if (soap_call___ns1__UploadImage(s, x.endpoint, NULL, &ut, upr) != SOAP_FAULT) return fail(s), 1;

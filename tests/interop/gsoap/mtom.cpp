@@ -1,10 +1,10 @@
 // gSOAP over MTOM: the code wsdl2h + soapcpp2 generate with default flags, and the
 // run-time switch the gSOAP guide documents for MTOM (soap_set_omode SOAP_ENC_MTOM;
-// a base64Binary with its id, type or options set travels as an XOP attachment).
-// Usage: mtom ENDPOINT SOAP_VERSION(1.1|1.2) IMAGE USER PASSWORD
+// a base64Binary with its id, type or options set travels as an XOP attachment), with
+// the generated .nsmap as it is (SOAP 1.2) and the endpoint as the stubs' argument.
+// Usage: mtom ENDPOINT IMAGE USER PASSWORD
 #include "soapH.h"
 #include "SoapServiceSoap11Binding.nsmap"
-#include "soap11_table.h"
 
 #include <chrono>
 #include <cstdio>
@@ -27,11 +27,9 @@ static std::string hex_sha256(const unsigned char *p, size_t n) {
 static int fail(soap *s) { soap_print_fault(s, stderr); return 1; }
 
 int main(int argc, char **argv) {
-  if (argc != 6) { fprintf(stderr, "usage: mtom ENDPOINT VERSION IMAGE USER PASSWORD\n"); return 2; }
+  if (argc != 5) { fprintf(stderr, "usage: mtom ENDPOINT IMAGE USER PASSWORD\n"); return 2; }
   soap *s = soap_new1(SOAP_C_UTFSTRING | SOAP_ENC_MTOM);
-  std::vector<Namespace> table11 = soap11_table();
-  if (std::string(argv[2]) == "1.1") soap_set_namespaces(s, table11.data());
-  std::ifstream in(argv[3], std::ios::binary);
+  std::ifstream in(argv[2], std::ios::binary);
   std::vector<unsigned char> image((std::istreambuf_iterator<char>(in)), {});
 
   auto started = std::chrono::steady_clock::now();
@@ -43,7 +41,7 @@ int main(int argc, char **argv) {
   content.options = NULL;
   _ns1__UploadImage up; up.filename = "big.png"; up.content = content; up.content_USCOREtype = NULL;
   _ns1__UploadImageResponse upr;
-  s->userid = argv[4]; s->passwd = argv[5];
+  s->userid = argv[3]; s->passwd = argv[4];
   if (soap_call___ns1__UploadImage(s, argv[1], NULL, &up, upr) != SOAP_OK) return fail(s);
   std::string sha = upr.UploadImageResult->sha256;
   long long size = upr.UploadImageResult->size_USCOREbytes;
@@ -53,7 +51,7 @@ int main(int argc, char **argv) {
 
   _ns1__GetImage get; get.image_USCOREid = image_id;
   _ns1__GetImageResponse got;
-  s->userid = argv[4]; s->passwd = argv[5];
+  s->userid = argv[3]; s->passwd = argv[4];
   if (soap_call___ns1__GetImage(s, argv[1], NULL, &get, got) != SOAP_OK) return fail(s);
   auto downloaded = std::chrono::steady_clock::now();
   xsd__base64Binary &back = got.GetImageResult->content;

@@ -1,16 +1,23 @@
-// node-soap driver: builds its client from the committed WSDL, calls the endpoint given.
-// Usage: node driver.js WSDL ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
+// node-soap driver, used as node-soap's README shows: soap.createClientAsync(url) on the
+// served WSDL with no options, BasicAuthSecurity for HTTP Basic, and then either
+//   top-level   client.GreetAsync(args)   the README's first usage; node-soap binds these
+//               to the WSDL's last port (/soap12) and sends SOAP 1.1 (text/xml), its default
+//   PORT        client.SoapService.PORT.Greet(args, callback)   the README's
+//               service.port.method usage, for the port named (SoapServiceSoap11 = /soap)
+// Usage: node driver.js WSDL_URL USAGE PNG TEXT USER PASSWORD
 "use strict";
+const crypto = require("crypto");
 const fs = require("fs");
 const soap = require("soap");
 
-const [wsdl, endpoint, version, pngPath, textPath, user, password] = process.argv.slice(2);
+const [wsdlUrl, usage, pngPath, textPath, user, password] = process.argv.slice(2);
 const PEOPLE = [["Zoë", "Ñúñez-李", 0], ["Ada", "Lovelace", 150]];
 
 async function fault(promise) {
   try {
     await promise;
   } catch (error) {
+    // node-soap rejects with the parsed fault envelope in error.root
     const body = error.root && error.root.Envelope && error.root.Envelope.Body;
     const f = body && body.Fault;
     if (!f) throw error;
@@ -22,34 +29,56 @@ async function fault(promise) {
   throw new Error("expected a fault");
 }
 
+const asList = (x) => (x === undefined || x === null ? [] : [].concat(x));
+const sha256 = (bytes) => crypto.createHash("sha256").update(bytes).digest("hex");
+
 (async () => {
-  // JavaScript Dates keep no UTC offset; keep xs:dateTime as its text to see the zone's offset.
-  const options = { endpoint, disableCache: true, customDeserializer: { dateTime: (text) => text } };
-  if (version === "1.2") options.forceSoap12Headers = true;
-  const client = await soap.createClientAsync(wsdl, options);
+  const client = await soap.createClientAsync(wsdlUrl);
   client.setSecurity(new soap.BasicAuthSecurity(user, password));
-  // Both ports are in the WSDL; pick the binding that matches the endpoint.
-  const port = version === "1.2" ? "SoapServiceSoap12" : "SoapServiceSoap11";
-  const svc = client.SoapService[port];
-  const call = (op, args) =>
-    new Promise((resolve, reject) =>
-      svc[op](args, (err, result) => (err ? reject(err) : resolve(result)), { }, {})
-    );
+  let call;
+  if (usage === "top-level") {
+    // resolves to [result, rawResponse, soapHeader, rawRequest]
+    call = async (op, args) => (await client[op + "Async"](args))[0];
+  } else {
+    const port = client.SoapService[usage];
+    if (!port) throw new Error(`no port ${usage} in the WSDL`);
+    call = (op, args) =>
+      new Promise((resolve, reject) => port[op](args, (err, result) => (err ? reject(err) : resolve(result))));
+  }
   const report = {};
   report.greet = (await call("Greet", { name: "Ada" })).GreetResult;
+  // xs:dateTime arrives as a JavaScript Date: an instant, without the zone's offset.
   const t0 = (await call("GetTime", {})).GetTimeResult;
-  report.time_default = { timezone: t0.timezone, utc: String(t0.utc) };
+  report.time_default = { timezone: t0.timezone, utc: t0.utc.toISOString() };
   const t1 = (await call("GetTime", { timezone: "Asia/Kolkata" })).GetTimeResult;
-  report.time_zone = { timezone: t1.timezone, local: String(t1.local) };
+  report.time_zone = { timezone: t1.timezone, local: t1.local.toISOString() };
   report.echo = [];
   for (const [first_name, last_name, age] of PEOPLE) {
     const p = (await call("EchoPerson", { person: { first_name, last_name, age } })).EchoPersonResult;
+    // age is a tns:Age (an xs:int restriction): node-soap parses only built-in types, so it is text
     report.echo.push([p.first_name, p.last_name, Number(p.age)]);
   }
-  // node-soap passes base64Binary as base64 text.
+  // node-soap passes base64Binary as base64 text, both ways.
   const png = fs.readFileSync(pngPath).toString("base64");
   const r = (await call("UploadImage", { filename: "picture.png", content: png })).UploadImageResult;
-  report.upload = { sha256: r.sha256, size_bytes: Number(r.size_bytes), format: r.format, width: Number(r.width), height: Number(r.height) };
+  report.upload = {
+    image_id: r.image_id, sha256: r.sha256, size_bytes: r.size_bytes, format: r.format, width: r.width, height: r.height,
+  };
+  let token;
+  for (;;) {
+    const args = token === undefined ? { page_size: 100 } : { page_size: 100, page_token: token };
+    const page = (await call("ListImages", args)).ListImagesResult;
+    const found = asList(page.images && page.images.ImageReceipt).find((i) => i.image_id === r.image_id);
+    if (found) {
+      report.listed = { image_id: found.image_id, sha256: found.sha256, size_bytes: found.size_bytes };
+      break;
+    }
+    token = page.next_page_token;
+    if (!token) throw new Error(`ListImages never showed ${r.image_id}`);
+  }
+  const image = (await call("GetImage", { image_id: r.image_id })).GetImageResult;
+  const bytes = Buffer.from(image.content, "base64");
+  report.image = { image_id: image.image_id, filename: image.filename, sha256: sha256(bytes), size_bytes: bytes.length };
   report.fault_validation = await fault(call("Greet", { name: " " }));
   report.fault_age = await fault(call("EchoPerson", { person: { first_name: "A", last_name: "B", age: 200 } }));
   report.fault_zone = await fault(call("GetTime", { timezone: "Mars/Olympus_Mons" }));
@@ -58,5 +87,6 @@ async function fault(promise) {
   console.log(JSON.stringify(report));
 })().catch((error) => {
   console.error(error && error.stack ? error.stack : error);
+  if (error && error.body) console.error(String(error.body).slice(0, 3000));
   process.exit(1);
 });
