@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+from pathlib import Path
 
 import pytest
 import requests
@@ -472,3 +474,79 @@ def test_only_a_clear_ask_for_xop_gets_an_mtom_reply(
         content = etree.fromstring(response.content).find(f".//{T}content")
         assert content is not None and len(content) == 0
         assert base64.b64decode(content.text or "") == png
+
+
+def _included(times: int, cid: str = "blob@tests") -> bytes:
+    """Greet (anonymous) with ``times`` elements that each include the same part: as
+    text, each would be the part's whole base64 form (the schema would refuse the
+    elements, but only once they were made)."""
+    includes = "".join(f'<t:x{i}><xop:Include href="cid:{cid}"/></t:x{i}>' for i in range(times))
+    return envelope("1.1", "Greet", f"<t:name>Ada</t:name>{includes}")
+
+
+def _worker_peaks(server: LiveServer) -> dict[int, int]:
+    """Peak RSS (KiB) of each worker, reset to the current RSS first."""
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    pids = [int(pid) for pid in children.read_text().split()]
+    for pid in pids:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return {pid: _status_kib(pid, "VmHWM") for pid in pids}
+
+
+def _status_kib(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def test_a_part_included_many_times_costs_nothing(live_server: LiveServer) -> None:
+    """Issue 16, finding 1: one 4 MiB part included 150 times, anonymously. Refused
+    before any of it is expanded; the worker's peak RSS grows by less than a few
+    times the body, not by 150 copies of it."""
+    blob = os.urandom(4 * 1024 * 1024)
+    sent = message("1.1", _included(150), [("blob@tests", blob)])
+    before = _worker_peaks(live_server)
+    response = post(live_server, "1.1", sent)
+    root = answer(response)
+    assert fault_code_of(root) == "Client.MalformedMime", fault_text(root)
+    assert "included more than once" in fault_text(root)
+    growth_mib = max(_status_kib(pid, "VmHWM") - kib for pid, kib in before.items()) / 1024
+    assert growth_mib < 4 * len(sent.body) / 2**20 + 64, f"a worker grew {growth_mib:.0f} MiB"
+
+
+def test_parts_included_as_text_are_bounded_together(live_server: LiveServer) -> None:
+    """Each part once, but every one in a text field: their base64 forms together must
+    fit the text limit, like one inline text would (counted before any is made)."""
+    part = b"\x00" * (7 * 1024 * 1024)  # 9.3 MiB as base64 each; two are over 16 MiB
+    fields = (
+        '<t:person><t:first_name><xop:Include href="cid:a@tests"/></t:first_name>'
+        '<t:last_name><xop:Include href="cid:b@tests"/></t:last_name><t:age>1</t:age>'
+        "</t:person>"
+    )
+    sent = message(
+        "1.1", envelope("1.1", "EchoPerson", fields), [("a@tests", part), ("b@tests", part)]
+    )
+    root = answer(post(live_server, "1.1", sent))
+    assert fault_code_of(root) == "Client.LimitExceeded", fault_text(root)
+    assert "together" in fault_text(root)
+
+
+def test_credentials_are_checked_before_the_parts_are_put_in_place(
+    live_server: LiveServer,
+) -> None:
+    """An anonymous MTOM upload is refused for its credentials, before its Includes
+    (here one names no part) are looked at."""
+    root_xml = upload_envelope("1.1").replace(
+        b"<t:filename>big.png</t:filename>",
+        b'<t:filename><xop:Include href="cid:missing@tests"/></t:filename>',
+    )
+    sent = message("1.1", root_xml, [("image-1@tests", make_image("PNG", (4, 4)))])
+    response = requests.post(
+        f"{live_server.url}/soap",
+        data=sent.body,
+        headers={"Content-Type": sent.content_type, "SOAPAction": f'"{ns.TNS}/UploadImage"'},
+        timeout=60,
+    )
+    root = answer(response)
+    assert fault_code_of(root) == "FailedAuthentication", fault_text(root)

@@ -273,8 +273,9 @@ class Dispatcher:
             if route is None or (soap_action and soap_action not in route.actions):
                 route = self.resolve(request, soap_action)  # the fault that says why
             name = route.op.name
-            xop = self._resolve_xop(route, request) if request.attachments is not None else None
+            # who is calling is settled before an MTOM request's parts are put in place
             user = identify(name, request.header, authorization, self.users, self.policy)
+            xop = self._resolve_xop(route, request) if request.attachments is not None else None
             validated = self.validator.validate(
                 name, element, route.base64_fields, route.optional_fields
             )
