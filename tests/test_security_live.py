@@ -199,6 +199,56 @@ def test_nonce_size_is_bounded(live_server: LiveServer) -> None:
     assert b"longer than 64 bytes" in response.content
 
 
+def iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def text_header(
+    user: str,
+    password: str,
+    timestamp: tuple[dt.datetime, dt.datetime | None] | None = None,
+    created: dt.datetime | None = None,
+) -> str:
+    """A PasswordText token, with a ``wsu:Timestamp`` (Created, Expires) and its own Created."""
+    stamp = ""
+    if timestamp is not None:
+        expires = f"<wsu:Expires>{iso(timestamp[1])}</wsu:Expires>" if timestamp[1] else ""
+        stamp = f"<wsu:Timestamp><wsu:Created>{iso(timestamp[0])}</wsu:Created>{expires}</wsu:Timestamp>"
+    own = f"<wsu:Created>{iso(created)}</wsu:Created>" if created else ""
+    return (
+        f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">{stamp}<wsse:UsernameToken>'
+        f"<wsse:Username>{user}</wsse:Username><wsse:Password>{password}</wsse:Password>"
+        f"{own}</wsse:UsernameToken></wsse:Security>"
+    )
+
+
+def test_timestamps_follow_the_ws_security_rules(live_server: LiveServer) -> None:
+    """Issue 16, finding 5: a Timestamp whose Expires is before its Created was accepted,
+    and so was a Created a year old with no Expires (PasswordText)."""
+    now = dt.datetime.now(dt.UTC)
+    minute, year = dt.timedelta(minutes=1), dt.timedelta(days=365)
+    fine = text_header(*TESTER, (now, now + 5 * minute), created=now)
+    assert post(live_server, fine, UPLOAD).status_code == 200
+    refused = {
+        "expires-before-created": ((now, now - minute), None, "wsse:InvalidSecurity"),
+        "year-old-no-expires": ((now - year, None), None, "wsse:MessageExpired"),
+        "year-old-far-expires": ((now - year, now + year), None, "wsse:MessageExpired"),
+        "created-in-future": ((now + 60 * minute, None), None, "wsse:InvalidSecurity"),
+        "year-old-token-created": (None, now - year, "wsse:MessageExpired"),
+        "token-created-in-future": (None, now + 60 * minute, "wsse:InvalidSecurity"),
+    }
+    for case, (stamp, created, code) in refused.items():
+        response = post(live_server, text_header(*TESTER, stamp, created), UPLOAD)
+        assert response.status_code == 500, (case, response.text)
+        assert wsse_code(response) == code, (case, response.text)
+
+
+def test_a_stale_digest_token_is_refused(live_server: LiveServer) -> None:
+    old = iso(dt.datetime.now(dt.UTC) - dt.timedelta(days=365))
+    response = post(live_server, digest_header(*TESTER, os.urandom(16), created=old), UPLOAD)
+    assert wsse_code(response) == "wsse:MessageExpired", response.text
+
+
 def test_basic_and_wsse_must_name_the_same_user(live_server: LiveServer) -> None:
     header = digest_header(*TESTER, os.urandom(16))
     admin = ("admin", USERS["admin"][0])

@@ -48,6 +48,7 @@ def security(
     nonce: bytes | None = None,
     timestamp: tuple[datetime, datetime | None] | None = None,
     raw_digest: str | None = None,
+    text_created: datetime | None = None,
 ) -> etree._Element:
     sec = etree.Element(f"{{{WSSE}}}Security", nsmap={"wsse": WSSE, "wsu": WSU})
     if timestamp:
@@ -71,6 +72,8 @@ def security(
         etree.SubElement(token, f"{{{WSU}}}Created").text = text
     else:
         pw.text = password
+        if text_created is not None:
+            etree.SubElement(token, f"{{{WSU}}}Created").text = stamp(text_created)
     return sec
 
 
@@ -130,11 +133,60 @@ def test_replays_are_refused_by_every_store_on_the_same_data(
     [
         security(kind=PASSWORD_DIGEST, created=NOW - timedelta(minutes=7)),
         security(timestamp=(NOW - timedelta(minutes=10), NOW - timedelta(minutes=5))),
+        security(timestamp=(NOW - timedelta(days=365), None)),
+        security(timestamp=(NOW - timedelta(minutes=7), None), kind=PASSWORD_DIGEST),
+        security(timestamp=(NOW - timedelta(days=365), NOW + timedelta(days=365))),
+        security(text_created=NOW - timedelta(days=365)),
     ],
-    ids=["stale-token", "expired-timestamp"],
+    ids=[
+        "stale-token",
+        "expired-timestamp",
+        "year-old-timestamp-without-expires",
+        "stale-timestamp-with-fresh-digest",
+        "year-old-timestamp-with-far-expires",
+        "year-old-text-token",
+    ],
 )
 def test_expired(users: UserStore, element: etree._Element) -> None:
     with pytest.raises(MessageExpiredFault):
+        check(users, element)
+
+
+def test_fresh_within_the_window_and_skew(users: UserStore) -> None:
+    """The edges stay open: the window plus the skew back, the skew ahead."""
+    edge = NOW - timedelta(seconds=FRESH.token_lifetime + FRESH.max_clock_skew)
+    assert check(users, security(timestamp=(edge, None), text_created=edge)) == "ada"
+    ahead = NOW + timedelta(seconds=FRESH.max_clock_skew)
+    assert check(users, security(timestamp=(ahead, ahead + timedelta(minutes=5)))) == "ada"
+    late = (NOW - timedelta(minutes=5), NOW - timedelta(seconds=FRESH.max_clock_skew))
+    assert check(users, security(timestamp=late)) == "ada"
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        security(timestamp=(NOW, NOW - timedelta(minutes=1))),
+        security(timestamp=(NOW, NOW)),
+        security(timestamp=(NOW + timedelta(hours=1), NOW + timedelta(hours=2))),
+        security(text_created=NOW + timedelta(hours=1)),
+    ],
+    ids=["expires-before-created", "expires-at-created", "created-in-future", "text-future"],
+)
+def test_timestamp_rules(users: UserStore, element: etree._Element) -> None:
+    with pytest.raises(InvalidSecurityFault):
+        check(users, element)
+
+
+def test_one_created_and_one_expires(users: UserStore) -> None:
+    element = security(timestamp=(NOW, NOW + timedelta(minutes=5)))
+    ts = element.find(f"{{{WSU}}}Timestamp")
+    ts.append(etree.fromstring(etree.tostring(ts[1])))
+    with pytest.raises(InvalidSecurityFault, match="more than one Timestamp/Expires"):
+        check(users, element)
+    element = security(text_created=NOW)
+    token = element.find(f"{{{WSSE}}}UsernameToken")
+    token.append(etree.fromstring(etree.tostring(token[-1])))
+    with pytest.raises(InvalidSecurityFault, match="more than one UsernameToken/Created"):
         check(users, element)
 
 

@@ -6,10 +6,14 @@ Accepted in a ``wsse:Security`` header:
    type PasswordText (the default) or PasswordDigest, where
    digest = Base64(SHA-1(nonce + created + password)) and ``wsse:Nonce`` and
    ``wsu:Created`` are required;
-2. an optional ``wsu:Timestamp``: ``Created`` not in the future and
-   ``Expires`` not in the past, each give or take the allowed clock skew;
-3. a digest token's ``Created`` must be fresh (within the freshness window,
-   plus skew), and its nonce unseen within that window (shared by all
+2. an optional ``wsu:Timestamp`` with one ``Created`` and at most one
+   ``Expires`` (WS-Security 1.1 section 10): ``Created`` neither in the future
+   nor older than the freshness window (``token_lifetime``), ``Expires`` after
+   ``Created`` and not past, each give or take the allowed clock skew. A
+   ``Created`` is held to the window even without an ``Expires``: a timestamp
+   with no end is not fresh for ever;
+3. a token's own ``wsu:Created`` (required for a digest, optional for
+   PasswordText) obeys the same rules, and a digest's nonce is unseen within that window (shared by all
    workers through the user store), so a captured token cannot be replayed.
    The nonce must be canonical base64 (the one spelling of its bytes: no
    other padding bits) of at most ``max_nonce_bytes`` bytes, and it is
@@ -85,6 +89,30 @@ def _only(parent: etree._Element, tag: str, what: str) -> etree._Element | None:
     return found[0] if found else None
 
 
+def _fresh(created: float, what: str, freshness: Freshness, now: float) -> None:
+    """A ``Created`` neither in the future nor older than the freshness window (give or
+    take the clock skew); else InvalidSecurity or MessageExpired."""
+    if created > now + freshness.max_clock_skew:
+        raise InvalidSecurityFault(f"{what} is in the future.")
+    if created < now - freshness.token_lifetime - freshness.max_clock_skew:
+        raise MessageExpiredFault()
+
+
+def _check_timestamp(stamp: etree._Element, freshness: Freshness, now: float) -> None:
+    """The WS-Security 1.1 rules for a ``wsu:Timestamp`` (section 10)."""
+    created_element = _only(stamp, f"{{{WSU}}}Created", "Timestamp/Created")
+    created_text = None if created_element is None else created_element.text
+    created = _instant(created_text, "Timestamp/Created")
+    expires_element = _only(stamp, f"{{{WSU}}}Expires", "Timestamp/Expires")
+    if expires_element is not None:
+        expires = _instant(expires_element.text, "Timestamp/Expires")
+        if expires <= created:
+            raise InvalidSecurityFault("Timestamp/Expires is not after Timestamp/Created.")
+        if expires < now - freshness.max_clock_skew:
+            raise MessageExpiredFault()
+    _fresh(created, "Timestamp/Created", freshness, now)
+
+
 def _nonce(text: str, limits: FieldLimits) -> bytes:
     """The nonce's bytes, from its one canonical base64 spelling; else InvalidSecurity."""
     if not text:
@@ -122,12 +150,7 @@ def authenticate(
     skew = freshness.max_clock_skew
     stamp = _only(security, f"{{{WSU}}}Timestamp", "Timestamp")
     if stamp is not None:
-        created = _instant(stamp.findtext(f"{{{WSU}}}Created"), "Timestamp/Created")
-        if created > now + skew:
-            raise InvalidSecurityFault("Timestamp/Created is in the future.")
-        expires_text = stamp.findtext(f"{{{WSU}}}Expires")
-        if expires_text is not None and _instant(expires_text, "Timestamp/Expires") < now - skew:
-            raise MessageExpiredFault()
+        _check_timestamp(stamp, freshness, now)
     token = _only(security, f"{{{WSSE}}}UsernameToken", "UsernameToken")
     if token is None:
         raise InvalidSecurityFault("The Security header holds no UsernameToken.")
@@ -136,6 +159,11 @@ def authenticate(
     if not username or password is None:
         raise InvalidSecurityFault("The UsernameToken needs a Username and a Password.")
     kind = password.get("Type", PASSWORD_TEXT)
+    created_element = _only(token, f"{{{WSU}}}Created", "UsernameToken/Created")
+    created_text = "" if created_element is None else (created_element.text or "").strip()
+    if created_element is not None or kind == PASSWORD_DIGEST:
+        created = _instant(created_text, "UsernameToken/Created")
+        _fresh(created, "UsernameToken/Created", freshness, now)
     if kind == PASSWORD_TEXT:
         user = users.check_password(username, password.text or "")
         if user is None:
@@ -144,13 +172,7 @@ def authenticate(
     if kind != PASSWORD_DIGEST:
         raise InvalidSecurityFault("The Password Type is neither PasswordText nor PasswordDigest.")
     nonce_text = (token.findtext(f"{{{WSSE}}}Nonce") or "").strip()
-    created_text = (token.findtext(f"{{{WSU}}}Created") or "").strip()
     nonce = _nonce(nonce_text, limits)
-    created = _instant(created_text, "UsernameToken/Created")
-    if created > now + skew:
-        raise InvalidSecurityFault("UsernameToken/Created is in the future.")
-    if created < now - freshness.token_lifetime - skew:
-        raise MessageExpiredFault()
     found = users.digest_secret(username)
     if found is None:
         raise FailedAuthenticationFault()
