@@ -191,6 +191,16 @@ def test_unsatisfiable_and_ignored_ranges(
     assert bad.status_code == 416 and bad.headers["Content-Range"] == f"bytes */{len(data)}"
     several = get(live_server, image_id, Range="bytes=0-1,5-6")
     assert several.status_code == 200 and several.content == data
+    # positions of thousands of digits (issue 16, finding 7: a 500 and a traceback)
+    huge = "9" * 5000
+    assert get(live_server, image_id, Range=f"bytes={huge}-").status_code == 416
+    tail = get(live_server, image_id, Range=f"bytes=-{huge}")
+    assert tail.status_code == 206 and tail.content == data
+    head = get(live_server, image_id, Range=f"bytes=0-{huge}")
+    assert head.status_code == 206 and head.content == data
+    padded = get(live_server, image_id, Range=f"bytes={'0' * 5000}1-{'0' * 5000}2")
+    assert padded.status_code == 206 and padded.content == data[1:3]
+    assert "Traceback" not in live_server.log_text()
 
 
 def test_download_needs_the_right_user(

@@ -30,6 +30,9 @@ from service.security.users import UserStore
 from service.storage import ImageRecord, ImageStore
 
 _RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)")
+#: a position of more digits is past the end of any file (and never made an int:
+#: int() of thousands of digits is refused, and slow)
+_DIGITS: Final = 18
 _ID: Final = re.compile(r"[A-Za-z0-9]{1,64}")
 #: what the access log and the metrics call a download
 OPERATION: Final = "download"
@@ -52,16 +55,18 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None | str:
     match = _RANGE.fullmatch(header.strip())
     if match is None:
         return None  # not a single byte range: ignore it
-    first, last = match.groups()
+    first, last = (group.lstrip("0") or ("0" if group else "") for group in match.groups())
     if not first and not last:
         return None
     if not first:  # the last n bytes
-        count = int(last)
+        count = int(last) if len(last) <= _DIGITS else size
         if count == 0:
             return "unsatisfiable"
         return max(0, size - count), size
+    if len(first) > _DIGITS:
+        return "unsatisfiable"
     start = int(first)
-    end = min(size, int(last) + 1) if last else size
+    end = min(size, int(last) + 1) if last and len(last) <= _DIGITS else size
     if start >= size or end <= start:
         return "unsatisfiable"
     return start, end
