@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,6 +92,31 @@ def test_utf16_dtd_is_forbidden_not_just_malformed() -> None:
     data = "<?xml version='1.0' encoding='UTF-16'?><!DOCTYPE a><a/>".encode("utf-16")
     with pytest.raises(ForbiddenXmlFault):
         parse_request(data)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32", "utf-16-le", "utf-8"])
+def test_a_named_file_is_never_read_and_its_existence_never_told(
+    codec: str, tmp_path: Path
+) -> None:
+    """Issue 16, finding 3: in UTF-16 a DOCTYPE got past the byte scan and libxml2 loaded
+    the external subset it named (lxml's collect_ids=False sets loadsubset), so a file
+    that exists gave another fault than one that does not. The FIFO variant, live:
+    tests/test_soap_hardening_live.py."""
+    existing = tmp_path / "there.dtd"
+    existing.write_text("not a DTD\n")
+    declaration = f"<?xml version='1.0' encoding='{codec.upper()}'?>"
+    faults = set()
+    for path in (existing, tmp_path / "missing.dtd", "/etc/passwd", "http://127.0.0.1:9/x"):
+        for doctype in (
+            f"<!DOCTYPE a SYSTEM '{path}'>",
+            f"<!DOCTYPE a [<!ENTITY % p SYSTEM '{path}'> %p;]>",
+        ):
+            with pytest.raises(ServiceFault) as caught:
+                parse_request((declaration + doctype + "<a/>").encode(codec))
+            faults.add((type(caught.value), str(caught.value)))
+    assert faults == {
+        (ForbiddenXmlFault, "Client.ForbiddenXml: DTDs and entity declarations are not accepted.")
+    }
 
 
 def test_xinclude_is_never_processed() -> None:

@@ -9,6 +9,19 @@ ever fetched; processing instructions and comments are dropped. A small document
 in UTF-8 is judged by counting bytes (``<`` bounds its depth, ``=`` the
 attributes of any one element) before its tree is walked; any other is walked.
 
+Nothing a request names is ever opened. The byte scan sees a DOCTYPE only in
+an encoding that spells ``<!`` as those bytes; in UTF-16, UTF-32, UCS-2/4 or
+UTF-7 the parser is the first to see it, and libxml2 then asks for its
+external subset and for external parameter entities: lxml's
+``collect_ids=False`` sets ``loadsubset`` (``XML_SKIP_IDS``), which libxml2
+reads as "load the external subset" whatever ``load_dtd`` says, so a SYSTEM
+identifier was opened (a FIFO, ``/dev/zero``), and the fault then differed
+for a file that exists (issue 16, finding 3). Every parser here carries a
+resolver that refuses every URL and path before anything is opened, and the
+parse ends in the same ForbiddenXml fault, whatever the name and whether it
+exists; a DOCTYPE that needs no loading is refused after the parse, from the
+internal subset.
+
 ``huge_tree`` is on because a 10 MiB image is a 13.4 MB base64 text node;
 the body size limit, checked before any of this, bounds the input, and a
 cheap count of ``<`` bounds the element count before the tree is built.
@@ -60,6 +73,22 @@ class Limits:
         )
 
 
+_FORBIDDEN: Final = "DTDs and entity declarations are not accepted."
+
+
+class _ExternalRefused(Exception):
+    """The parser asked for an external resource (a DTD subset, an entity)."""
+
+
+class _RefuseEverything(etree.Resolver):  # type: ignore[misc]
+    """Answers every request for an external resource with a refusal: lxml's
+    loader asks the parser's resolvers first and only falls back to libxml2's
+    own (which opens files) when none answers; an exception ends the parse."""
+
+    def resolve(self, url: str | None, public_id: str | None, context: object) -> None:
+        raise _ExternalRefused
+
+
 def _parser() -> etree.XMLParser:
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
     if parser is None:
@@ -73,6 +102,7 @@ def _parser() -> etree.XMLParser:
             remove_pis=True,
             collect_ids=False,
         )
+        parser.resolvers.add(_RefuseEverything())
         _local.parser = parser
     return parser
 
@@ -83,12 +113,14 @@ def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
         raise MalformedRequestFault("The request body is empty; send a SOAP envelope.")
     first = _PROLOG_SCAN.search(data)
     if first is not None and data[first.start() + 1] == _BANG:
-        raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
+        raise ForbiddenXmlFault(_FORBIDDEN)
     tags = data.count(b"<")
     if tags > 2 * limits.max_elements + 8:
         raise _over("elements", limits.max_elements)
     try:
         root = etree.fromstring(data, getattr(_local, "parser", None) or _parser())
+    except _ExternalRefused:  # a DOCTYPE or entity naming a file or URL: none opened
+        raise ForbiddenXmlFault(_FORBIDDEN) from None
     except etree.XMLSyntaxError as error:
         if "Excessive depth" in str(error):
             raise _over("nesting depth", limits.max_depth) from None
@@ -96,11 +128,11 @@ def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
             f"The request is not well-formed XML: {_describe(error)}"
         ) from None
     # A DOCTYPE is parsed into the internal subset, whatever the encoding hid from the
-    # byte scan (UTF-16, UTF-7); no external subset is ever loaded (load_dtd=False),
-    # so docinfo.doctype could say nothing more.
+    # byte scan (UTF-16, UTF-7); an external subset is never loaded (the resolver
+    # refuses it), so docinfo.doctype could say nothing more.
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None:
-        raise ForbiddenXmlFault("DTDs and entity declarations are not accepted.")
+        raise ForbiddenXmlFault(_FORBIDDEN)
     if (
         tags <= limits.max_depth
         and len(data) <= limits.max_attribute_length
