@@ -48,6 +48,8 @@ class Settings:
     token_lifetime: int = 300
     #: WS-Security: largest nonce, in decoded bytes (the spec recommends 16)
     max_wsse_nonce_bytes: int = 64
+    #: WS-Security: longest Username, Password, Nonce, Created or Expires (characters)
+    max_wsse_field_length: int = 1024
     #: "rsgi": the serving core (service.rsgi) on granian; "wsgi": the engine behind
     #: granian's thread-per-request WSGI bridge (kept to be measured against)
     interface: str = "rsgi"

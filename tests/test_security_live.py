@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -247,6 +248,47 @@ def test_a_stale_digest_token_is_refused(live_server: LiveServer) -> None:
     old = iso(dt.datetime.now(dt.UTC) - dt.timedelta(days=365))
     response = post(live_server, digest_header(*TESTER, os.urandom(16), created=old), UPLOAD)
     assert wsse_code(response) == "wsse:MessageExpired", response.text
+
+
+def test_every_ws_security_field_is_bounded(live_server: LiveServer) -> None:
+    """Issue 16, finding 6: nonces of 1 and 4 MiB with valid digests were accepted and
+    remembered. Every field is bounded before it is decoded, hashed or stored, and the
+    fault names the field and the limit."""
+    mib = 1 << 20
+    now = dt.datetime.now(dt.UTC)
+    long_created = iso(now)[:-1] + "." + "0" * mib + "Z"  # a valid digest over it
+    stamp = f"<wsu:Created>{iso(now)}</wsu:Created>"
+    cases = {
+        "UsernameToken/Nonce": [
+            digest_header(*TESTER, os.urandom(mib)),
+            digest_header(*TESTER, os.urandom(4 * mib)),
+        ],
+        "UsernameToken/Created": [digest_header(*TESTER, os.urandom(16), created=long_created)],
+        "UsernameToken/Username": [text_header("a" * mib, TESTER[1])],
+        "UsernameToken/Password": [text_header(TESTER[0], TESTER[1] + "x" * mib)],
+        "Timestamp/Expires": [
+            text_header(*TESTER).replace(
+                "<wsse:UsernameToken>",
+                f"<wsu:Timestamp>{stamp}<wsu:Expires>{'9' * mib}</wsu:Expires></wsu:Timestamp>"
+                "<wsse:UsernameToken>",
+            )
+        ],
+    }
+    users_db = live_server.data_dir / "users.sqlite3"
+    before = sum(p.stat().st_size for p in users_db.parent.glob("users.sqlite3*"))
+    for field, headers in cases.items():
+        for header in headers:
+            response = post(live_server, header, UPLOAD)
+            assert response.status_code == 500, (field, response.text[:300])
+            assert wsse_code(response) == "wsse:InvalidSecurity"
+            message = f"{field} is longer than 1024 characters".encode()
+            assert message in response.content, (field, response.text[:300])
+            assert b"SOAP_SERVICE_MAX_WSSE_FIELD_LENGTH" in response.content
+    after = sum(p.stat().st_size for p in users_db.parent.glob("users.sqlite3*"))
+    assert after - before < mib, "nothing of those fields was remembered"
+    with sqlite3.connect(f"file:{users_db}?mode=ro", uri=True) as conn:
+        longest = conn.execute("SELECT max(length(nonce)) FROM nonces").fetchone()[0]
+    assert (longest or 0) <= len("tester:") + 88
 
 
 def test_basic_and_wsse_must_name_the_same_user(live_server: LiveServer) -> None:

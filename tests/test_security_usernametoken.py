@@ -304,7 +304,7 @@ def test_nonce_size_limit(users: UserStore, size: int, ok: bool) -> None:
     if ok:
         assert check(users, element) == "ada"
         return
-    with pytest.raises(InvalidSecurityFault, match="longer than 64 bytes"):
+    with pytest.raises(InvalidSecurityFault, match="UsernameToken/Nonce is longer than"):
         check(users, element)
     small = FieldLimits(max_nonce_bytes=16)
     with pytest.raises(InvalidSecurityFault, match="longer than 16 bytes"):
@@ -315,3 +315,87 @@ def test_nonce_size_limit(users: UserStore, size: int, ok: bool) -> None:
             NOW.timestamp(),
             small,
         )
+
+
+LONG = "x" * 1025
+
+
+def _with_text(element: etree._Element, path: str, text: str) -> etree._Element:
+    found = element.find(path, {"wsse": WSSE, "wsu": WSU})
+    assert found is not None, path
+    found.text = text
+    return element
+
+
+@pytest.mark.parametrize(
+    ("build", "path", "field"),
+    [
+        (lambda: security(), "wsse:UsernameToken/wsse:Username", "UsernameToken/Username"),
+        (lambda: security(), "wsse:UsernameToken/wsse:Password", "UsernameToken/Password"),
+        (
+            lambda: security(kind=PASSWORD_DIGEST),
+            "wsse:UsernameToken/wsse:Password",
+            "UsernameToken/Password",
+        ),
+        (
+            lambda: security(kind=PASSWORD_DIGEST),
+            "wsse:UsernameToken/wsse:Nonce",
+            "UsernameToken/Nonce",
+        ),
+        (
+            lambda: security(kind=PASSWORD_DIGEST),
+            "wsse:UsernameToken/wsu:Created",
+            "UsernameToken/Created",
+        ),
+        (
+            lambda: security(text_created=NOW),
+            "wsse:UsernameToken/wsu:Created",
+            "UsernameToken/Created",
+        ),
+        (
+            lambda: security(timestamp=(NOW, NOW + timedelta(minutes=5))),
+            "wsu:Timestamp/wsu:Created",
+            "Timestamp/Created",
+        ),
+        (
+            lambda: security(timestamp=(NOW, NOW + timedelta(minutes=5))),
+            "wsu:Timestamp/wsu:Expires",
+            "Timestamp/Expires",
+        ),
+    ],
+)
+def test_every_field_is_bounded(users: UserStore, build, path: str, field: str) -> None:  # type: ignore[no-untyped-def]
+    element = _with_text(build(), path, LONG)
+    with pytest.raises(InvalidSecurityFault) as caught:
+        check(users, element)
+    assert f"{field} is longer than 1024 characters" in caught.value.message
+    assert "SOAP_SERVICE_MAX_WSSE_FIELD_LENGTH" in caught.value.message
+    at_limit = _with_text(build(), path, "y" * 1024)  # at the limit: past the bound, then refused
+    with pytest.raises((InvalidSecurityFault, FailedAuthenticationFault)) as other:
+        check(users, at_limit)
+    assert "MAX_WSSE_FIELD_LENGTH" not in other.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-W47-6", "2026-11-21", "2026-11-21 12:00:00Z", "20261121T120000Z", "2026-11-21T12:00Z"],
+)
+def test_times_are_xs_datetime_only(users: UserStore, text: str) -> None:
+    element = _with_text(security(text_created=NOW), "wsse:UsernameToken/wsu:Created", text)
+    with pytest.raises(InvalidSecurityFault, match="not an xs:dateTime"):
+        check(users, element)
+
+
+def test_fields_appear_once(users: UserStore) -> None:
+    for tag in (f"{{{WSSE}}}Username", f"{{{WSSE}}}Password", f"{{{WSSE}}}Nonce"):
+        element = security(kind=PASSWORD_DIGEST)
+        token = element.find(f"{{{WSSE}}}UsernameToken")
+        token.append(etree.fromstring(etree.tostring(token.find(tag))))
+        with pytest.raises(InvalidSecurityFault, match="more than one"):
+            check(users, element)
+
+
+def test_the_nonce_store_refuses_unbounded_keys(users: UserStore) -> None:
+    now = NOW.timestamp()
+    with pytest.raises(ValueError, match="nonce key"):
+        users.remember_nonce("ada:" + "A" * (1 << 20), now + 60, now)

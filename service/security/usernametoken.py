@@ -20,6 +20,12 @@ Accepted in a ``wsse:Security`` header:
    remembered by its decoded bytes, so re-spelling a captured nonce does not
    make a new one.
 
+Every field read (Username, Password, Nonce, each Created and Expires) is
+bounded before anything decodes, hashes, compares or stores it: at most
+``max_field_length`` characters (and a nonce ``max_nonce_bytes``), else
+``wsse:InvalidSecurity`` naming the field and the limit; each appears at most
+once, and times are xs:dateTime's lexical form only.
+
 Failures are the WSS fault codes, and never say which half was wrong:
 ``wsse:InvalidSecurity`` (the header is malformed), ``wsse:MessageExpired``
 (stale timestamps), ``wsse:FailedAuthentication`` (anything else).
@@ -31,6 +37,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,6 +53,8 @@ from service.security.users import User, UserStore
 PASSWORD_TEXT: Final = f"{WSSE_USERNAME_TOKEN_PROFILE}#PasswordText"
 PASSWORD_DIGEST: Final = f"{WSSE_USERNAME_TOKEN_PROFILE}#PasswordDigest"
 SECURITY: Final = f"{{{WSSE}}}Security"
+#: xs:dateTime's lexical form (fromisoformat alone also takes ISO week dates, a date alone...)
+_DATETIME: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 
 
 @dataclass(frozen=True)
@@ -64,17 +73,26 @@ class FieldLimits:
     """
 
     max_nonce_bytes: int = 64
+    #: The longest Username, Password, Nonce, Created or Expires, in characters, checked
+    #: before anything else reads it: user names have at most 100, digests 28, times ~35.
+    max_field_length: int = 1024
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FieldLimits:
-        return cls(max_nonce_bytes=settings.max_wsse_nonce_bytes)
+        return cls(
+            max_nonce_bytes=settings.max_wsse_nonce_bytes,
+            max_field_length=settings.max_wsse_field_length,
+        )
 
 
 def _instant(text: str | None, what: str) -> float:
     if not text:
         raise InvalidSecurityFault(f"{what} is missing.")
+    text = text.strip()
+    if not _DATETIME.fullmatch(text):
+        raise InvalidSecurityFault(f"{what} is not an xs:dateTime.")
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidSecurityFault(f"{what} is not an xs:dateTime.") from None
     if moment.tzinfo is None:
@@ -89,6 +107,23 @@ def _only(parent: etree._Element, tag: str, what: str) -> etree._Element | None:
     return found[0] if found else None
 
 
+def _text(
+    parent: etree._Element, tag: str, what: str, limits: FieldLimits
+) -> tuple[etree._Element | None, str | None]:
+    """``parent``'s one ``tag`` child and its text (None, None without one); a text over
+    the limit is refused here, before anything decodes, hashes or stores it."""
+    element = _only(parent, tag, what)
+    if element is None:
+        return None, None
+    text = element.text or ""
+    if len(text) > limits.max_field_length:
+        raise InvalidSecurityFault(
+            f"{what} is longer than {limits.max_field_length} characters"
+            " (SOAP_SERVICE_MAX_WSSE_FIELD_LENGTH)."
+        )
+    return element, text
+
+
 def _fresh(created: float, what: str, freshness: Freshness, now: float) -> None:
     """A ``Created`` neither in the future nor older than the freshness window (give or
     take the clock skew); else InvalidSecurity or MessageExpired."""
@@ -98,14 +133,15 @@ def _fresh(created: float, what: str, freshness: Freshness, now: float) -> None:
         raise MessageExpiredFault()
 
 
-def _check_timestamp(stamp: etree._Element, freshness: Freshness, now: float) -> None:
+def _check_timestamp(
+    stamp: etree._Element, freshness: Freshness, now: float, limits: FieldLimits
+) -> None:
     """The WS-Security 1.1 rules for a ``wsu:Timestamp`` (section 10)."""
-    created_element = _only(stamp, f"{{{WSU}}}Created", "Timestamp/Created")
-    created_text = None if created_element is None else created_element.text
+    _, created_text = _text(stamp, f"{{{WSU}}}Created", "Timestamp/Created", limits)
+    expires_element, expires_text = _text(stamp, f"{{{WSU}}}Expires", "Timestamp/Expires", limits)
     created = _instant(created_text, "Timestamp/Created")
-    expires_element = _only(stamp, f"{{{WSU}}}Expires", "Timestamp/Expires")
     if expires_element is not None:
-        expires = _instant(expires_element.text, "Timestamp/Expires")
+        expires = _instant(expires_text, "Timestamp/Expires")
         if expires <= created:
             raise InvalidSecurityFault("Timestamp/Expires is not after Timestamp/Created.")
         if expires < now - freshness.max_clock_skew:
@@ -150,29 +186,33 @@ def authenticate(
     skew = freshness.max_clock_skew
     stamp = _only(security, f"{{{WSU}}}Timestamp", "Timestamp")
     if stamp is not None:
-        _check_timestamp(stamp, freshness, now)
+        _check_timestamp(stamp, freshness, now, limits)
     token = _only(security, f"{{{WSSE}}}UsernameToken", "UsernameToken")
     if token is None:
         raise InvalidSecurityFault("The Security header holds no UsernameToken.")
-    username = (token.findtext(f"{{{WSSE}}}Username") or "").strip()
-    password = token.find(f"{{{WSSE}}}Password")
-    if not username or password is None:
+    # Every field the token's checks read, each bounded before any of them is used.
+    _, username_text = _text(token, f"{{{WSSE}}}Username", "UsernameToken/Username", limits)
+    password, password_text = _text(token, f"{{{WSSE}}}Password", "UsernameToken/Password", limits)
+    _, nonce_field = _text(token, f"{{{WSSE}}}Nonce", "UsernameToken/Nonce", limits)
+    created_element, created_field = _text(
+        token, f"{{{WSU}}}Created", "UsernameToken/Created", limits
+    )
+    username = (username_text or "").strip()
+    if not username or password is None or password_text is None:
         raise InvalidSecurityFault("The UsernameToken needs a Username and a Password.")
     kind = password.get("Type", PASSWORD_TEXT)
-    created_element = _only(token, f"{{{WSU}}}Created", "UsernameToken/Created")
-    created_text = "" if created_element is None else (created_element.text or "").strip()
+    created_text = (created_field or "").strip()
     if created_element is not None or kind == PASSWORD_DIGEST:
         created = _instant(created_text, "UsernameToken/Created")
         _fresh(created, "UsernameToken/Created", freshness, now)
     if kind == PASSWORD_TEXT:
-        user = users.check_password(username, password.text or "")
+        user = users.check_password(username, password_text)
         if user is None:
             raise FailedAuthenticationFault()
         return user
     if kind != PASSWORD_DIGEST:
         raise InvalidSecurityFault("The Password Type is neither PasswordText nor PasswordDigest.")
-    nonce_text = (token.findtext(f"{{{WSSE}}}Nonce") or "").strip()
-    nonce = _nonce(nonce_text, limits)
+    nonce = _nonce((nonce_field or "").strip(), limits)
     found = users.digest_secret(username)
     if found is None:
         raise FailedAuthenticationFault()
@@ -180,7 +220,7 @@ def authenticate(
     expected = base64.b64encode(
         hashlib.sha1(nonce + created_text.encode() + secret.encode()).digest()
     ).decode()
-    if not hmac.compare_digest(expected, (password.text or "").strip()):
+    if not hmac.compare_digest(expected, password_text.strip()):
         raise FailedAuthenticationFault()
     # Keyed on the decoded bytes (in their canonical spelling, so the same key as the text
     # of a canonical nonce): however a nonce is written, its bytes are used once.

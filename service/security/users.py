@@ -34,6 +34,9 @@ from cryptography.fernet import Fernet
 from service.storage.connection import PerThreadConnection
 
 ROLES: Final = ("user", "admin")
+#: The longest nonce key remembered: a user name (100) and a nonce's base64 (usernametoken
+#: bounds both, ~88 by default); anything longer is a caller's bug, never stored.
+MAX_NONCE_KEY: Final = 1024
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS users (
@@ -175,6 +178,8 @@ class UserStore:
 
     def remember_nonce(self, nonce: str, expires: float, now: float | None = None) -> bool:
         """False when ``nonce`` was seen and has not expired yet (a replay), or no room."""
+        if len(nonce) > MAX_NONCE_KEY:
+            raise ValueError(f"a nonce key is at most {MAX_NONCE_KEY} characters")
         now = time.time() if now is None else now
         if self.shared_nonces is not None:
             return self.shared_nonces.remember_nonce(nonce, expires, now, self.max_nonces)
