@@ -90,7 +90,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check service client tests bench
 	$(BIN)/mypy service client
 
-## Regenerate the committed contract and its packaged copies from the models (review it)
+## Regenerate the committed contract, its packaged copies and its SOAP 1.1 view
+## (wsdl/service-soap11.wsdl, served at ?wsdl=soap11) from the models (review them)
 wsdl: $(STAMP)
 	$(BIN)/soap-service wsdl export
 
@@ -109,7 +110,8 @@ wsdl-diff: $(STAMP)
 	    git show "$(BASE):wsdl/service.wsdl" | $(BIN)/soap-service wsdl diff - wsdl/service.wsdl; \
 	fi
 
-## Fail if the committed contract (or a packaged copy of it) differs from what the service publishes
+## Fail if the committed contract (or a packaged copy of it, or its SOAP 1.1 view) differs
+## from what the service publishes
 wsdl-check: $(STAMP)
 	$(BIN)/soap-service wsdl check
 

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs
 from service.answer import Answer
 from service.config import Settings
 from service.contract.operations import Scope, build_application
-from service.contract.wsdl import SOAP11_PATH, SOAP12_PATH, render_wsdl
+from service.contract.wsdl import SOAP11_PATH, SOAP11_VIEW, SOAP12_PATH, render_wsdl
 from service.faults import (
     MethodNotAllowedFault,
     RequestTooLargeFault,
@@ -123,6 +123,8 @@ class SoapApplication:
             codecs=codecs,
         )
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
+        #: ?wsdl=soap11: the same contract without the SOAP 1.2 binding and port
+        self.wsdl_soap11 = render_wsdl(spyne_app, settings.base_url, soap12=False)
         self.http = HttpBinding(self.dispatcher)
         forwarding.trusted_networks(settings.trusted_proxies)  # a wrong entry fails at startup
         self.metrics = metrics.Metrics(
@@ -176,8 +178,10 @@ class SoapApplication:
         port = path.rstrip("/") or "/"
         version = PORTS.get(port)
         if version is not None:
-            if method in ("GET", "HEAD") and _wants_wsdl(environ):
-                return port, Answer.whole(200, "text/xml; charset=utf-8", self.wsdl)
+            view = _wsdl_view(environ) if method in ("GET", "HEAD") else None
+            if view is not None:
+                wsdl = self.wsdl_soap11 if view.lower() == SOAP11_VIEW else self.wsdl
+                return port, Answer.whole(200, "text/xml; charset=utf-8", wsdl)
             if method in ("GET", "HEAD") and _is_browser(environ):
                 return port, Answer.whole(200, _HTML, self.help_page)
             return port, self._soap(environ, method, version, request_id)
@@ -439,9 +443,15 @@ def _is_browser(environ: Environ) -> bool:
     return "text/html" in environ.get("HTTP_ACCEPT", "")
 
 
-def _wants_wsdl(environ: Environ) -> bool:
+def _wsdl_view(environ: Environ) -> str | None:
+    """None unless the query asks for the WSDL (``?wsdl``, the key in any case); else the
+    view it names: ``?wsdl=soap11`` the SOAP 1.1 view, "" (a bare ``?wsdl``) or any other
+    value the full contract."""
     query = environ.get("QUERY_STRING", "")
-    return any(key.lower() == "wsdl" for key in parse_qs(query, keep_blank_values=True))
+    for key, values in parse_qs(query, keep_blank_values=True).items():
+        if key.lower() == "wsdl":
+            return values[0]
+    return None
 
 
 _REASONS: Final = {

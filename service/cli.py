@@ -1,8 +1,8 @@
 """``soap-service``: serve the contract, and keep the committed WSDL honest.
 
 soap-service serve [--host H] [--port P] [--data-dir D] [--public-url U] [--workers N]
-soap-service wsdl export [--output FILE|-]
-soap-service wsdl check [--wsdl FILE] [--url http://host:port/soap?wsdl]
+soap-service wsdl export [--output FILE|-] [--soap11]
+soap-service wsdl check [--wsdl FILE] [--url http://host:port/soap?wsdl] [--soap11]
 soap-service wsdl diff OLD NEW   (exit 1 on a breaking change; files, URLs or - for stdin)
 soap-service users add NAME [--role admin] [--digest] [--data-dir D]   (password from stdin)
 soap-service users remove NAME [--data-dir D]
@@ -12,9 +12,11 @@ soap-service db upgrade|version [--data-dir D] [--database-url DSN]
 Options go after the command that takes them (``users add NAME --data-dir D``); the
 group's options may also come before its subcommand (``users --data-dir D add NAME``).
 
-In a source checkout, ``wsdl export`` writes ``wsdl/service.wsdl`` (the reviewed contract)
-and its packaged copies (``service/contract/service.wsdl``, ``client/service.wsdl``), and
-``wsdl check`` also fails when a copy differs from it. Installed from a wheel, ``wsdl check``
+In a source checkout, ``wsdl export`` writes ``wsdl/service.wsdl`` (the reviewed contract),
+its packaged copies (``service/contract/service.wsdl``, ``client/service.wsdl``) and its
+SOAP 1.1 view ``wsdl/service-soap11.wsdl`` (served at ``?wsdl=soap11``), and ``wsdl check``
+also fails when a copy differs from it or the view from the models' SOAP 1.1 view.
+``--soap11`` makes ``--output``, ``--wsdl`` and ``--url`` be about the SOAP 1.1 view. Installed from a wheel, ``wsdl check``
 compares the packaged contract with the models.
 """
 
@@ -35,11 +37,12 @@ from service.security.users import ROLES, UserError, UserStore
 DEFAULTS = Settings()
 
 
-def _rendered() -> bytes:
+def _rendered(soap12: bool = True) -> bytes:
+    """The contract the models give; ``soap12=False``: its SOAP 1.1 view."""
     from service.contract.operations import build_application
     from service.contract.wsdl import render_wsdl
 
-    return render_wsdl(build_application())
+    return render_wsdl(build_application(), soap12=soap12)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -69,33 +72,63 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_wsdl_export(args: argparse.Namespace) -> int:
-    document = _rendered()
+    document = _rendered(soap12=not args.soap11)
     if str(args.output) == "-":
         sys.stdout.buffer.write(document)
         return 0
     if args.output is not None:
-        targets = [args.output]
-    elif packaged.in_checkout():
-        targets = [packaged.CHECKOUT_WSDL, *packaged.checkout_copies()]
-    else:
+        targets = [(args.output, document)]
+    elif not packaged.in_checkout():
         print(
             "soap-service: no source checkout (wsdl/service.wsdl) to export into:"
             " give --output FILE, or --output - for stdout",
             file=sys.stderr,
         )
         return 2
-    for target in targets:
-        target.write_bytes(document)
+    elif args.soap11:
+        targets = [(packaged.checkout_soap11_view(), document)]
+    else:
+        targets = [
+            (path, document) for path in (packaged.CHECKOUT_WSDL, *packaged.checkout_copies())
+        ]
+        targets.append((packaged.checkout_soap11_view(), _rendered(soap12=False)))
+    for target, content in targets:
+        target.write_bytes(content)
         print(f"wrote {target}", file=sys.stderr)
     return 0
 
 
-def cmd_wsdl_check(args: argparse.Namespace) -> int:
+def _drift_report(committed: bytes, name: str, published: bytes, source: str) -> bool:
+    """Prints the drift between the two; True when there is none."""
     from service.contract.diff import drift
 
+    diff = drift(committed, published)
+    if not diff:
+        print(f"{name} matches {source}", file=sys.stderr)
+        return True
+    print("\n".join(diff))
+    print(
+        f"{name} differs from {source}. If the contract change is deliberate, run"
+        " 'soap-service wsdl export' and commit the result for review.",
+        file=sys.stderr,
+    )
+    return False
+
+
+def _read_or_empty(path: Path) -> bytes:
+    return path.read_bytes() if path.is_file() else b""
+
+
+def cmd_wsdl_check(args: argparse.Namespace) -> int:
+    soap12 = not args.soap11
     stale: list[Path] = []
+    # the SOAP 1.1 view checked beside the full contract (a checkout, nothing named)
+    view: tuple[bytes, str] | None = None
     if args.wsdl is not None:
         committed, name = args.wsdl.read_bytes(), str(args.wsdl)
+    elif packaged.in_checkout() and args.soap11:
+        path = packaged.checkout_soap11_view()
+        committed, name = _read_or_empty(path), str(path)
     elif packaged.in_checkout():
         committed, name = packaged.CHECKOUT_WSDL.read_bytes(), str(packaged.CHECKOUT_WSDL)
         stale = [
@@ -103,6 +136,15 @@ def cmd_wsdl_check(args: argparse.Namespace) -> int:
             for copy in packaged.checkout_copies()
             if not copy.is_file() or copy.read_bytes() != committed
         ]
+        if not args.url:
+            path = packaged.checkout_soap11_view()
+            view = _read_or_empty(path), str(path)
+    elif args.soap11:
+        print(
+            "soap-service: the SOAP 1.1 view is not installed: give --wsdl FILE",
+            file=sys.stderr,
+        )
+        return 2
     else:
         committed, name = packaged.wsdl_bytes(), "the installed contract"
     if args.url:
@@ -110,24 +152,16 @@ def cmd_wsdl_check(args: argparse.Namespace) -> int:
             published = response.read()
         source = args.url
     else:
-        published, source = _rendered(), "the models"
-    diff = drift(committed, published)
-    if not diff and not stale:
-        print(f"{name} matches {source}", file=sys.stderr)
-        return 0
-    if diff:
-        print("\n".join(diff))
-        print(
-            f"{name} differs from {source}. If the contract change is deliberate, run"
-            " 'soap-service wsdl export' and commit the result for review.",
-            file=sys.stderr,
-        )
+        published, source = _rendered(soap12=soap12), "the models"
+    ok = _drift_report(committed, name, published, source)
+    if view is not None:
+        ok = _drift_report(*view, _rendered(soap12=False), "the models' SOAP 1.1 view") and ok
     for copy in stale:
         print(
             f"{copy} is not a copy of {name}: run 'soap-service wsdl export' (make wsdl)",
             file=sys.stderr,
         )
-    return 1
+    return 0 if ok and not stale else 1
 
 
 def _read_contract(source: str) -> bytes:
@@ -287,7 +321,12 @@ def parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         help="a file, or - for stdout (default: wsdl/service.wsdl and its packaged copies,"
-        " in a source checkout)",
+        " in a source checkout, and the SOAP 1.1 view wsdl/service-soap11.wsdl)",
+    )
+    export.add_argument(
+        "--soap11",
+        action="store_true",
+        help="the SOAP 1.1 view only (the contract without its SOAP 1.2 binding and port)",
     )
     export.set_defaults(func=cmd_wsdl_export)
     check = wsdl_commands.add_parser("check", help="fail if the committed WSDL has drifted")
@@ -295,9 +334,15 @@ def parser() -> argparse.ArgumentParser:
         "--wsdl",
         type=Path,
         help="the contract to check (default: wsdl/service.wsdl in a source checkout, and its"
-        " packaged copies; else the installed one)",
+        " packaged copies and its SOAP 1.1 view; else the installed one)",
     )
     check.add_argument("--url", help="compare with a running service's ?wsdl instead")
+    check.add_argument(
+        "--soap11",
+        action="store_true",
+        help="check the SOAP 1.1 view (wsdl/service-soap11.wsdl, or --wsdl, or --url"
+        " http://host:port/soap?wsdl=soap11) instead",
+    )
     check.set_defaults(func=cmd_wsdl_check)
     compare = wsdl_commands.add_parser(
         "diff", help="classify the changes from OLD to NEW as breaking or additive"

@@ -17,6 +17,7 @@ from service.contract.wsdl import ContractError, render_wsdl, schema_element
 from tests.conftest import ROOT, LiveServer
 
 COMMITTED = ROOT / "wsdl" / "service.wsdl"
+SOAP11_VIEW = ROOT / "wsdl" / "service-soap11.wsdl"
 W = {"wsdl": ns.WSDL, "xs": ns.XSD, "soap": ns.WSDL_SOAP11, "soap12": ns.WSDL_SOAP12}
 
 
@@ -42,6 +43,86 @@ def test_published_wsdl_is_the_committed_one(live_server: LiveServer, path: str)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/xml")
     assert drift(COMMITTED.read_bytes(), response.content) == []
+
+
+# --- the SOAP 1.1 view (GET /soap?wsdl=soap11), for toolkits that read SOAP 1.1 only ---
+
+
+def _without_soap12(full: bytes) -> etree._Element:
+    """The full contract with its SOAP 1.2 binding and that binding's port taken out."""
+    root = etree.fromstring(full)
+    (binding,) = root.xpath("wsdl:binding[soap12:binding]", namespaces=W)
+    (port,) = root.xpath(
+        "wsdl:service/wsdl:port[@binding=$name]", namespaces=W, name=f"tns:{binding.get('name')}"
+    )
+    for node in (binding, port):
+        node.getparent().remove(node)
+    return root
+
+
+def _shape(node: etree._Element) -> tuple[object, ...]:
+    """Tag, attributes, text and children: the document without its formatting."""
+    return (
+        node.tag,
+        sorted(node.attrib.items()),
+        (node.text or "").strip(),
+        [_shape(child) for child in node],
+    )
+
+
+def test_soap11_view_is_the_full_contract_without_soap12() -> None:
+    full, view = COMMITTED.read_bytes(), SOAP11_VIEW.read_bytes()
+    expected, root = _without_soap12(full), etree.fromstring(view)
+    assert _shape(root) == _shape(expected)
+    assert root.nsmap == {k: v for k, v in expected.nsmap.items() if v != ns.WSDL_SOAP12}
+    assert ns.WSDL_SOAP12.encode() not in view
+    assert [p.get("name") for p in root.iterfind("wsdl:service/wsdl:port", W)] == [
+        "SoapServiceSoap11"
+    ]
+
+
+def test_committed_soap11_view_matches_the_models() -> None:
+    rendered = render_wsdl(build_application(), soap12=False)
+    assert drift(SOAP11_VIEW.read_bytes(), rendered) == []
+    assert rendered == SOAP11_VIEW.read_bytes(), (
+        "run 'make wsdl' (soap-service wsdl export) and review the change"
+    )
+
+
+@pytest.mark.parametrize("path", ["/soap?wsdl=soap11", "/soap12?wsdl=soap11", "/soap?WSDL=SOAP11"])
+def test_published_soap11_view_is_the_committed_one(live_server: LiveServer, path: str) -> None:
+    response = requests.get(live_server.url + path, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/xml")
+    assert drift(SOAP11_VIEW.read_bytes(), response.content) == []
+    root = etree.fromstring(response.content)
+    assert root.xpath("//soap:address/@location", namespaces=W) == [live_server.url + "/soap"]
+    assert not root.xpath("//soap12:*", namespaces=W)
+
+
+@pytest.mark.parametrize("query", ["wsdl", "wsdl=", "wsdl=other"])
+def test_any_other_wsdl_query_is_the_full_contract(live_server: LiveServer, query: str) -> None:
+    response = requests.get(f"{live_server.url}/soap?{query}", timeout=30)
+    assert response.status_code == 200
+    assert drift(COMMITTED.read_bytes(), response.content) == []
+
+
+def test_soap11_view_commands(live_server: LiveServer, tmp_path: Path) -> None:
+    cli = [sys.executable, "-m", "service", "wsdl"]
+    exported = subprocess.run(
+        [*cli, "export", "--soap11", "--output", "-"], cwd=ROOT, capture_output=True, check=True
+    )
+    assert exported.stdout == SOAP11_VIEW.read_bytes()
+    url = live_server.url + "/soap?wsdl=soap11"
+    for extra in (["--url", url], ["--wsdl", str(SOAP11_VIEW)], []):
+        checked = subprocess.run(
+            [*cli, "check", "--soap11", *extra], cwd=ROOT, capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    full_is_not_the_view = subprocess.run(
+        [*cli, "check", "--soap11", "--wsdl", str(COMMITTED)], cwd=ROOT, capture_output=True
+    )
+    assert full_is_not_the_view.returncode == 1
 
 
 def test_published_address_comes_from_configuration_not_the_request(

@@ -14,6 +14,10 @@ generator does not produce (see the README, "Why we render the WSDL"):
 - each declared fault has a message with one element part of a typed detail,
   the element named like its type (WCF clients match a detail by that name);
 - one portType, a SOAP 1.1 and a SOAP 1.2 binding, one service with two ports;
+  ``soap12=False`` renders the SOAP 1.1 view (``wsdl/service-soap11.wsdl``, served
+  at ``GET /soap?wsdl=soap11``): the same document without the SOAP 1.2 binding, its
+  port and the soap12 namespace, for toolkits that read SOAP 1.1 only (Axis 1.4's
+  WSDL2Java aborts on a SOAP 1.2 binding);
 - both bindings reference one WS-Policy saying MTOM is understood and optional
   (``wsoma:OptimizedMimeSerialization wsp:Optional="true"``), which WCF's and
   CXF/Metro's importers read; toolkits without WS-Policy ignore it;
@@ -63,6 +67,8 @@ NSMAP: Final = {
 
 SOAP11_PATH: Final = "/soap"
 SOAP12_PATH: Final = "/soap12"
+#: ``GET /soap?wsdl=soap11`` (either port): the SOAP 1.1 view of the contract
+SOAP11_VIEW: Final = "soap11"
 
 # Most derived first: the first class a type is a subclass of names its XSD base.
 _XSD_BASES: Final[tuple[tuple[type, str], ...]] = (
@@ -243,12 +249,18 @@ def operations(app: Application) -> list[Operation]:
     return result
 
 
-def render_wsdl(app: Application, base_url: str = ns.PLACEHOLDER_BASE_URL) -> bytes:
-    """The WSDL document of ``app``, with its ports at ``base_url``."""
+def render_wsdl(
+    app: Application, base_url: str = ns.PLACEHOLDER_BASE_URL, *, soap12: bool = True
+) -> bytes:
+    """The WSDL document of ``app``, with its ports at ``base_url``.
+
+    ``soap12=False``: the SOAP 1.1 view, the same document without the SOAP 1.2
+    binding, its port and the soap12 namespace declaration."""
     ops = operations(app)
     base_url = base_url.rstrip("/")
+    nsmap = NSMAP if soap12 else {k: v for k, v in NSMAP.items() if v != ns.WSDL_SOAP12}
     root = etree.Element(
-        _w("definitions"), nsmap=NSMAP, name=ns.SERVICE_NAME, targetNamespace=ns.TNS
+        _w("definitions"), nsmap=nsmap, name=ns.SERVICE_NAME, targetNamespace=ns.TNS
     )
     service_doc = _doc(app.services[0]) if app.services else None
     if service_doc:
@@ -319,10 +331,8 @@ def render_wsdl(app: Application, base_url: str = ns.PLACEHOLDER_BASE_URL) -> by
 
     # bindings and ports
     service = etree.Element(_w("service"), name=ns.SERVICE_NAME)
-    for version, soap_ns, path in (
-        ("11", ns.WSDL_SOAP11, SOAP11_PATH),
-        ("12", ns.WSDL_SOAP12, SOAP12_PATH),
-    ):
+    versions = [("11", ns.WSDL_SOAP11, SOAP11_PATH), ("12", ns.WSDL_SOAP12, SOAP12_PATH)]
+    for version, soap_ns, path in versions if soap12 else versions[:1]:
         binding_name = f"{ns.SERVICE_NAME}Soap{version}Binding"
         binding = etree.SubElement(
             root, _w("binding"), name=binding_name, type=f"{tns}{ns.PORT_TYPE}"
