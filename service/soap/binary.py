@@ -30,6 +30,24 @@ from service.contract import internals
 
 #: Below this, a base64Binary field is left to the schema as it is.
 PREDECODE_MIN: Final = 4096
+#: What xs:base64Binary's lexical space is made of: the alphabet, padding, and XML
+#: whitespace (its whiteSpace facet is "collapse"). libxml2 checks the structure
+#: (length, padding and the bits it leaves over) but skips any other character, and
+#: base64.b64decode drops them: "QU!!!JD" was stored as "ABC", "!!!!" as nothing.
+_LEXICAL: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n"
+
+
+def lexical_problem(text: str) -> str | None:
+    """Why ``text`` (which the schema accepted) is not in xs:base64Binary's lexical
+    space after all, or None when it is."""
+    if not text.isascii():
+        return "is not valid base64 (it has non-ASCII characters)"
+    if text.encode("ascii").translate(None, _LEXICAL):
+        return (
+            "is not valid base64 (it has characters outside the base64 alphabet;"
+            " only whitespace may come between them)"
+        )
+    return None
 
 
 def base64_fields(message: Any) -> frozenset[str]:
