@@ -9,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 debs=(php-cli php-soap gsoap libgsoap-dev jaxws libjaxws-java
       mono-devel libmono-system-web-services4.0-cil libmono-system-servicemodel4.0a-cil
-      chromium)
+      libaxis-java chromium)
 missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
