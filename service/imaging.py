@@ -4,6 +4,8 @@ The checks walk each format's structure (PNG chunks with their CRCs, JPEG
 segments up to the end-of-image marker, the GIF header and trailer), so a
 truncated or corrupt file is told apart from a good one without decoding
 pixels. Nothing here trusts the file name or the declared content type.
+Dimensions a receipt could not carry (over the contract's ``xs:int``) are a
+ValidationFault on ``content``: no response may break the published schema.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 from typing import Final
+
+from service.faults import ValidationFault
 
 SUPPORTED_FORMATS: Final = ("png", "jpeg", "gif")
 #: A complete 1x1 PNG (signature, IHDR, IDAT, IEND with their CRCs): the sample image of
@@ -77,9 +81,23 @@ def _corrupt(what: str) -> ImageError:
     return ImageError("corrupt", what)
 
 
+#: The largest width or height a receipt can carry: the contract's ``xs:int``
+#: (ImageReceipt.width and .height are Integer32), which is also PNG's own limit.
+#: JPEG and GIF store 16 bits; only a PNG's 32-bit fields can declare more, and a
+#: receipt saying ``width=4294967295`` broke every strict client's ListImages
+#: (issue 16, finding 8).
+MAX_DIMENSION: Final = 2**31 - 1
+
+
 def _checked_size(fmt: str, width: int, height: int) -> ImageInfo:
     if width <= 0 or height <= 0:
         raise _corrupt(f"{fmt.upper()} image has a zero width or height")
+    if width > MAX_DIMENSION or height > MAX_DIMENSION:
+        raise ValidationFault(
+            "content",
+            f"the image's declared dimensions ({width}x{height}) are out of range:"
+            f" width and height are at most {MAX_DIMENSION} (xs:int)",
+        )
     return ImageInfo(fmt, width, height)
 
 

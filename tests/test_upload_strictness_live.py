@@ -13,6 +13,7 @@ from service import ns
 from service.imaging import TINY_PNG
 from tests.conftest import TESTER, LiveServer, start_server, stop_server
 from tests.soap_faults import fault_code_of
+from tests.test_imaging import png_declaring
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +60,17 @@ def test_base64_with_characters_outside_its_alphabet_is_refused(
     assert response.status_code == 500
     code, text = fault(response)
     assert code == "Client.Validation" and "'content'" in text and "base64" in text, text
+
+
+@pytest.mark.parametrize(("width", "height"), [(2**32 - 1, 1), (1, 2**31)])
+def test_a_png_declaring_a_size_no_receipt_can_carry_is_refused(
+    server: LiveServer, width: int, height: int
+) -> None:
+    """Finding 8: it was stored, and its receipt's width=4294967295 is no xs:int, so
+    strict clients could not read ListImages afterwards."""
+    data = png_declaring(width, height)
+    response = upload(server, base64.b64encode(data).decode())
+    assert response.status_code == 500
+    code, text = fault(response)
+    assert code == "Client.Validation" and "'content'" in text, text
+    assert "declared dimensions" in text and "out of range" in text, text
