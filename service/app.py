@@ -185,7 +185,11 @@ class SoapApplication:
             if method in ("GET", "HEAD") and _is_browser(environ):
                 return port, Answer.whole(200, _HTML, self.help_page)
             return port, self._soap(environ, method, version, request_id)
-        if path.startswith(IMAGES_PREFIX) and method in ("GET", "HEAD"):
+        if path.startswith(IMAGES_PREFIX):
+            if method not in ("GET", "HEAD"):
+                return "/images", Answer.whole(
+                    405, _TEXT, b"Use GET or HEAD here.\n", ("Allow", "GET, HEAD")
+                )
             if self.draining:
                 fault = ShuttingDownFault()
                 return "/images", Answer.whole(
@@ -273,6 +277,9 @@ class SoapApplication:
         # mtom: binary came as XOP parts; mime: an MTOM package with everything inline
         came = "xml" if mtom is None else "mtom" if includes else "mime"
         fault_headers = outcome.fault.http_headers if outcome.fault else ()
+        if isinstance(outcome.fault, MethodNotAllowedFault):  # RFC 9110: a 405 sends Allow
+            allow = "GET, HEAD, POST" if _wsdl_view(environ) is not None else "POST"
+            fault_headers = (*fault_headers, ("Allow", allow))
         if mtom is None and not mtom_format.accepts_mtom(environ.get("HTTP_ACCEPT", "")):
             body = outcome.body
             return _soap_answer(

@@ -53,6 +53,8 @@ XML_TYPE: Final = "application/xml; charset=utf-8"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 #: Query parameters that steer the answer instead of filling the request
 RESERVED: Final = frozenset({"format"})
+#: The methods an operation's route takes, for the Allow header of a 405
+ALLOW: Final = (("Allow", "GET, HEAD, POST"),)
 
 
 def parameters(
@@ -251,11 +253,13 @@ class HttpBinding:
 
     @staticmethod
     def _fault(fault: ServiceFault, op_name: str | None) -> Answer:
+        allow = ALLOW if isinstance(fault, MethodNotAllowedFault) else ()  # RFC 9110, 15.5.6
         return Answer.whole(
             fault.http_status_plain,
             JSON_TYPE,
             fault_json(fault),
             *fault.http_headers,
+            *allow,
             operation=op_name,
             fault=fault,
         )
