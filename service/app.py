@@ -36,6 +36,7 @@ from service.config import Settings
 from service.contract.operations import Scope, build_application
 from service.contract.wsdl import SOAP11_PATH, SOAP11_VIEW, SOAP12_PATH, render_wsdl
 from service.faults import (
+    InternalFault,
     MethodNotAllowedFault,
     RequestTooLargeFault,
     ServiceFault,
@@ -164,7 +165,13 @@ class SoapApplication:
             request_id = _request_ids.next()
         current_request_id.set(request_id)
         method = environ.get("REQUEST_METHOD", "GET")
-        port, answer = self._answer(environ, method, request_id)
+        try:
+            port, answer = self._answer(environ, method, request_id)
+        except Exception as error:  # our bug, on any route: a typed 500 and the access line
+            log.error("internal error: %s", type(error).__name__, exc_info=True)
+            fault = InternalFault()
+            port = "-"
+            answer = Answer.whole(500, _TEXT, f"{fault.message}\n".encode(), fault=fault)
         headers = list(answer.headers)
         if answer.length is not None:
             headers.append(("Content-Length", str(answer.length)))

@@ -166,6 +166,26 @@ def test_bad_bodies(connection: http.client.HTTPConnection) -> None:
     assert (status, fault["code"]) == (400, "Client.Validation")
 
 
+@pytest.mark.parametrize("depth", [50, 1000, 100_000])
+def test_deeply_nested_json_is_a_typed_fault(
+    live_server: LiveServer, connection: http.client.HTTPConnection, depth: int
+) -> None:
+    """Issue 16, finding 7: JSON nested 1,000 deep was a bare 500, a traceback in the
+    log and no access line."""
+    request_id = f"nested-json-{depth}"
+    status, fault = _fault(
+        connection,
+        "POST",
+        "/http/Greet",
+        body='{"name": ' + "[" * depth + "]" * depth + "}",
+        headers={"Content-Type": "application/json", "X-Request-ID": request_id},
+    )
+    assert status == 400 and fault["code"] in ("Client.MalformedRequest", "Client.Validation")
+    log = live_server.log_text()
+    assert f"request_id={request_id} method=POST path=/http operation=Greet outcome=fault" in log
+    assert "Traceback" not in log
+
+
 def test_upload_list_get_delete_with_basic_auth(connection: http.client.HTTPConnection) -> None:
     png = make_image("PNG")
     document = {"filename": "photo.png", "content": base64.b64encode(png).decode()}

@@ -23,6 +23,7 @@ operation or image, 405, 413, 415, 422 for a rejected image, 500 for our bug.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import parse_qs
@@ -36,6 +37,7 @@ from service.answer import Answer
 from service.contract import internals
 from service.contract.exchange import HttpSeen
 from service.faults import (
+    InternalFault,
     MalformedRequestFault,
     MethodNotAllowedFault,
     ServiceFault,
@@ -46,6 +48,8 @@ from service.faults import (
 )
 from service.soap.dispatch import Dispatcher
 from service.soap.envelope import Request, SoapVersion
+
+log = logging.getLogger("soap_service.http")
 
 PREFIX: Final = "/http/"
 JSON_TYPE: Final = "application/json"
@@ -74,6 +78,10 @@ def parameters(
             document = json.loads(body or b"{}")
         except (ValueError, UnicodeDecodeError) as error:
             raise MalformedRequestFault(f"The body is not valid JSON: {error}.") from None
+        except RecursionError:  # arrays or objects nested deeper than Python recurses
+            raise MalformedRequestFault(
+                "The JSON body is nested too deeply; parameters are flat values."
+            ) from None
         if not isinstance(document, dict):
             raise MalformedRequestFault("The JSON body must be an object of parameters.")
         return {**query_params, **document}, wants_xml
@@ -237,6 +245,9 @@ class HttpBinding:
             element = build_element(op.name, op.in_message, params)
         except ServiceFault as fault:
             return self._fault(fault, op_name if op else None)
+        except Exception as error:  # our bug: a typed 500, said nothing of to the client
+            log.error("internal error reading %s: %s", op_name, type(error).__name__, exc_info=True)
+            return self._fault(InternalFault(), op_name if op else None)
         request = Request(SoapVersion.SOAP11, None, element)
         outcome = self.dispatcher.respond(
             request, None, environ.get("HTTP_AUTHORIZATION"), seen, "HTTP"
