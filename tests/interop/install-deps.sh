@@ -9,7 +9,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 debs=(php-cli php-soap gsoap libgsoap-dev jaxws libjaxws-java
       mono-devel libmono-system-web-services4.0-cil libmono-system-servicemodel4.0a-cil
-      libaxis-java chromium)
+      libaxis-java chromium
+      ruby-soap4r ruby-httpclient ruby-logger-application)
+# ruby-httpclient: soap4r's HTTP client for HTTP Basic; ruby-logger-application: the
+# Logger::Application that soap4r's wsdl2ruby.rb needs (test_ruby_soap4r shows why the row
+# still cannot use wsdl2ruby)
 missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
