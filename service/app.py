@@ -52,6 +52,7 @@ from service.observability import metrics
 from service.observability.accesslog import JsonFormatter, access_log
 from service.observability.accesslog import request_id as current_request_id
 from service.security.identity import Policy
+from service.security.throttle import Throttle, ThrottleLimits, client_address
 from service.security.usernametoken import FieldLimits, Freshness
 from service.security.users import UserStore
 from service.soap import mtom as mtom_format
@@ -109,11 +110,16 @@ class SoapApplication:
         spyne_app = build_application()
         self.store = open_store(settings.database_url, str(settings.data_dir))
         shared = self.store if settings.database_url else None
-        self.users = UserStore(settings.data_dir, shared_nonces=shared)  # type: ignore[arg-type]
+        self.users = UserStore(
+            settings.data_dir,
+            shared_nonces=shared,  # type: ignore[arg-type]
+            cache_seconds=settings.auth_cache_seconds,
+        )
         self.policy = Policy.parse(
             settings.anonymous_operations,
             Freshness(settings.max_clock_skew, settings.token_lifetime),
             FieldLimits.from_settings(settings),
+            Throttle(ThrottleLimits.from_settings(settings)),
         )
         self.dispatcher = Dispatcher(
             spyne_app,
@@ -166,6 +172,9 @@ class SoapApplication:
         current_request_id.set(request_id)
         method = environ.get("REQUEST_METHOD", "GET")
         try:
+            # whom the credential throttle counts failures against (security.throttle)
+            peer, forwarded = forwarding.client_addresses(environ, self.settings.trusted_proxies)
+            client_address.set(forwarded or (peer if environ.get("REMOTE_ADDR") else None))
             port, answer = self._answer(environ, method, request_id)
         except Exception as error:  # our bug, on any route: a typed 500 and the access line
             log.error("internal error: %s", type(error).__name__, exc_info=True)

@@ -50,6 +50,17 @@ class Settings:
     max_wsse_nonce_bytes: int = 64
     #: WS-Security: longest Username, Password, Nonce, Created or Expires (characters)
     max_wsse_field_length: int = 1024
+    #: Wrong credentials (service.security.throttle), counted in each worker process:
+    #: failed checks for one user name, and from one client address, before checks wait
+    auth_max_failures: int = 5
+    auth_max_failures_per_address: int = 20
+    #: Seconds the first wait lasts; it doubles with each further failure, up to the max
+    auth_backoff: int = 2
+    auth_backoff_max: int = 300
+    #: Seconds without a failure after which a user name's or address's count is forgotten
+    auth_forget_after: int = 900
+    #: Seconds a password check's verdict is remembered (keyed by an HMAC, per process)
+    auth_cache_seconds: int = 300
     #: "rsgi": the serving core (service.rsgi) on granian; "wsgi": the engine behind
     #: granian's thread-per-request WSGI bridge (kept to be measured against)
     interface: str = "rsgi"

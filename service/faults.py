@@ -15,6 +15,7 @@
      │    ├── MethodNotAllowedFault      Client.MethodNotAllowed  HTTP method other than POST (405)
      │    ├── UnknownOperationFault      Client.UnknownOperation  Body names no operation of ours
      │    ├── SoapActionMismatchFault    Client.SoapActionMismatch SOAPAction names another operation
+     │    ├── TooManyAttemptsFault       Client.TooManyAttempts   credentials refused unchecked for a while (Retry-After; 429 off SOAP)
      │    └── WsSecurityFault            wsse:*  (WS-Security 1.1 codes, a QName in the wsse namespace)
      │         ├── FailedAuthenticationFault   wsse:FailedAuthentication  wrong or missing credentials
      │         │    └── AuthenticationRequiredFault  (HTTP 401 + WWW-Authenticate: Basic) none were sent
@@ -200,6 +201,29 @@ class UnknownOperationFault(ClientFault):
 
 class SoapActionMismatchFault(ClientFault):
     code = "Client.SoapActionMismatch"
+
+
+class TooManyAttemptsFault(ClientFault):
+    """Too many wrong credentials for a user name or from an address lately
+    (``service.security.throttle``): refused before any password is hashed.
+
+    Not ``wsse:FailedAuthentication``: that says the credentials are wrong, and
+    these were not even checked; a client told to wait must not conclude its
+    password is bad. On the SOAP ports a 500 like every fault (WS-I BP R1126:
+    toolkits read a fault body from a 500 only); on /http and /images, 429.
+    Both carry ``Retry-After``.
+    """
+
+    code = "Client.TooManyAttempts"
+    http_status_plain = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "Too many failed sign-ins for this user or from this address lately;"
+            f" credentials are not checked for {retry_after} more seconds."
+        )
+        self.retry_after = retry_after
+        self.http_headers = (("Retry-After", str(retry_after)),)  # type: ignore[misc]
 
 
 class WsSecurityFault(ClientFault):

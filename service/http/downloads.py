@@ -84,7 +84,8 @@ def download(
             "GetImage", None, str(environ.get("HTTP_AUTHORIZATION") or ""), users, policy
         )
     except ServiceFault as fault:
-        return _text(fault.http_status_soap11, fault.message, *fault.http_headers)
+        # plain HTTP: 401 with its challenge, or 429 with Retry-After when throttled
+        return _text(fault.http_status_plain, fault.message, *fault.http_headers)
     record: ImageRecord | None = store.get(image_id) if _ID.fullmatch(image_id) else None
     owner = user.name if user is not None else ""
     admin = user is not None and user.is_admin

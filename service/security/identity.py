@@ -3,8 +3,12 @@
 Credentials come from a WS-Security header (``service.security.usernametoken``) or HTTP
 Basic. When both are sent, both must hold and name the same user. Sent
 credentials are always checked, even for an anonymous operation: wrong
-credentials never pass silently. Operations not listed as anonymous need a
-user; without one the answer is HTTP 401 with ``WWW-Authenticate: Basic``,
+credentials never pass silently. Every check goes through the policy's
+throttle (``service.security.throttle``): after a few failures for a user name
+or from an address, credentials are refused unchecked (``Client.TooManyAttempts``)
+for a while, on anonymous operations too, so wrong credentials cost no scrypt
+beyond the throttle; a call without credentials never touches it. Operations
+not listed as anonymous need a user; without one the answer is HTTP 401 with ``WWW-Authenticate: Basic``,
 which is what lets WCF and other HTTP stacks send their credentials.
 """
 
@@ -12,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -21,6 +25,7 @@ from service.faults import (
     FailedAuthenticationFault,
     InvalidSecurityFault,
 )
+from service.security.throttle import Gate, Throttle, client_address
 from service.security.usernametoken import SECURITY, FieldLimits, Freshness, authenticate
 from service.security.users import User, UserStore
 
@@ -30,19 +35,25 @@ class Policy:
     anonymous_operations: frozenset[str]
     freshness: Freshness = Freshness()
     limits: FieldLimits = FieldLimits()
+    #: Failed checks counted in this process (per user name and client address)
+    throttle: Throttle = field(default_factory=Throttle, compare=False)
 
     @classmethod
     def parse(
-        cls, anonymous: str, freshness: Freshness | None = None, limits: FieldLimits | None = None
+        cls,
+        anonymous: str,
+        freshness: Freshness | None = None,
+        limits: FieldLimits | None = None,
+        throttle: Throttle | None = None,
     ) -> Policy:
         names = frozenset(name.strip() for name in anonymous.split(",") if name.strip())
-        return cls(names, freshness or Freshness(), limits or FieldLimits())
+        return cls(names, freshness or Freshness(), limits or FieldLimits(), throttle or Throttle())
 
     def allows_anonymous(self, operation: str) -> bool:
         return operation in self.anonymous_operations
 
 
-def _basic(authorization: str, users: UserStore) -> User | None:
+def _basic(authorization: str, users: UserStore, gate: Gate) -> User | None:
     scheme, _, value = authorization.strip().partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -50,7 +61,7 @@ def _basic(authorization: str, users: UserStore) -> User | None:
         name, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
     except (binascii.Error, ValueError):
         raise AuthenticationRequiredFault("This operation") from None
-    user = users.check_password(name, password) if sep else None
+    user = gate.check(name, lambda: users.verify(name, password)) if sep else None
     if user is None:
         raise AuthenticationRequiredFault("This operation")
     return user
@@ -65,13 +76,16 @@ def identify(
 ) -> User | None:
     """The caller, or None for an anonymous call the policy allows; else a fault."""
     from_header = None
+    gate = Gate(policy.throttle, client_address.get())
     if header is not None:
         blocks = header.findall(SECURITY)
         if len(blocks) > 1:
             raise InvalidSecurityFault("more than one Security header.")
         if blocks:
-            from_header = authenticate(blocks[0], users, policy.freshness, limits=policy.limits)
-    from_http = _basic(authorization, users) if authorization else None
+            from_header = authenticate(
+                blocks[0], users, policy.freshness, limits=policy.limits, gate=gate
+            )
+    from_http = _basic(authorization, users, gate) if authorization else None
     if from_header and from_http and from_header.name != from_http.name:
         raise FailedAuthenticationFault()
     user = from_header or from_http

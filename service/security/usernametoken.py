@@ -48,6 +48,7 @@ from lxml import etree
 from service.config import Settings
 from service.faults import FailedAuthenticationFault, InvalidSecurityFault, MessageExpiredFault
 from service.ns import WSSE, WSSE_USERNAME_TOKEN_PROFILE, WSU
+from service.security.throttle import Gate
 from service.security.users import User, UserStore
 
 PASSWORD_TEXT: Final = f"{WSSE_USERNAME_TOKEN_PROFILE}#PasswordText"
@@ -180,8 +181,10 @@ def authenticate(
     freshness: Freshness,
     now: float | None = None,
     limits: FieldLimits = FieldLimits(),  # noqa: B008  (frozen: one shared default is fine)
+    gate: Gate = Gate(),  # noqa: B008  (frozen: no throttle)
 ) -> User:
-    """The user a ``wsse:Security`` header proves, or a WSS fault."""
+    """The user a ``wsse:Security`` header proves, or a WSS fault; the password or
+    digest is checked only once ``gate``'s throttle admits it."""
     now = time.time() if now is None else now
     skew = freshness.max_clock_skew
     stamp = _only(security, f"{{{WSU}}}Timestamp", "Timestamp")
@@ -206,25 +209,34 @@ def authenticate(
         created = _instant(created_text, "UsernameToken/Created")
         _fresh(created, "UsernameToken/Created", freshness, now)
     if kind == PASSWORD_TEXT:
-        user = users.check_password(username, password_text)
+        text = password_text
+        user = gate.check(username, lambda: users.verify(username, text))
         if user is None:
             raise FailedAuthenticationFault()
         return user
     if kind != PASSWORD_DIGEST:
         raise InvalidSecurityFault("The Password Type is neither PasswordText nor PasswordDigest.")
     nonce = _nonce((nonce_field or "").strip(), limits)
-    found = users.digest_secret(username)
-    if found is None:
-        raise FailedAuthenticationFault()
-    user, secret = found
-    expected = base64.b64encode(
-        hashlib.sha1(nonce + created_text.encode() + secret.encode()).digest()
-    ).decode()
-    if not hmac.compare_digest(expected, password_text.strip()):
+
+    # A digest check is one SHA-1, no CPU weapon: its failures are not counted (every
+    # attempt has a new nonce, so a client's retries would each count), but it waits
+    # like any check while the name or address does.
+    def check_digest() -> tuple[User | None, bool]:
+        found = users.digest_secret(username)
+        if found is None:
+            return None, True
+        user, secret = found
+        expected = base64.b64encode(
+            hashlib.sha1(nonce + created_text.encode() + secret.encode()).digest()
+        ).decode()
+        return (user if hmac.compare_digest(expected, password_text.strip()) else None), True
+
+    digest_user = gate.check(username, check_digest)
+    if digest_user is None:
         raise FailedAuthenticationFault()
     # Keyed on the decoded bytes (in their canonical spelling, so the same key as the text
     # of a canonical nonce): however a nonce is written, its bytes are used once.
     nonce_key = f"{username}:{base64.b64encode(nonce).decode('ascii')}"
     if not users.remember_nonce(nonce_key, created + freshness.token_lifetime + 2 * skew, now):
         raise FailedAuthenticationFault()
-    return user
+    return digest_user

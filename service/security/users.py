@@ -24,6 +24,7 @@ import hmac
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ ROLES: Final = ("user", "admin")
 #: The longest nonce key remembered: a user name (100) and a nonce's base64 (usernametoken
 #: bounds both, ~88 by default); anything longer is a caller's bug, never stored.
 MAX_NONCE_KEY: Final = 1024
+#: Most verdicts of password checks a process remembers (UserStore.verify).
+MAX_CACHED: Final = 10_000
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS users (
@@ -89,7 +92,11 @@ _DUMMY_HASH: Final = _hash(secrets.token_urlsafe(16))
 
 class UserStore:
     def __init__(
-        self, data_dir: Path, max_nonces: int = 1_000_000, shared_nonces: NonceBook | None = None
+        self,
+        data_dir: Path,
+        max_nonces: int = 1_000_000,
+        shared_nonces: NonceBook | None = None,
+        cache_seconds: float = 300.0,
     ) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "users.sqlite3"
@@ -97,7 +104,12 @@ class UserStore:
         self.max_nonces = max_nonces
         self.shared_nonces = shared_nonces
         self._connections = PerThreadConnection(self.path, synchronous="NORMAL")
-        self._verified: dict[tuple[str, bytes], str] = {}
+        #: Recent verdicts: HMAC(pepper, name and password) -> (stored hash, right?, until).
+        #: Never the password itself; valid while the stored hash is unchanged and for at
+        #: most ``cache_seconds``; at most MAX_CACHED entries (the oldest go first).
+        self._verdicts: dict[bytes, tuple[str, bool, float]] = {}
+        self.cache_seconds = cache_seconds
+        self._verdicts_lock = threading.Lock()
         self._pepper = secrets.token_bytes(32)
         self._conn.executescript(_SCHEMA)
 
@@ -155,18 +167,38 @@ class UserStore:
 
     def check_password(self, name: str, password: str) -> User | None:
         """The user, if ``password`` is theirs; slow by design, cached per process."""
+        return self.verify(name, password)[0]
+
+    def verify(self, name: str, password: str) -> tuple[User | None, bool]:
+        """(the user if ``password`` is theirs, whether the cache answered).
+
+        A scrypt, unless the same name and password were checked in this process
+        within ``cache_seconds`` and the stored hash has not changed since: right
+        ones, so a client signing every request pays one scrypt, and wrong ones, so
+        a retried stale password costs nothing (and is no new guess to the throttle).
+        """
         row = self._conn.execute(
             "SELECT role, password_hash FROM users WHERE name = ?", (name,)
         ).fetchone()
         stored = row[1] if row else _DUMMY_HASH
-        key = (name, hmac.digest(self._pepper, password.encode(), "sha256"))
-        ok = self._verified.get(key) == stored or _matches(password, stored)
+        # keyed on a digest of both, so a long name or password costs 32 bytes here
+        key = hmac.digest(self._pepper, f"{len(name)}:{name}:{password}".encode(), "sha256")
+        now = time.monotonic()
+        with self._verdicts_lock:
+            cached = self._verdicts.get(key)
+        if cached is not None and cached[0] == stored and cached[2] > now:
+            ok, from_cache = cached[1], True
+        else:
+            ok, from_cache = _matches(password, stored), False
+            if self.cache_seconds > 0:
+                with self._verdicts_lock:
+                    self._verdicts.pop(key, None)
+                    while len(self._verdicts) >= MAX_CACHED:
+                        del self._verdicts[next(iter(self._verdicts))]
+                    self._verdicts[key] = (stored, ok, now + self.cache_seconds)
         if not ok or row is None:
-            return None
-        if len(self._verified) > 10_000:
-            self._verified.clear()
-        self._verified[key] = stored  # valid only while the stored hash is unchanged
-        return User(name, row[0])
+            return None, from_cache
+        return User(name, row[0]), from_cache
 
     def digest_secret(self, name: str) -> tuple[User, str] | None:
         row = self._conn.execute(
