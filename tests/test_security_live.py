@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -286,7 +287,8 @@ def test_every_ws_security_field_is_bounded(live_server: LiveServer) -> None:
             assert b"SOAP_SERVICE_MAX_WSSE_FIELD_LENGTH" in response.content
     after = sum(p.stat().st_size for p in users_db.parent.glob("users.sqlite3*"))
     assert after - before < mib, "nothing of those fields was remembered"
-    with sqlite3.connect(f"file:{users_db}?mode=ro", uri=True) as conn:
+    # sqlite3's own context manager ends the transaction but leaves the connection open
+    with contextlib.closing(sqlite3.connect(f"file:{users_db}?mode=ro", uri=True)) as conn:
         longest = conn.execute("SELECT max(length(nonce)) FROM nonces").fetchone()[0]
     assert (longest or 0) <= len("tester:") + 88
 
