@@ -253,11 +253,13 @@ def fault_envelope(
 def _add_upgrade_header(envelope: etree._Element, body: etree._Element) -> None:
     env = ns.SOAP12_ENV
     header = etree.Element(f"{{{env}}}Header")
+    # the header goes into the envelope first: moving a built subtree into it would let
+    # lxml drop the xmlns:v that only the qname attribute's text uses
+    body.addprevious(header)
     upgrade = etree.SubElement(header, f"{{{env}}}Upgrade")
     for supported in (ns.SOAP12_ENV, ns.SOAP11_ENV):
         item = etree.SubElement(upgrade, f"{{{env}}}SupportedEnvelope", nsmap={"v": supported})
         item.set("qname", "v:Envelope")
-    body.addprevious(header)
 
 
 def http_status(version: SoapVersion, fault: ServiceFault) -> int:
