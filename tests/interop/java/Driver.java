@@ -1,27 +1,28 @@
-// JAX-WS RI driver, compiled against the classes wsimport generates from the contract
-// with default options. Usage: java Driver WSDL ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
+// JAX-WS RI driver, compiled against the classes wsimport generates from the served WSDL
+// (GET /soap?wsdl). Usage: java Driver PNG TEXT USER PASSWORD
 //
-// wsimport generates a getter for the SOAP 1.1 port only unless given -extension (JAX-WS
-// treats SOAP 1.2 in a WSDL as an extension); the runtime still reads the SOAP 1.2 port
-// from the WSDL, so the driver asks for it by name with the same generated interface.
+// The port is the generated service's generated getter, as the JAX-WS documentation shows:
+// Port.open() is `new SoapService().getSoapServiceSoap11()` (Soap11Port.java, wsimport's
+// default options) or `new SoapService().getSoapServiceSoap12()` (Soap12Port.java, which
+// wsimport generates only with -extension). No endpoint override: the address is the
+// WSDL's. HTTP Basic is BindingProvider's USERNAME_PROPERTY / PASSWORD_PROPERTY.
 //
 // JAX-WS surfaces a declared fault as its generated checked exception (ValidationFault,
 // ImageRejectedFault) with the typed detail as getFaultInfo(); the exception type is the
 // code, so the report's "code" is the exception's class name.
-import java.io.File;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.xml.namespace.QName;
+import java.security.MessageDigest;
 import javax.xml.ws.BindingProvider;
+import service.soap.v1.ImageData;
+import service.soap.v1.ImagePage;
 import service.soap.v1.ImageReceipt;
 import service.soap.v1.ImageRejectedFault;
 import service.soap.v1.Person;
-import service.soap.v1.SoapService;
 import service.soap.v1.SoapServicePortType;
 import service.soap.v1.TimeInfo;
 import service.soap.v1.ValidationFault;
@@ -72,22 +73,17 @@ public class Driver {
     throw new AssertionError("expected a declared fault");
   }
 
+  static String sha256(byte[] data) throws Exception {
+    StringBuilder b = new StringBuilder();
+    for (byte x : MessageDigest.getInstance("SHA-256").digest(data)) b.append(String.format("%02x", x));
+    return b.toString();
+  }
+
   public static void main(String[] args) throws Exception {
-    URL wsdl = new File(args[0]).toURI().toURL();
-    String endpoint = args[1];
-    SoapService service = new SoapService(wsdl);
-    SoapServicePortType port;
-    if (args[2].equals("1.2")) {
-      port = service.getPort(new QName("urn:soap-service:v1", "SoapServiceSoap12"),
-                             SoapServicePortType.class);
-    } else {
-      port = service.getSoapServiceSoap11();
-    }
-    Map<String, Object> request = ((BindingProvider) port).getRequestContext();
-    request.put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, endpoint);
-    request.put(BindingProvider.USERNAME_PROPERTY, args[5]);  // HTTP Basic
-    request.put(BindingProvider.PASSWORD_PROPERTY, args[6]);
-    final SoapServicePortType api = port;
+    final SoapServicePortType api = Port.open();
+    Map<String, Object> request = ((BindingProvider) api).getRequestContext();
+    request.put(BindingProvider.USERNAME_PROPERTY, args[2]);  // HTTP Basic
+    request.put(BindingProvider.PASSWORD_PROPERTY, args[3]);
 
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("greet", api.greet("Ada"));
@@ -106,21 +102,49 @@ public class Driver {
       echoed.add(List.of(back.getFirstName(), back.getLastName(), back.getAge()));
     }
     report.put("echo", echoed);
-    byte[] png = Files.readAllBytes(Paths.get(args[3]));
+    byte[] png = Files.readAllBytes(Paths.get(args[0]));
     ImageReceipt r = api.uploadImage("picture.png", png, null);  // byte[] for base64Binary
     Map<String, Object> upload = new LinkedHashMap<>();
+    upload.put("image_id", r.getImageId());
     upload.put("sha256", r.getSha256());
     upload.put("size_bytes", r.getSizeBytes());
     upload.put("format", r.getFormat());
     upload.put("width", r.getWidth());
     upload.put("height", r.getHeight());
     report.put("upload", upload);
+    String token = null;
+    search:
+    for (;;) {
+      ImagePage page = api.listImages(100, token);
+      if (page.getImages() != null) {
+        for (ImageReceipt i : page.getImages().getImageReceipt()) {
+          if (i.getImageId().equals(r.getImageId())) {
+            Map<String, Object> listed = new LinkedHashMap<>();
+            listed.put("image_id", i.getImageId());
+            listed.put("sha256", i.getSha256());
+            listed.put("size_bytes", i.getSizeBytes());
+            report.put("listed", listed);
+            break search;
+          }
+        }
+      }
+      token = page.getNextPageToken();
+      if (token == null) throw new AssertionError("ListImages never showed " + r.getImageId());
+    }
+    ImageData got = api.getImage(r.getImageId());
+    byte[] content = got.getContent();  // byte[] for base64Binary, as for the upload
+    Map<String, Object> image = new LinkedHashMap<>();
+    image.put("image_id", got.getImageId());
+    image.put("filename", got.getFilename());
+    image.put("sha256", sha256(content));
+    image.put("size_bytes", content.length);
+    report.put("image", image);
     report.put("fault_validation", fault(() -> api.greet(" ")));
     Person old = new Person();
     old.setFirstName("A"); old.setLastName("B"); old.setAge(200);
     report.put("fault_age", fault(() -> api.echoPerson(old)));
     report.put("fault_zone", fault(() -> api.getTime("Mars/Olympus_Mons")));
-    byte[] text = Files.readAllBytes(Paths.get(args[4]));
+    byte[] text = Files.readAllBytes(Paths.get(args[1]));
     report.put("fault_image", fault(() -> api.uploadImage("n.png", text, null)));
     System.out.println(json(report));
   }

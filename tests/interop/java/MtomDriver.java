@@ -1,20 +1,18 @@
 // JAX-WS RI over MTOM: the same generated classes as Driver.java, with MTOMFeature on.
-// Usage: java MtomDriver WSDL ENDPOINT SOAP_VERSION(1.1|1.2) IMAGE USER PASSWORD
+// Usage: java MtomDriver IMAGE USER PASSWORD
 //
+// Port.open(mtom) is the generated getter with the feature, as JAX-WS documents MTOM on a
+// client: `new SoapService().getSoapServiceSoap11(new MTOMFeature(true, 0))` (or Soap12).
 // MTOMFeature(true, 0): every base64Binary value goes as an XOP attachment, whatever
 // its size. The service answers in kind, so GetImage's content comes back as a part.
-import java.io.File;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.security.MessageDigest;
 import java.util.Map;
-import javax.xml.namespace.QName;
 import javax.xml.ws.BindingProvider;
 import javax.xml.ws.soap.MTOMFeature;
 import service.soap.v1.ImageData;
 import service.soap.v1.ImageReceipt;
-import service.soap.v1.SoapService;
 import service.soap.v1.SoapServicePortType;
 
 public class MtomDriver {
@@ -25,17 +23,11 @@ public class MtomDriver {
   }
 
   public static void main(String[] args) throws Exception {
-    SoapService service = new SoapService(new File(args[0]).toURI().toURL());
-    MTOMFeature mtom = new MTOMFeature(true, 0);
-    SoapServicePortType port = args[2].equals("1.2")
-        ? service.getPort(new QName("urn:soap-service:v1", "SoapServiceSoap12"),
-                          SoapServicePortType.class, mtom)
-        : service.getSoapServiceSoap11(mtom);
+    SoapServicePortType port = Port.open(new MTOMFeature(true, 0));
     Map<String, Object> request = ((BindingProvider) port).getRequestContext();
-    request.put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, args[1]);
-    request.put(BindingProvider.USERNAME_PROPERTY, args[4]);
-    request.put(BindingProvider.PASSWORD_PROPERTY, args[5]);
-    byte[] image = Files.readAllBytes(Paths.get(args[3]));
+    request.put(BindingProvider.USERNAME_PROPERTY, args[1]);
+    request.put(BindingProvider.PASSWORD_PROPERTY, args[2]);
+    byte[] image = Files.readAllBytes(Paths.get(args[0]));
     long started = System.nanoTime();
     ImageReceipt receipt = port.uploadImage("big.png", image, "image/png");
     long uploaded = System.nanoTime();
