@@ -28,7 +28,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import parse_qs
 
 from service.answer import Answer
@@ -54,12 +54,15 @@ from service.observability.accesslog import request_id as current_request_id
 from service.security.identity import Policy
 from service.security.throttle import Throttle, ThrottleLimits, client_address
 from service.security.usernametoken import FieldLimits, Freshness
-from service.security.users import UserStore
+from service.security.users import open_users
 from service.soap import mtom as mtom_format
 from service.soap.dispatch import Dispatcher
 from service.soap.envelope import SoapVersion, http_status, open_envelope
 from service.soap.hardening import Limits, check_headers, parse_request
 from service.storage import open_store
+
+if TYPE_CHECKING:
+    from service.storage.postgres import PostgresImageStore
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -109,17 +112,15 @@ class SoapApplication:
         self.limits = Limits.from_settings(settings)
         spyne_app = build_application()
         self.store = open_store(settings.database_url, str(settings.data_dir))
-        shared = self.store if settings.database_url else None
-        self.users = UserStore(
-            settings.data_dir,
-            shared_nonces=shared,  # type: ignore[arg-type]
-            cache_seconds=settings.auth_cache_seconds,
-        )
+        # with PostgreSQL, users, nonces and failure counts are the database's, shared
+        # by every instance; with SQLite, users.sqlite3's and each worker's
+        shared = cast("PostgresImageStore", self.store) if settings.database_url else None
+        self.users = open_users(settings, shared)
         self.policy = Policy.parse(
             settings.anonymous_operations,
             Freshness(settings.max_clock_skew, settings.token_lifetime),
             FieldLimits.from_settings(settings),
-            Throttle(ThrottleLimits.from_settings(settings)),
+            Throttle(ThrottleLimits.from_settings(settings), shared=shared),
         )
         self.dispatcher = Dispatcher(
             spyne_app,

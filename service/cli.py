@@ -4,9 +4,10 @@ soap-service serve [--host H] [--port P] [--data-dir D] [--public-url U] [--work
 soap-service wsdl export [--output FILE|-] [--soap11]
 soap-service wsdl check [--wsdl FILE] [--url http://host:port/soap?wsdl] [--soap11]
 soap-service wsdl diff OLD NEW   (exit 1 on a breaking change; files, URLs or - for stdin)
-soap-service users add NAME [--role admin] [--digest] [--data-dir D]   (password from stdin)
-soap-service users remove NAME [--data-dir D]
-soap-service users list [--data-dir D]
+soap-service users add NAME [--role admin] [--digest] [--data-dir D] [--database-url DSN]
+                                          (the password from stdin)
+soap-service users remove NAME [--data-dir D] [--database-url DSN]
+soap-service users list [--data-dir D] [--database-url DSN]
 soap-service db upgrade|version [--data-dir D] [--database-url DSN]
 
 Options go after the command that takes them (``users add NAME --data-dir D``); the
@@ -26,12 +27,12 @@ import argparse
 import getpass
 import sys
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from service.config import ENV_PREFIX, MIB, Settings
 from service.contract import packaged
-from service.security.users import ROLES, UserError, UserStore
+from service.security.users import ROLES, UserError, UserStore, open_users
 
 #: The defaults the help text shows: Settings' own, so the two cannot drift.
 DEFAULTS = Settings()
@@ -185,9 +186,25 @@ def cmd_wsdl_diff(args: argparse.Namespace) -> int:
     return 1 if any(change.kind == "breaking" for change in changes) else 0
 
 
-def _users(args: argparse.Namespace) -> UserStore:
-    settings = Settings.from_env().with_overrides(data_dir=args.data_dir)
-    return UserStore(settings.data_dir)
+def _users(args: argparse.Namespace) -> tuple[UserStore, Callable[[], None]]:
+    """The users the settings name (PostgreSQL's when a database URL is set), and how
+    to close them."""
+    settings = Settings.from_env().with_overrides(
+        data_dir=args.data_dir, database_url=args.database_url
+    )
+    if not settings.database_url:
+        store = open_users(settings)
+        return store, store.close
+    from service.storage.postgres import PostgresImageStore
+
+    database = PostgresImageStore(settings.database_url)
+    store = open_users(settings, database)
+
+    def close() -> None:
+        store.close()
+        database.close()
+
+    return store, close
 
 
 def _read_password() -> str:
@@ -200,7 +217,13 @@ def _read_password() -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    store = _users(args)
+    from service.storage import StorageError
+
+    try:
+        store, close = _users(args)
+    except StorageError as error:
+        print(f"soap-service: {error}", file=sys.stderr)
+        return 1
     try:
         if args.users_command == "add":
             user = store.add(args.name, _read_password(), role=args.role, digest=args.digest)
@@ -215,7 +238,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         print(f"soap-service: {error}", file=sys.stderr)
         return 2
     finally:
-        store.close()
+        close()
     return 0
 
 
@@ -354,10 +377,10 @@ def parser() -> argparse.ArgumentParser:
     users = commands.add_parser(
         "users",
         help="who may call authenticated operations",
-        parents=[_options("data_dir", after=False)],
+        parents=[_options("data_dir", "database_url", after=False)],
     )
     users_commands = users.add_subparsers(dest="users_command", required=True)
-    after = [_options("data_dir", after=True)]
+    after = [_options("data_dir", "database_url", after=True)]
     add = users_commands.add_parser(
         "add", help="add a user; the password is read from stdin", parents=after
     )

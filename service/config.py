@@ -89,11 +89,19 @@ class Settings:
     #: addresses or networks, e.g. "127.0.0.1,10.0.0.0/8"); empty: none.
     trusted_proxies: str = ""
     #: A postgresql:// DSN selects PostgreSQL; empty means SQLite in data_dir.
+    #: With PostgreSQL, users, nonces and credential-failure counts live there too.
     database_url: str = ""
+    #: The key that encrypts digest users' passwords (created, mode 0600, when missing);
+    #: empty: secret.key in data_dir. Instances sharing a database must share this file.
+    secret_key_file: str = ""
 
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def secret_key_path(self) -> Path:
+        return Path(self.secret_key_file) if self.secret_key_file else self.data_dir / "secret.key"
 
     @property
     def body_limit(self) -> int:

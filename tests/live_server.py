@@ -36,12 +36,16 @@ class LiveServer:
     log_path: Path
     data_dir: Path
     log: IO[str]
+    #: the PostgreSQL DSN it serves from; empty: SQLite in data_dir
+    database_url: str = ""
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
 
-def add_users(data_dir: Path) -> None:
+def add_users(data_dir: Path, env: dict[str, str] | None = None) -> None:
+    """The test users, through the CLI; with ``SOAP_SERVICE_DATABASE_URL`` in ``env``, into
+    that database (where another instance may have added them already)."""
     for name, (password, role, digest) in USERS.items():
         command = [
             sys.executable,
@@ -56,9 +60,16 @@ def add_users(data_dir: Path) -> None:
             role,
             *(["--digest"] if digest else []),
         ]
-        subprocess.run(
-            command, cwd=ROOT, input=password + "\n", text=True, check=True, capture_output=True
+        done = subprocess.run(
+            command,
+            cwd=ROOT,
+            input=password + "\n",
+            text=True,
+            capture_output=True,
+            env={**os.environ, **(env or {})},
         )
+        if done.returncode != 0 and not (env and "exists already" in done.stderr):
+            raise RuntimeError(f"users add {name} failed: {done.stderr}")
 
 
 def start_server(
@@ -69,7 +80,7 @@ def start_server(
     data_dir = data_dir or tmp / "data"
     log_path = tmp / "server.log"
     if not (data_dir / "users.sqlite3").exists():
-        add_users(data_dir)
+        add_users(data_dir, env)
     command = [
         sys.executable,
         "-m",
@@ -116,7 +127,8 @@ def start_server(
             raise RuntimeError(f"server exited; log:\n{log_path.read_text()}")
         if "listening on " in line:
             url = line.split("listening on ", 1)[1].strip()
-            return LiveServer(url, process, log_path, data_dir, log)
+            dsn = (env or {}).get("SOAP_SERVICE_DATABASE_URL", "")
+            return LiveServer(url, process, log_path, data_dir, log, dsn)
 
 
 def kill_server(server: LiveServer) -> None:

@@ -19,11 +19,16 @@ lock its user out; a wrong PasswordDigest (one SHA-1) is not counted either, but
 is refused unchecked like any credential while its name or address waits. Each admitted check past the threshold reserves its slot
 before it runs, so concurrent requests for one user wait for its verdict.
 
-The counts live in each worker process's memory. With ``W`` workers an attacker
-gets at most ``W`` times ``max_failures`` quick guesses per user, then at most
-``W`` per ``backoff`` seconds, fewer as the wait doubles: the default backoff
-of 2 seconds keeps two workers to one guess a second per user, and the
-README says to raise it with more workers.
+On SQLite the counts live in each worker process's memory. With ``W`` workers an
+attacker gets at most ``W`` times ``max_failures`` quick guesses per user, then at
+most ``W`` per ``backoff`` seconds, fewer as the wait doubles: the default backoff
+of 2 seconds keeps two workers to one guess a second per user, and the README says
+to raise it with more workers. With PostgreSQL every failure is also counted in
+the database (a :class:`FailureBook`), and a check waits for the longer of its
+worker's wait and the database's: every worker of every instance sharing the
+database sees one count per name and per address, on the wall clock (the
+instances' clocks are assumed in step, as WS-Security's timestamps need anyway).
+The worker's own count stays, for its in-flight reservations and as a floor.
 """
 
 from __future__ import annotations
@@ -31,10 +36,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from service.faults import TooManyAttemptsFault
 
@@ -47,6 +52,21 @@ client_address: ContextVar[str | None] = ContextVar("client_address", default=No
 #: Keys are truncated to this many characters (user names have at most 100).
 MAX_KEY: Final = 256
 T = TypeVar("T")
+
+
+class FailureBook(Protocol):
+    """Failure counts shared by every worker of every instance (PostgreSQL)."""
+
+    def failure_wait(self, keys: Sequence[tuple[str, str]], now: float) -> float:
+        """Seconds until the longest wait of ``(kind, key)`` pairs ends (0: none)."""
+
+    def record_failure(self, kind: str, key: str, now: float, forget_after: float) -> int:
+        """Counts a failure (a count idle ``forget_after`` seconds starts again); the
+        count now."""
+
+    def block_until(self, kind: str, key: str, until: float) -> None: ...
+
+    def forget_failures(self, kind: str, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -90,10 +110,16 @@ class _Entry:
 
 class Throttle:
     def __init__(
-        self, limits: ThrottleLimits | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        limits: ThrottleLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        shared: FailureBook | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.limits = limits or ThrottleLimits()
         self.clock = clock
+        self.shared = shared
+        self.wall_clock = wall_clock
         self._lock = threading.Lock()
         self._names: dict[str, _Entry] = {}
         self._addresses: dict[str, _Entry] = {}
@@ -136,12 +162,22 @@ class Throttle:
                 wait = max(wait, entry.until - now, entry.reserved - now)
         return wait
 
+    def _shared_keys(self, name: str, address: str | None) -> list[tuple[str, str, int]]:
+        keys = [("name", name[:MAX_KEY], self.limits.max_failures)]
+        if address:
+            keys.append(("address", address[:MAX_KEY], self.limits.max_failures_per_address))
+        return keys
+
     def admit(self, name: str, address: str | None) -> None:
         """Raises ``TooManyAttemptsFault`` when a check must wait; else reserves it."""
+        shared_wait = 0.0
+        if self.shared is not None:
+            keys = [(kind, key) for kind, key, _ in self._shared_keys(name, address)]
+            shared_wait = self.shared.failure_wait(keys, self.wall_clock())
         now = self.clock()
         lim = self.limits
         with self._lock:
-            wait = self._wait(name, address, now)
+            wait = max(shared_wait, self._wait(name, address, now))
             if wait > 0:
                 raise TooManyAttemptsFault(max(1, math.ceil(wait)))
             for table, key, threshold in self._keys(name, address):
@@ -163,6 +199,13 @@ class Throttle:
                 entry.reserved = 0.0
                 wait = wait_after(entry.failures, threshold, lim.backoff, lim.backoff_max)
                 entry.until = max(entry.until, now + wait)
+        if self.shared is not None:
+            wall = self.wall_clock()
+            for kind, key, threshold in self._shared_keys(name, address):
+                failures = self.shared.record_failure(kind, key, wall, lim.forget_after)
+                wait = wait_after(failures, threshold, lim.backoff, lim.backoff_max)
+                if wait > 0:
+                    self.shared.block_until(kind, key, wall + wait)
 
     def release(self, name: str, address: str | None) -> None:
         """An admitted check that ran nothing (answered from the cache, or an error)."""
@@ -173,6 +216,8 @@ class Throttle:
                     entry.reserved = 0.0
 
     def succeeded(self, name: str, address: str | None) -> None:
+        if self.shared is not None:
+            self.shared.forget_failures("name", name[:MAX_KEY])
         with self._lock:
             self._names.pop(name[:MAX_KEY], None)
             if address:

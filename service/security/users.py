@@ -11,9 +11,19 @@ passwords; keep the data directory readable by the service account only, or
 prefer PasswordText over TLS, which needs no recoverable secret.
 
 The nonces of accepted digest tokens live here too (table ``nonces``), so
-every worker process refuses a replay, not only the one that saw it first;
-with PostgreSQL configured they live in the database instead, shared by every
-instance behind the load balancer (``shared_nonces``).
+every worker process refuses a replay, not only the one that saw it first.
+
+Where they live (a :class:`UserTable`): by default ``users.sqlite3`` in the data
+directory. With PostgreSQL configured, the database (``PostgresImageStore``,
+schema version 4), so every instance behind the load balancer knows the same
+users, nonces and throttle counts: a user added on one logs in on all. Users an
+instance still has in its ``users.sqlite3`` are copied into the database when it
+first starts on PostgreSQL (names the database has already are left as they are),
+and the file is renamed ``users.sqlite3.imported``, so a user removed later does
+not come back. The encryption key is a file (``SECRET_KEY_FILE``, default
+``secret.key`` in the data directory): instances sharing a database must share it
+too, or they cannot read each other's digest users' passwords (they refuse those
+users' digest tokens, and log why).
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import sqlite3
@@ -28,12 +39,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 
 from service.storage.connection import PerThreadConnection
 
+if TYPE_CHECKING:
+    from service.config import Settings
+
+log = logging.getLogger("soap_service.security")
 ROLES: Final = ("user", "admin")
 #: The longest nonce key remembered: a user name (100) and a nonce's base64 (usernametoken
 #: bounds both, ~88 by default); anything longer is a caller's bug, never stored.
@@ -57,8 +72,113 @@ CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);
 """
 
 
-class NonceBook(Protocol):
-    def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool: ...
+class UserTable(Protocol):
+    """Where users and the nonces of accepted digest tokens are kept."""
+
+    def insert_user(
+        self, name: str, role: str, password_hash: str, secret: bytes | None, created_at: float
+    ) -> bool:
+        """False when ``name`` exists already."""
+
+    def delete_user(self, name: str) -> bool:
+        """False when there is no ``name``."""
+
+    def user_rows(self) -> list[tuple[str, str, bool]]:
+        """(name, role, has a digest secret) for every user, by name."""
+
+    def password_row(self, name: str) -> tuple[str, str] | None:
+        """(role, password hash), or None for no such user."""
+
+    def secret_row(self, name: str) -> tuple[str, bytes | None] | None:
+        """(role, encrypted digest secret or None), or None for no such user."""
+
+    def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool:
+        """False when ``nonce`` is still remembered (a replay), or ``limit`` are."""
+
+
+class SqliteUserTable:
+    """``users.sqlite3`` in the data directory: the embedded default."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connections = PerThreadConnection(path, synchronous="NORMAL")
+        self._conn.executescript(_SCHEMA)
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        return self._connections.get()
+
+    def close(self) -> None:
+        self._connections.close()
+
+    def insert_user(
+        self, name: str, role: str, password_hash: str, secret: bytes | None, created_at: float
+    ) -> bool:
+        try:
+            self._conn.execute(
+                "INSERT INTO users (name, role, password_hash, digest_secret, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (name, role, password_hash, secret, created_at),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def delete_user(self, name: str) -> bool:
+        return bool(self._conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount)
+
+    def user_rows(self) -> list[tuple[str, str, bool]]:
+        rows = self._conn.execute(
+            "SELECT name, role, digest_secret IS NOT NULL FROM users ORDER BY name"
+        ).fetchall()
+        return [(name, role, bool(digest)) for name, role, digest in rows]
+
+    def full_rows(self) -> list[tuple[str, str, str, bytes | None, float]]:
+        """Every column of every user (for the copy into PostgreSQL)."""
+        return self._conn.execute(
+            "SELECT name, role, password_hash, digest_secret, created_at FROM users ORDER BY name"
+        ).fetchall()
+
+    def password_row(self, name: str) -> tuple[str, str] | None:
+        row = self._conn.execute(
+            "SELECT role, password_hash FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def secret_row(self, name: str) -> tuple[str, bytes | None] | None:
+        row = self._conn.execute(
+            "SELECT role, digest_secret FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool:
+        conn = self._conn
+        conn.execute("DELETE FROM nonces WHERE expires < ?", (now,))
+        if conn.execute("SELECT COUNT(*) FROM nonces").fetchone()[0] >= limit:
+            return False
+        try:
+            conn.execute("INSERT INTO nonces (nonce, expires) VALUES (?, ?)", (nonce, expires))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+
+def import_into(table: UserTable, data_dir: Path) -> int:
+    """Copies the users of ``data_dir``'s ``users.sqlite3`` into ``table`` (names it has
+    already are left alone) and renames the file ``users.sqlite3.imported``; returns how
+    many were copied (0, and nothing renamed, when there is no file)."""
+    path = data_dir / "users.sqlite3"
+    if not path.exists():
+        return 0
+    local = SqliteUserTable(path)
+    try:
+        copied = sum(table.insert_user(*row) for row in local.full_rows())
+    finally:
+        local.close()
+    path.rename(path.with_name("users.sqlite3.imported"))
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return copied
 
 
 @dataclass(frozen=True)
@@ -95,15 +215,18 @@ class UserStore:
         self,
         data_dir: Path,
         max_nonces: int = 1_000_000,
-        shared_nonces: NonceBook | None = None,
+        table: UserTable | None = None,
         cache_seconds: float = 300.0,
+        key_path: Path | None = None,
     ) -> None:
+        """Users in ``table``, or in ``users.sqlite3`` in ``data_dir`` when None; the
+        digest secrets' key in ``key_path`` (default ``data_dir/secret.key``)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "users.sqlite3"
-        self.key_path = data_dir / "secret.key"
+        self.key_path = key_path or data_dir / "secret.key"
         self.max_nonces = max_nonces
-        self.shared_nonces = shared_nonces
-        self._connections = PerThreadConnection(self.path, synchronous="NORMAL")
+        self._own_table = SqliteUserTable(self.path) if table is None else None
+        self.table: UserTable = table or self._own_table  # type: ignore[assignment]
         #: Recent verdicts: HMAC(pepper, name and password) -> (stored hash, right?, until).
         #: Never the password itself; valid while the stored hash is unchanged and for at
         #: most ``cache_seconds``; at most MAX_CACHED entries (the oldest go first).
@@ -111,14 +234,10 @@ class UserStore:
         self.cache_seconds = cache_seconds
         self._verdicts_lock = threading.Lock()
         self._pepper = secrets.token_bytes(32)
-        self._conn.executescript(_SCHEMA)
-
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        return self._connections.get()
 
     def close(self) -> None:
-        self._connections.close()
+        if self._own_table is not None:
+            self._own_table.close()
 
     def __enter__(self) -> UserStore:
         return self
@@ -128,6 +247,7 @@ class UserStore:
 
     def _fernet(self) -> Fernet:
         if not self.key_path.exists():
+            self.key_path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(Fernet.generate_key())
@@ -143,25 +263,16 @@ class UserStore:
         if len(password) < 8:
             raise UserError("a password has at least 8 characters")
         secret = self._fernet().encrypt(password.encode()) if digest else None
-        try:
-            self._conn.execute(
-                "INSERT INTO users (name, role, password_hash, digest_secret, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (name, role, _hash(password), secret, time.time()),
-            )
-        except sqlite3.IntegrityError:
-            raise UserError(f"user {name!r} exists already") from None
+        if not self.table.insert_user(name, role, _hash(password), secret, time.time()):
+            raise UserError(f"user {name!r} exists already")
         return User(name, role)
 
     def remove(self, name: str) -> None:
-        if self._conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+        if not self.table.delete_user(name):
             raise UserError(f"no user {name!r}")
 
     def list(self) -> list[tuple[User, bool]]:
-        rows = self._conn.execute(
-            "SELECT name, role, digest_secret IS NOT NULL FROM users ORDER BY name"
-        ).fetchall()
-        return [(User(name, role), bool(digest)) for name, role, digest in rows]
+        return [(User(name, role), digest) for name, role, digest in self.table.user_rows()]
 
     # --- verification ---
 
@@ -177,9 +288,7 @@ class UserStore:
         ones, so a client signing every request pays one scrypt, and wrong ones, so
         a retried stale password costs nothing (and is no new guess to the throttle).
         """
-        row = self._conn.execute(
-            "SELECT role, password_hash FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        row = self.table.password_row(name)
         stored = row[1] if row else _DUMMY_HASH
         # keyed on a digest of both, so a long name or password costs 32 bytes here
         key = hmac.digest(self._pepper, f"{len(name)}:{name}:{password}".encode(), "sha256")
@@ -201,26 +310,43 @@ class UserStore:
         return User(name, row[0]), from_cache
 
     def digest_secret(self, name: str) -> tuple[User, str] | None:
-        row = self._conn.execute(
-            "SELECT role, digest_secret FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        row = self.table.secret_row(name)
         if row is None or row[1] is None:
             return None
-        return User(name, row[0]), self._fernet().decrypt(row[1]).decode()
+        try:
+            password = self._fernet().decrypt(row[1]).decode()
+        except InvalidToken:
+            log.warning(
+                "user %r's digest secret was encrypted under another key than %s: instances"
+                " sharing a database must share SOAP_SERVICE_SECRET_KEY_FILE",
+                name,
+                self.key_path,
+            )
+            return None
+        return User(name, row[0]), password
 
     def remember_nonce(self, nonce: str, expires: float, now: float | None = None) -> bool:
         """False when ``nonce`` was seen and has not expired yet (a replay), or no room."""
         if len(nonce) > MAX_NONCE_KEY:
             raise ValueError(f"a nonce key is at most {MAX_NONCE_KEY} characters")
         now = time.time() if now is None else now
-        if self.shared_nonces is not None:
-            return self.shared_nonces.remember_nonce(nonce, expires, now, self.max_nonces)
-        conn = self._conn
-        conn.execute("DELETE FROM nonces WHERE expires < ?", (now,))
-        if conn.execute("SELECT COUNT(*) FROM nonces").fetchone()[0] >= self.max_nonces:
-            return False
-        try:
-            conn.execute("INSERT INTO nonces (nonce, expires) VALUES (?, ?)", (nonce, expires))
-        except sqlite3.IntegrityError:
-            return False
-        return True
+        return self.table.remember_nonce(nonce, expires, now, self.max_nonces)
+
+
+def open_users(settings: Settings, database: UserTable | None = None) -> UserStore:
+    """The users ``settings`` name: in ``database`` (PostgreSQL) when given, after
+    copying in what the data directory's ``users.sqlite3`` still holds; else that file."""
+    if database is not None:
+        copied = import_into(database, settings.data_dir)
+        if copied:
+            log.warning(
+                "copied %d user(s) from %s into PostgreSQL; the file is now users.sqlite3.imported",
+                copied,
+                settings.data_dir / "users.sqlite3",
+            )
+    return UserStore(
+        settings.data_dir,
+        table=database,
+        cache_seconds=settings.auth_cache_seconds,
+        key_path=settings.secret_key_path,
+    )

@@ -59,6 +59,18 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
         "CREATE UNIQUE INDEX images_by_seq ON images (seq DESC)",
         "CREATE INDEX images_by_owner ON images (owner, seq DESC)",
     ],
+    # 4: users, and the throttle's failure counts, shared by every instance
+    #    (service.security.users, service.security.throttle)
+    4: [
+        """CREATE TABLE users (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+            digest_secret BYTEA, created_at DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE auth_failures (
+            kind TEXT NOT NULL, key TEXT NOT NULL, failures INTEGER NOT NULL,
+            last_at DOUBLE PRECISION NOT NULL, until_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (kind, key))""",
+        "CREATE INDEX auth_failures_last ON auth_failures (last_at)",
+    ],
 }
 LATEST: Final = max(MIGRATIONS)
 _LOCK: Final = 0x50A9_5E41  # advisory lock id for migrations
@@ -180,6 +192,76 @@ class PostgresImageStore(SqlImageStore):
                 (nonce, expires),
             ).fetchone()
         return inserted is not None
+
+    # --- users (service.security.users.UserTable) ---
+
+    def insert_user(
+        self, name: str, role: str, password_hash: str, secret: bytes | None, created_at: float
+    ) -> bool:
+        inserted = self._conn.execute(
+            "INSERT INTO users (name, role, password_hash, digest_secret, created_at)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO NOTHING RETURNING name",
+            (name, role, password_hash, secret, created_at),
+        ).fetchone()
+        return inserted is not None
+
+    def delete_user(self, name: str) -> bool:
+        return bool(self._conn.execute("DELETE FROM users WHERE name = %s", (name,)).rowcount)
+
+    def user_rows(self) -> list[tuple[str, str, bool]]:
+        rows = self._conn.execute(
+            "SELECT name, role, digest_secret IS NOT NULL FROM users ORDER BY name"
+        ).fetchall()
+        return [(name, role, bool(digest)) for name, role, digest in rows]
+
+    def password_row(self, name: str) -> tuple[str, str] | None:
+        row = self._conn.execute(
+            "SELECT role, password_hash FROM users WHERE name = %s", (name,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def secret_row(self, name: str) -> tuple[str, bytes | None] | None:
+        row = self._conn.execute(
+            "SELECT role, digest_secret FROM users WHERE name = %s", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        return row[0], None if row[1] is None else bytes(row[1])
+
+    # --- failed credential checks (service.security.throttle.FailureBook) ---
+
+    def failure_wait(self, keys: Sequence[tuple[str, str]], now: float) -> float:
+        clauses = " OR ".join(["(kind = %s AND key = %s)"] * len(keys))
+        row = self._conn.execute(
+            f"SELECT coalesce(max(until_at), 0) FROM auth_failures WHERE {clauses}",  # noqa: S608
+            [part for pair in keys for part in pair],
+        ).fetchone()
+        return max(0.0, float(row[0]) - now) if row else 0.0
+
+    def record_failure(self, kind: str, key: str, now: float, forget_after: float) -> int:
+        conn = self._conn
+        stale = now - forget_after
+        with conn.transaction():
+            conn.execute(
+                "DELETE FROM auth_failures WHERE last_at < %s AND until_at <= %s", (stale, now)
+            )
+            row = conn.execute(
+                "INSERT INTO auth_failures (kind, key, failures, last_at, until_at)"
+                " VALUES (%s, %s, 1, %s, 0) ON CONFLICT (kind, key) DO UPDATE"
+                " SET failures = auth_failures.failures + 1, last_at = EXCLUDED.last_at"
+                " RETURNING failures",
+                (kind, key, now),
+            ).fetchone()
+        return int(row[0]) if row else 1
+
+    def block_until(self, kind: str, key: str, until: float) -> None:
+        self._conn.execute(
+            "UPDATE auth_failures SET until_at = greatest(until_at, %s) WHERE kind = %s AND key = %s",
+            (until, kind, key),
+        )
+
+    def forget_failures(self, kind: str, key: str) -> None:
+        self._conn.execute("DELETE FROM auth_failures WHERE kind = %s AND key = %s", (kind, key))
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
