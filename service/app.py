@@ -52,6 +52,7 @@ from service.observability import metrics
 from service.observability.accesslog import JsonFormatter, access_log
 from service.observability.accesslog import request_id as current_request_id
 from service.security.identity import Policy
+from service.security.keys import PageTokens
 from service.security.throttle import Throttle, ThrottleLimits, client_address
 from service.security.usernametoken import FieldLimits, Freshness
 from service.security.users import open_users
@@ -124,7 +125,11 @@ class SoapApplication:
         )
         self.dispatcher = Dispatcher(
             spyne_app,
-            Scope(settings=settings, store=self.store),
+            Scope(
+                settings=settings,
+                store=self.store,
+                page_tokens=PageTokens.from_key_file(settings.secret_key_path),
+            ),
             self.users,
             self.policy,
             self.limits.max_text_length,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import struct
@@ -97,6 +98,22 @@ def test_listing_arguments_are_checked(live_server: LiveServer, kwargs: dict, fi
     with pytest.raises(ValidationError) as caught:
         client(live_server).list_images(**kwargs)
     assert caught.value.field == field
+
+
+def test_page_tokens_are_opaque_and_bound_to_their_user(live_server: LiveServer) -> None:
+    """Issue 16, finding 12: tokens were v2|<global sequence>, telling how many images
+    everyone uploaded, and any user could present any other's."""
+    api = client(live_server)
+    for i in range(3):
+        api.upload_image(f"token-{i}.png", unique_png())
+    token = api.list_images(page_size=1).next_page_token
+    assert token is not None and len(token) == 32
+    assert b"|" not in base64.urlsafe_b64decode(token + "==")
+    assert api.list_images(page_size=1, page_token=token).images  # both workers open it
+    for other in ("soapui", "admin"):
+        with pytest.raises(ValidationError) as caught:
+            client(live_server, other).list_images(page_size=1, page_token=token)
+        assert caught.value.field == "page_token"
 
 
 def test_users_see_only_their_images_and_admins_see_all(live_server: LiveServer) -> None:

@@ -144,3 +144,16 @@ def test_an_instance_brings_its_users_file_into_the_database(
     finally:
         stop_server(moved)
     assert "copied 1 user(s)" in moved.log_text()
+
+
+def test_a_page_token_from_one_instance_pages_on_the_other(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    """Page tokens are sealed under the shared SECRET_KEY_FILE (issue 16, finding 12)."""
+    a, b = pair
+    for i in range(3):
+        api(a).upload_image(f"page-{i}.png", make_image("PNG", (60 + i, 20)))
+    first = api(a).list_images(page_size=1)
+    assert first.next_page_token is not None
+    second = api(b).list_images(page_size=1, page_token=first.next_page_token)
+    assert second.images and second.images[0].image_id != first.images[0].image_id

@@ -40,6 +40,7 @@ from service.contract.models import (
 from service.faults import ImageRejectedFault, NotFoundFault, ValidationFault
 from service.imaging import ImageError, inspect_image
 from service.ns import SERVICE_NAME, TNS
+from service.security.keys import PageTokens
 from service.security.users import User
 from service.storage import Cursor, ImageRecord, ImageStore, NewImage
 
@@ -50,6 +51,8 @@ class Scope:
 
     settings: Settings
     store: ImageStore
+    #: seals and opens ListImages' page tokens (opaque, bound to the caller)
+    page_tokens: PageTokens
     user: User | None = None
     #: the HTTP request around the call; only for operations in NEEDS_EXCHANGE
     exchange: Exchange | None = None
@@ -234,17 +237,18 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         """
         scope = _scope(ctx)
         size = page_size or 20  # absent or 0: the default page size
+        caller = _owner(scope)
         after = None
         if page_token is not None:
             try:
-                after = Cursor.parse(page_token)
+                after = scope.page_tokens.open(page_token, caller)
             except ValueError:
                 raise ValidationFault("page_token", "is not a page token of this service") from None
-        owner = None if scope.user is not None and scope.user.is_admin else _owner(scope)
+        owner = None if scope.user is not None and scope.user.is_admin else caller
         records = scope.store.list_images(owner, size + 1, after)
         page, more = records[:size], len(records) > size
         last = page[-1] if page else None
-        token = Cursor(last.seq).token() if more and last else None
+        token = scope.page_tokens.seal(Cursor(last.seq), caller) if more and last else None
         return ImagePage(
             images=ArrayOfImageReceipt(ImageReceipt=[receipt(r) for r in page]),
             next_page_token=token,

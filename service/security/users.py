@@ -32,7 +32,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import sqlite3
 import threading
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from service.security.keys import load_key
 from service.storage.connection import PerThreadConnection
 
 if TYPE_CHECKING:
@@ -246,12 +246,7 @@ class UserStore:
         self.close()
 
     def _fernet(self) -> Fernet:
-        if not self.key_path.exists():
-            self.key_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(Fernet.generate_key())
-        return Fernet(self.key_path.read_bytes())
+        return Fernet(load_key(self.key_path))
 
     # --- management ---
 

@@ -13,8 +13,6 @@ transaction. Both backends pass the same tests (``tests/test_storage.py``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,25 +56,10 @@ class Cursor:
     Listings are ordered by ``seq``, the order in which the store acknowledged
     uploads, not by ``received_at``: a wall clock can step backwards (NTP,
     a VM resumed, another instance's clock), an acknowledgement order cannot.
+    Callers see it only sealed in a page token (``service.security.keys``).
     """
 
     seq: int
-
-    def token(self) -> str:
-        raw = f"v2|{self.seq}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def parse(cls, token: str) -> Cursor:
-        """The cursor in ``token``; ValueError when it is not one of ours."""
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
-            version, seq = raw.split("|")
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-            raise ValueError("not a page token of this service") from error
-        if version != "v2" or not seq.isdigit() or len(seq) > 18 or int(seq) < 1:
-            raise ValueError("not a page token of this service")
-        return cls(int(seq))
 
 
 class StorageError(Exception):
