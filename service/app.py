@@ -47,7 +47,7 @@ from service.http import forwarding, helppage
 from service.http.binding import PREFIX as HTTP_PREFIX
 from service.http.binding import HttpBinding
 from service.http.downloads import OPERATION as DOWNLOAD
-from service.http.downloads import download
+from service.http.downloads import SAFE_CONTENT, download
 from service.observability import metrics
 from service.observability.accesslog import JsonFormatter, access_log
 from service.observability.accesslog import request_id as current_request_id
@@ -208,14 +208,16 @@ class SoapApplication:
                 return port, Answer.whole(200, _HTML, self.help_page)
             return port, self._soap(environ, method, version, request_id)
         if path.startswith(IMAGES_PREFIX):
+            # every answer of the route says nosniff and the sandboxing CSP, refusals too
             if method not in ("GET", "HEAD"):
                 return "/images", Answer.whole(
-                    405, _TEXT, b"Use GET or HEAD here.\n", ("Allow", "GET, HEAD")
+                    405, _TEXT, b"Use GET or HEAD here.\n", ("Allow", "GET, HEAD"), *SAFE_CONTENT
                 )
             if self.draining:
                 fault = ShuttingDownFault()
+                message = f"{fault.message}\n".encode()
                 return "/images", Answer.whole(
-                    503, _TEXT, f"{fault.message}\n".encode(), *fault.http_headers, fault=fault
+                    503, _TEXT, message, *fault.http_headers, *SAFE_CONTENT, fault=fault
                 )
             image_id = path[len(IMAGES_PREFIX) :]
             return "/images", download(image_id, environ, self.store, self.users, self.policy)

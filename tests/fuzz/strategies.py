@@ -1,21 +1,28 @@
-"""Hypothesis strategies: valid envelopes, then structural and byte-level damage.
+"""Hypothesis strategies: valid requests, then structural, byte-level and header damage.
 
-Structural mutations work on the parsed tree: drop, duplicate, reorder,
-retype (new text), rename, re-namespace, add attributes, splice hostile
-fragments. Byte mutations then truncate, flip, insert, prepend a DOCTYPE,
-or re-encode the document.
+Envelopes: structural mutations work on the parsed tree: drop, duplicate, reorder,
+retype (new text), rename, re-namespace, add attributes, splice hostile fragments;
+byte mutations then truncate, flip, insert, prepend a DOCTYPE, or re-encode the
+document; MTOM packages get their MIME parts damaged.
+
+The other routes (``/http/<Op>``, ``/images/{id}``, the pages): query strings, form
+and JSON bodies are mutated (values, names, duplicates, nesting, types, bytes), and
+the method, the path and any header may change. Every request may carry hostile
+headers: ranges, conditionals, Accept, forwarding, credentials, SOAPAction.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import strategies as st
 from lxml import etree
 
 from service import ns
-from tests.fuzz.harness import BASIC, MEDIA, SEEDS
+from tests.fuzz.harness import BASIC, HTTP_SEEDS, MEDIA, SEEDS
 
 
 def _xml_char(c: str) -> bool:
@@ -216,6 +223,8 @@ def fuzzed_requests(draw: Any) -> tuple[str, bytes, str, dict[str, str]]:
     if draw(st.booleans()):
         headers["Authorization"] = draw(st.sampled_from([BASIC, "Basic !!", "Bearer x", "Basic "]))
     if draw(st.integers(0, 3)) == 0:
+        headers.update(draw(HEADERS))
+    if draw(st.integers(0, 3)) == 0:
         headers["SOAPAction"] = draw(
             st.sampled_from(
                 [
@@ -228,3 +237,205 @@ def fuzzed_requests(draw: Any) -> tuple[str, bytes, str, dict[str, str]]:
             )
         )
     return path, data, content_type, headers
+
+
+HEADER_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "bytes=0-0",
+            "bytes=-1",
+            "bytes=5-",
+            "bytes=5-1",
+            "bytes=0-1,2-3",
+            "bytes=" + "9" * 5000 + "-",
+            "bytes=-" + "9" * 40,
+            "items=0-1",
+            "bytes=--1",
+            '"x"',
+            "*",
+            'W/"x", "y"',
+            "application/xop+xml",
+            "multipart/related;q=1, text/xml;q=0.1",
+            "*/*;q=abc",
+            "application/json;q=2",
+            "text/html",
+            "192.0.2.1, 10.0.0.1",
+            "for=unknown;proto=gopher",
+            "for=[::1]:x",
+            "::ffff:999.1.1.1",
+            BASIC,
+            "Basic " + "A" * 3000,
+            "Digest username=x",
+            '"urn:soap-service:v1/UploadImage"',
+            "1" * 100,
+            "\t",
+            "ÿ" * 10,
+        ]
+    ),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=80),
+)
+HEADER_NAMES = st.sampled_from(
+    [
+        "Range",
+        "If-Range",
+        "If-None-Match",
+        "If-Modified-Since",
+        "Accept",
+        "Accept-Encoding",
+        "Accept-Charset",
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "X-Forwarded-Host",
+        "Forwarded",
+        "X-Request-Id",
+        "Authorization",
+        "SOAPAction",
+        "Cookie",
+        "Transfer-Encoding",
+        "Expect",
+        "Host",
+        "User-Agent",
+        "X-Api-Auth",
+        "MIME-Version",
+    ]
+)
+HEADERS = st.dictionaries(HEADER_NAMES, HEADER_VALUES, min_size=1, max_size=4)
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        TEXT,
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(NAMES, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+QUERY_NAMES = st.one_of(
+    NAMES,
+    st.sampled_from(["format", "page_size", "page_token", "image_id", "person.age", "wsdl", ""]),
+)
+
+
+def _mutate_pairs(draw: Any, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    kind = draw(st.sampled_from(["value", "add", "drop", "duplicate", "rename"]))
+    if kind == "add" or not pairs:
+        return [*pairs, (draw(QUERY_NAMES), draw(TEXT))]
+    i = draw(st.integers(0, len(pairs) - 1))
+    name, value = pairs[i]
+    if kind == "value":
+        pairs[i] = (name, draw(TEXT))
+    elif kind == "drop":
+        del pairs[i]
+    elif kind == "duplicate":
+        pairs.insert(i, (name, draw(TEXT)))
+    else:
+        pairs[i] = (draw(QUERY_NAMES), value)
+    return pairs
+
+
+def _encode_pairs(draw: Any, pairs: list[tuple[str, str]]) -> str:
+    if draw(st.integers(0, 4)) == 0:  # raw, as a hostile client would send it
+        return "&".join(f"{n}={v}" for n, v in pairs) + draw(
+            st.sampled_from(["", "%", "%zz", "%00", "&&", "=", "%ff%fe"])
+        )
+    return "&".join(f"{quote(n)}={quote(v)}" for n, v in pairs)
+
+
+def _split(text: str) -> list[tuple[str, str]]:
+    return [tuple(p.split("=", 1)) if "=" in p else (p, "") for p in text.split("&") if p]  # type: ignore[misc]
+
+
+def _mutate_json(draw: Any, body: bytes) -> bytes:
+    kind = draw(st.sampled_from(["value", "replace", "nest", "bytes"]))
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # damaged or deepened by an earlier mutation
+        return _mutate_bytes(draw, body)
+    if kind == "value" and isinstance(document, dict) and document:
+        key = draw(st.sampled_from(sorted(document)))
+        document[key] = draw(JSON_VALUES)
+    elif kind == "replace":
+        document = draw(JSON_VALUES)
+    elif kind == "nest":
+        depth = draw(st.sampled_from([10, 200, 5000]))
+        return (b'{"person": ' + b"[" * depth + b"1" + b"]" * depth + b"}")[
+            : draw(st.sampled_from([None, 50]))
+        ]
+    else:
+        return _mutate_bytes(draw, body)
+    return json.dumps(document).encode()
+
+
+PATHS = st.sampled_from(
+    [
+        "/http/Greet",
+        "/http/Nope",
+        "/http/",
+        "/http/greet",
+        "/http/Greet/extra",
+        "/images/",
+        "/images/../../etc/passwd",
+        "/images/" + "a" * 65,
+        "/images/%2e%2e",
+        "/images/ÿ",
+        "/soap/",
+        "/soap12?x",
+        "/",
+        "/readyz",
+        "/metrics/",
+        "/soapui-project.xml",
+        "//http//Greet",
+    ]
+)
+METHODS = st.sampled_from(["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE"])
+
+
+@st.composite
+def fuzzed_http_requests(
+    draw: Any, image_id: str
+) -> tuple[str, str, str, str, bytes, dict[str, str]]:
+    """(method, path, query, content type, body, headers) derived from a valid request to
+    /http, /images or a page."""
+    seed = draw(st.sampled_from(HTTP_SEEDS))
+    method, path, query, content_type, body, headers = seed.request(image_id)
+    for _ in range(draw(st.integers(0, 3))):
+        target = draw(st.sampled_from(["query", "body", "headers", "method", "path", "type"]))
+        if target == "query":
+            query = _encode_pairs(draw, _mutate_pairs(draw, _split(query)))
+        elif target == "body" and content_type == "application/json" and body:
+            body = _mutate_json(draw, body)
+        elif target == "body" and body:
+            text = body.decode("latin-1")
+            body = _encode_pairs(draw, _mutate_pairs(draw, _split(text))).encode(
+                "latin-1", "replace"
+            )
+        elif target == "body":
+            body = draw(st.binary(max_size=64))
+        elif target == "headers":
+            headers.update(draw(HEADERS))
+        elif target == "method":
+            method = draw(METHODS)
+        elif target == "path":
+            path = draw(PATHS)
+        else:
+            content_type = draw(
+                st.sampled_from(
+                    [
+                        "",
+                        "application/json",
+                        "application/json; charset=latin-1",
+                        "application/x-www-form-urlencoded",
+                        "multipart/form-data; boundary=x",
+                        "text/xml",
+                        "application/xml",
+                        "text/plain",
+                        ";;;",
+                    ]
+                )
+            )
+    return method, path, query, content_type, body, headers

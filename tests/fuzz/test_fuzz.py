@@ -1,4 +1,5 @@
-"""The fuzz property, bounded for CI: hypothesis mutations, then a short atheris run.
+"""The fuzz property, bounded for CI: hypothesis mutations of SOAP requests and of the
+other routes, then a short atheris run.
 
 FUZZ_EXAMPLES (default 400) and FUZZ_ATHERIS_RUNS (default 3000) set the budget;
 ``make fuzz`` runs a long atheris campaign (see tests/fuzz/atheris_target.py).
@@ -13,10 +14,11 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT
-from tests.fuzz.harness import BASIC, SEEDS, Harness
-from tests.fuzz.strategies import fuzzed_requests
+from tests.fuzz.harness import BASIC, HTTP_SEEDS, SEEDS, Harness
+from tests.fuzz.strategies import fuzzed_http_requests, fuzzed_requests
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
 ATHERIS_RUNS = int(os.environ.get("FUZZ_ATHERIS_RUNS", "3000"))
@@ -48,6 +50,37 @@ def test_every_answer_is_a_proper_soap_answer(
     path, body, content_type, headers = request
     status, response_headers, data = harness.call(path, body, content_type, headers)
     harness.check(path, status, response_headers, data)
+
+
+def test_http_seeds_are_valid_requests(harness: Harness) -> None:
+    for seed in HTTP_SEEDS:
+        method, path, query, content_type, body, headers = seed.request(harness.image_id)
+        status, response_headers, data = harness.request(
+            method, path, body, content_type, headers, query
+        )
+        assert status in (200, 206, 304), (seed, data[:300])
+        harness.check_route(method, path, status, response_headers, data)
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_every_route_answers_typed(harness: Harness, data: st.DataObject) -> None:
+    """Issue 16, finding 7: /http, /images and the pages, with hostile headers too."""
+    method, path, query, content_type, body, headers = data.draw(
+        fuzzed_http_requests(harness.image_id)
+    )
+    status, response_headers, answer = harness.request(
+        method, path, body, content_type, headers, query
+    )
+    if path.rstrip("/") in ("/soap", "/soap12") and method == "POST":
+        harness.sent = content_type
+        harness.check(path.rstrip("/"), status, response_headers, answer)
+    else:
+        harness.check_route(method, path, status, response_headers, answer)
 
 
 @pytest.mark.parametrize(
