@@ -61,6 +61,9 @@ class Settings:
     auth_forget_after: int = 900
     #: Seconds a password check's verdict is remembered (keyed by an HMAC, per process)
     auth_cache_seconds: int = 300
+    #: Seconds the serving core holds back a throttled refusal (Client.TooManyAttempts;
+    #: at most its Retry-After), so a brute force waits instead of spinning; 0: at once
+    auth_tarpit: int = 1
     #: "rsgi": the serving core (service.rsgi) on granian; "wsgi": the engine behind
     #: granian's thread-per-request WSGI bridge (kept to be measured against)
     interface: str = "rsgi"

@@ -16,7 +16,8 @@ engine run (``SoapApplication.handle``, the same code the WSGI face calls):
 The answer goes back in one piece (``response_bytes``) or, for an MTOM reply or a
 download, chunk by chunk (``response_stream``). A request whose body was
 refused is answered by the engine like any other fault, with
-``Connection: close``.
+``Connection: close``. A request the credential throttle refused
+(``Client.TooManyAttempts``) is answered after ``auth_tarpit`` seconds (the tarpit).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any, Final
 from service.answer import Answer
 from service.app import IMAGES_PREFIX, SoapApplication, create_app
 from service.config import Settings
-from service.faults import ShuttingDownFault
+from service.faults import ShuttingDownFault, TooManyAttemptsFault
 from service.intake import Body, Drain, IntakeRules, Refused, declared_length, take_in
 from service.observability.accesslog import access_log
 
@@ -56,6 +57,8 @@ class ServingCore:
         settings = app.settings
         self.rules = IntakeRules.from_settings(settings)
         self.inline_limit = settings.inline_limit
+        #: seconds a throttled refusal is held back (``_serve``)
+        self.tarpit = float(settings.auth_tarpit)
         self._pool: ThreadPoolExecutor | None = None
         self._threads = max(1, settings.threads)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -152,6 +155,11 @@ class ServingCore:
             body.close()
         if not body.whole or self.drain.deadline is not None:
             headers.append(("Connection", "close"))
+        elif isinstance(answer.fault, TooManyAttemptsFault) and self.tarpit > 0:
+            # The tarpit: a refused guess is answered only after a while (at most its
+            # Retry-After), on a timer that costs no CPU, so a brute force's connections
+            # wait instead of spinning, and the other requests keep the cores
+            await asyncio.sleep(min(self.tarpit, answer.fault.retry_after))
         await self._send(proto, method, answer, headers, loop)
 
     async def _send(

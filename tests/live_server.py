@@ -42,6 +42,19 @@ class LiveServer:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def access_line(self, request_id: str) -> str:
+        """The access line of ``request_id``, once written: lines written on a worker's
+        event loop are written together at the end of its turn, which may come a moment
+        after the client has its answer."""
+        with self.log_path.open(errors="replace") as log:
+            for _ in range(600_000):
+                line = log.readline()
+                if f"request_id={request_id} " in line:
+                    return line
+                if not line:
+                    os.sched_yield()  # a file at its end is always readable; the server's turn
+        raise AssertionError(f"no access line for {request_id}:\n{self.log_text()}")
+
 
 def add_users(data_dir: Path, env: dict[str, str] | None = None) -> None:
     """The test users, through the CLI; with ``SOAP_SERVICE_DATABASE_URL`` in ``env``, into

@@ -181,9 +181,9 @@ def test_deeply_nested_json_is_a_typed_fault(
         headers={"Content-Type": "application/json", "X-Request-ID": request_id},
     )
     assert status == 400 and fault["code"] in ("Client.MalformedRequest", "Client.Validation")
-    log = live_server.log_text()
-    assert f"request_id={request_id} method=POST path=/http operation=Greet outcome=fault" in log
-    assert "Traceback" not in log
+    line = live_server.access_line(request_id)
+    assert f"request_id={request_id} method=POST path=/http operation=Greet outcome=fault" in line
+    assert "Traceback" not in live_server.log_text()
 
 
 def test_upload_list_get_delete_with_basic_auth(connection: http.client.HTTPConnection) -> None:
@@ -234,5 +234,5 @@ def test_the_access_log_names_the_http_binding(
 ) -> None:
     connection.request("GET", "/http/Greet?name=Ada", headers={"X-Request-ID": "http-binding-log"})
     assert _read(connection)[0] == 200
-    log = live_server.log_text()
-    assert "request_id=http-binding-log method=GET path=/http operation=Greet outcome=ok" in log
+    line = live_server.access_line("http-binding-log")
+    assert "request_id=http-binding-log method=GET path=/http operation=Greet outcome=ok" in line

@@ -6,14 +6,15 @@ a child process (its threads would otherwise share this process's GIL with the
 timing client) and comes from 203.0.113.7, the legitimate user from another
 address: the server believes X-Forwarded-For from 127.0.0.1 here.
 
-Greet's p50 during the brute force is held to twice its p50 during the same
-eight connections sending anonymous Greets as fast as they can, measured in the
-same run: wrong credentials cost no more than any request (before the throttle,
-each cost a scrypt on the worker's event loop: 485 ms p50). Against the unloaded
-p50 the ratio is whatever any 8-connection flood costs on the machine (2.6 to 4.7
-on two cores shared with a CI run, flood or brute force alike): bringing that to 2 needs
-the serving core to hold throttled answers back (a tarpit in ``service/rsgi.py``),
-which this change does not do.
+Greet's p50 during the brute force is held to twice its unloaded p50, the issue's
+target, measured in the same run. What gets it there: past the first few failures a
+guess is refused unchecked (no scrypt), and the serving core answers that refusal
+only after ``SOAP_SERVICE_AUTH_TARPIT`` (1 s), on a timer, so the eight connections
+spend the attack waiting instead of taking the cores from Greet. Before the throttle
+each guess cost a scrypt on the worker's event loop (485 ms p50); with the throttle
+but no tarpit, refusals came back as fast as the attacker could ask, and Greet's p50
+was 2.6 to 4.7 times unloaded, what any 8-connection flood costs on two cores. The
+same eight connections sending anonymous Greets are still timed, and reported.
 
 Decided and tested: a user name's backoff holds for every address, so the right
 password is refused (``Client.TooManyAttempts``, with Retry-After) until it ends,
@@ -42,6 +43,7 @@ WORKERS = 2  # start_server's
 MAX_FAILURES = 5  # the default
 BACKOFF_MAX = 4
 ATTACKER = "203.0.113.7"
+TARPIT = 1.0  # SOAP_SERVICE_AUTH_TARPIT's default
 GREET = (
     f'<s:Envelope xmlns:s="{ns.SOAP11_ENV}" xmlns:t="urn:soap-service:v1"><s:Body>'
     "<t:Greet><t:name>Ada</t:name></t:Greet></s:Body></s:Envelope>"
@@ -57,7 +59,7 @@ import json, sys, threading, time
 import requests
 url, seconds, user, address = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
 body = sys.stdin.buffer.read()
-checked, throttled, other, retry = [], [0], [], [0]
+checked, throttled, other, retry, held = [], [0], [], [0], []
 lock = threading.Lock()
 start = time.monotonic()
 def run(n):
@@ -66,6 +68,7 @@ def run(n):
     while time.monotonic() - start < seconds:
         i += 1
         auth = None if user == "-" else (user, f"guess-{n}-{i}")
+        sent = time.monotonic()
         r = session.post(url + "/soap", data=body, auth=auth, timeout=30,
                          headers={"Content-Type": "text/xml; charset=utf-8",
                                   "X-Forwarded-For": address})
@@ -74,6 +77,7 @@ def run(n):
                 checked.append(time.monotonic() - start)
             elif r.status_code == 500 and b"Client.TooManyAttempts" in r.content:
                 throttled[0] += 1
+                held.append(time.monotonic() - sent)
                 retry[0] = max(retry[0], int(r.headers["Retry-After"]))
             else:
                 other.append(r.status_code)
@@ -81,7 +85,8 @@ threads = [threading.Thread(target=run, args=(n,)) for n in range(8)]
 for t in threads: t.start()
 for t in threads: t.join()
 print(json.dumps({"checked": checked, "throttled": throttled[0], "other": other,
-                  "retry_after": retry[0], "seconds": time.monotonic() - start}))
+                  "retry_after": retry[0], "seconds": time.monotonic() - start,
+                  "held": held}))
 """
 
 
@@ -151,14 +156,17 @@ def test_a_brute_force_is_throttled_and_greet_stays_fast(server: LiveServer) -> 
 
     checked = result["checked"]
     assert result["other"] == []
-    assert result["throttled"] > 10 * len(checked)  # the attacker mostly waits
     # each worker checks MAX_FAILURES guesses at once, then one per backoff at most
     later = len(checked) - WORKERS * MAX_FAILURES
     assert later / result["seconds"] <= 1.0, checked
     assert 1 <= result["retry_after"] <= BACKOFF_MAX
+    # the tarpit: every refusal came back after TARPIT seconds at least (one connection
+    # gets at most one refusal a second), so the attacker mostly waits
+    assert result["throttled"] > len(checked) and min(result["held"]) >= TARPIT * 0.9
+    assert result["throttled"] <= 8 * (ATTACK_SECONDS / TARPIT + 1)
     ratios = {"to_flood": loaded / flooded, "to_unloaded": loaded / unloaded}
     print(f"Greet p50 ms: unloaded {unloaded:.2f}, flood {flooded:.2f}, brute force {loaded:.2f}")
-    assert loaded <= 2 * flooded, (loaded, flooded, unloaded, ratios)
+    assert loaded <= 2 * unloaded, (loaded, flooded, unloaded, ratios)
 
     # The right password, from another address: refused while the user's backoff lasts,
     # in by the time the longest backoff (BACKOFF_MAX) has passed since the attack ended.

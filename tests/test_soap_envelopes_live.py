@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -277,18 +276,6 @@ def test_shape_limits(live_server: LiveServer, body: bytes) -> None:
     assert fault_code(response) == "Client.LimitExceeded"
 
 
-def _logged(server: LiveServer, request_id: str) -> str:
-    """The access line of ``request_id`` (lines may be written a loop turn after the answer)."""
-    with server.log_path.open() as log:
-        for _ in range(600_000):
-            line = log.readline()
-            if f"request_id={request_id} " in line:
-                return line
-            if not line:
-                os.sched_yield()  # a file at its end is always readable; the server's turn
-    raise AssertionError(f"no access line for {request_id}:\n{server.log_text()}")
-
-
 SOAP11 = ("1.1", ns.SOAP11_ENV, SOAP11_TYPE)
 SOAP12 = ("1.2", ns.SOAP12_ENV, SOAP12_TYPE)
 
@@ -331,7 +318,7 @@ def test_each_port_answers_in_the_version_of_the_request(
         assert fault_code(response) == "Client.Validation"
         detail = root.find(f".//{{{ns.TNS}}}ValidationFaultDetail")
         assert detail is not None and detail.findtext(f"{{{ns.TNS}}}field") == "name"
-    line = _logged(live_server, request_id)
+    line = live_server.access_line(request_id)
     assert f" path={path} " in line and " operation=Greet " in line, line
 
 

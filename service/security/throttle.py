@@ -6,7 +6,9 @@ trusted proxy: ``service.http.forwarding``). Once a name has ``max_failures``
 failures, or an address ``max_failures_per_address``, each further check waits
 ``backoff`` seconds after the last failure, doubling with every failure up to
 ``backoff_max``; a check asked for sooner is refused with
-``Client.TooManyAttempts`` and a ``Retry-After`` before anything is hashed.
+``Client.TooManyAttempts`` and a ``Retry-After`` before anything is hashed, and
+the serving core holds that refusal back ``auth_tarpit`` seconds (``service.rsgi``),
+so an attacker's connections wait instead of spinning.
 While a key is blocked every credential for it is refused, even a right one
 (answering a right password from the cache while refusing the wrong ones would
 let guesses run at full speed). A success forgets the name's failures (not the
