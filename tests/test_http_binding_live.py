@@ -236,3 +236,22 @@ def test_the_access_log_names_the_http_binding(
     assert _read(connection)[0] == 200
     line = live_server.access_line("http-binding-log")
     assert "request_id=http-binding-log method=GET path=/http operation=Greet outcome=ok" in line
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "content_type"),
+    [
+        ("/http/Greet?" + "name=a&" * 1001, None, None),
+        ("/http/Greet", "x=1&" * 1001, "application/x-www-form-urlencoded"),
+        ("/http/Greet", json.dumps({f"k{i}": i for i in range(1001)}), "application/json"),
+    ],
+    ids=["query", "form", "json"],
+)
+def test_more_than_a_thousand_parameters_is_refused_before_they_are_made(
+    connection: http.client.HTTPConnection, url: str, body: str | None, content_type: str | None
+) -> None:
+    """Issue 16, finding 1's property: 600,000 form fields made a worker 120 MiB bigger."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    status, fault = _fault(connection, "POST" if body else "GET", url, body=body, headers=headers)
+    assert status == 400 and fault["code"] == "Client.MalformedRequest", fault
+    assert "1000" in fault["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -146,6 +147,28 @@ def test_utf7_cannot_hide_markup_from_the_byte_counts() -> None:
         parse_request(data, SMALL)
 
 
+@pytest.mark.parametrize("kind", ["attributes", "namespace declarations"])
+def test_attributes_in_all_are_counted_before_anything_is_built(kind: str) -> None:
+    """Issue 16, finding 1's property: 480,000 attributes on one element made a worker
+    126 MiB bigger before any check could count them (libxml2 builds them all); their
+    number in the whole document is bounded by its "=" first, in every encoding."""
+    limits = Limits(max_elements=100)
+    name = "a{}" if kind == "attributes" else "xmlns:p{}"
+    many = " ".join(f"{name.format(i)}='urn:{i}'" for i in range(101))
+    text = f"<r {many}/>"
+    utf7 = base64.b64encode(text.encode("utf-16-be")).decode().rstrip("=")
+    for data in (
+        text.encode(),
+        text.encode("utf-16"),
+        f"<?xml version='1.0' encoding='UTF-32'?>{text}".encode("utf-32"),
+        b'<?xml version="1.0" encoding="UTF-7"?>+' + utf7.encode() + b"-",
+    ):
+        with pytest.raises(LimitExceededFault, match="namespace declarations in all"):
+            parse_request(data, limits)
+    spread = "".join("<e " + " ".join(f"a{i}='{j}'" for i in range(25)) + "/>" for j in range(4))
+    parse_request(f"<r>{spread}</r>".encode(), limits)  # 100 in all, 25 on each: fine
+
+
 # --- parse_request against the plain way it was first written ---
 
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
@@ -164,6 +187,8 @@ def _parsed_the_plain_way(data: bytes, limits: Limits) -> etree._Element:
     tags = data.count(b"<")
     if tags > 2 * limits.max_elements + 8:
         raise _over("elements", limits.max_elements)
+    if data.count(b"=") > limits.max_elements:  # no encoding here is UTF-7
+        raise _over("attributes and namespace declarations in all", limits.max_elements)
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as error:

@@ -57,6 +57,9 @@ XML_TYPE: Final = "application/xml; charset=utf-8"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 #: Query parameters that steer the answer instead of filling the request
 RESERVED: Final = frozenset({"format"})
+#: The most URL-encoded parameters a query string or form body may have, and the most
+#: names (":") a JSON body may have
+MAX_FIELDS: Final = 1000
 #: The methods an operation's route takes, for the Allow header of a 405
 ALLOW: Final = (("Allow", "GET, HEAD, POST"),)
 
@@ -65,7 +68,7 @@ def parameters(
     method: str, query: str, content_type: str, read_body: Callable[[], bytes]
 ) -> tuple[dict[str, Any], bool]:
     """The request's parameters, and whether the answer should be XML."""
-    query_params = _single(parse_qs(query, keep_blank_values=True))
+    query_params = _single(_parse_qs(query))
     wants_xml = query_params.pop("format", "json").lower() == "xml"
     if method in ("GET", "HEAD"):
         return query_params, wants_xml
@@ -74,6 +77,13 @@ def parameters(
     media_type = content_type.split(";")[0].strip().lower()
     body = read_body()
     if media_type == JSON_TYPE:
+        # every name of every object is followed by a ":" (5 MiB of them made a worker
+        # 78 MiB bigger); values that are an operation's parameters have few in them
+        if body.count(b":") > MAX_FIELDS:
+            raise MalformedRequestFault(
+                f"The JSON body has more than {MAX_FIELDS} names; an operation takes a few"
+                " parameters."
+            )
         try:
             document = json.loads(body or b"{}")
         except (ValueError, UnicodeDecodeError) as error:
@@ -90,10 +100,21 @@ def parameters(
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedRequestFault("The form body is not UTF-8.") from None
-        return {**query_params, **_single(parse_qs(text, keep_blank_values=True))}, wants_xml
+        return {**query_params, **_single(_parse_qs(text))}, wants_xml
     raise UnsupportedMediaFault(
         f"Content-Type {media_type} is not accepted here; send {FORM_TYPE} or {JSON_TYPE}."
     )
+
+
+def _parse_qs(text: str) -> dict[str, list[str]]:
+    """URL-encoded parameters; more than MAX_FIELDS is a fault before any is made (a
+    4 MiB form of 600,000 empty fields made a worker 120 MiB bigger)."""
+    try:
+        return parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise MalformedRequestFault(
+            f"The request has more than {MAX_FIELDS} parameters; an operation takes a few."
+        ) from None
 
 
 def _single(parsed: Mapping[str, list[str]]) -> dict[str, Any]:

@@ -50,6 +50,11 @@ _BANG: Final = ord("!")
 #: input (else counting bytes says nothing about elements or attributes: UTF-7
 #: spells ``<`` as ``+ADw-``).
 _BYTE_TRANSPARENT: Final = frozenset({"UTF-8", "UTF8", "US-ASCII", "ASCII"})
+#: An XML declaration naming UTF-7, the one encoding libxml2 reads in which markup
+#: need not be its ASCII bytes (``<`` may be ``+ADw-``, ``=`` ``+AD0-``); in every other
+#: it reads (UTF-8/16/32, UCS-2/4, Latin-1 and the other ASCII supersets) a ``<`` or
+#: ``=`` of the markup contains that byte.
+_UTF7_DECLARED: Final = re.compile(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']utf-?7""", re.I)
 
 
 @dataclass(frozen=True)
@@ -114,9 +119,14 @@ def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
     first = _PROLOG_SCAN.search(data)
     if first is not None and data[first.start() + 1] == _BANG:
         raise ForbiddenXmlFault(_FORBIDDEN)
-    tags = data.count(b"<")
+    tags, equals = _markup_counts(data)
     if tags > 2 * limits.max_elements + 8:
         raise _over("elements", limits.max_elements)
+    # Each attribute and namespace declaration has an "=": libxml2 builds them all
+    # before any check can count them (~260 bytes each: 480,000 on one element made a
+    # worker 126 MiB bigger), so their number in the whole document is bounded first.
+    if equals > limits.max_elements:
+        raise _over("attributes and namespace declarations in all", limits.max_elements)
     try:
         root = etree.fromstring(data, getattr(_local, "parser", None) or _parser())
     except _ExternalRefused:  # a DOCTYPE or entity naming a file or URL: none opened
@@ -150,6 +160,15 @@ def parse_request(data: bytes, limits: Limits = Limits()) -> etree._Element:
     else:
         check_shape(root, limits, texts=len(data) > limits.max_text_length)
     return root
+
+
+def _markup_counts(data: bytes) -> tuple[int, int]:
+    """At least the number of tags and of attributes (with namespace declarations) in
+    ``data``: its ``<`` and ``=`` (in UTF-7, counted in the decoded text)."""
+    if _UTF7_DECLARED.match(data):
+        text = data.decode("utf-7", "replace")
+        return text.count("<"), text.count("=")
+    return data.count(b"<"), data.count(b"=")
 
 
 def _over(what: str, limit: int) -> LimitExceededFault:
