@@ -82,8 +82,8 @@ class Harness:
     image_id: str = ""
     #: the Content-Type of the last request ``call`` sent (``check`` reads the version in it)
     sent: str = ""
-    #: access lines counted before the last request
-    lines_before: int = 0
+    #: access lines written while the last request was answered
+    lines: int = 0
 
     @classmethod
     def create(cls, data_dir: Path | None = None) -> Harness:
@@ -151,12 +151,13 @@ class Harness:
             seen["status"] = int(status.split()[0])
             seen["headers"] = dict(response_headers)
 
-        self.lines_before = self.access.count
+        before = self.access.count
         data = b"".join(self.app(environ, start_response))
+        self.lines = self.access.count - before
         return seen["status"], seen["headers"], data
 
     def _one_line(self) -> None:
-        lines = self.access.count - self.lines_before
+        lines = self.lines
         assert lines == 1, f"{lines} access-log lines for one request"
 
     def check_route(
