@@ -138,7 +138,7 @@ class SoapApplication:
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
         #: ?wsdl=soap11: the same contract without the SOAP 1.2 binding and port
         self.wsdl_soap11 = render_wsdl(spyne_app, settings.base_url, soap12=False)
-        self.http = HttpBinding(self.dispatcher)
+        self.http = HttpBinding(self.dispatcher, settings.max_parameters)
         forwarding.trusted_networks(settings.trusted_proxies)  # a wrong entry fails at startup
         self.metrics = metrics.Metrics(
             [*self.dispatcher.operation_names, DOWNLOAD],

@@ -41,6 +41,8 @@ class Settings:
     #: Longest text node; 0 means "what the body limit allows" (a base64 image).
     max_text_length: int = 0
     max_headers: int = 16
+    #: /http/<Op>: most URL-encoded parameters (query or form), or names in a JSON body
+    max_parameters: int = 1000
     #: Operations callable without a user (comma-separated); all others need one.
     anonymous_operations: str = "Greet,GetTime,EchoPerson,DescribeRequest"
     #: WS-Security: allowed clock difference, and how long a digest token is fresh (s).

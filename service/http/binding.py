@@ -57,18 +57,22 @@ XML_TYPE: Final = "application/xml; charset=utf-8"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 #: Query parameters that steer the answer instead of filling the request
 RESERVED: Final = frozenset({"format"})
-#: The most URL-encoded parameters a query string or form body may have, and the most
-#: names (":") a JSON body may have
-MAX_FIELDS: Final = 1000
 #: The methods an operation's route takes, for the Allow header of a 405
 ALLOW: Final = (("Allow", "GET, HEAD, POST"),)
 
 
 def parameters(
-    method: str, query: str, content_type: str, read_body: Callable[[], bytes]
+    method: str,
+    query: str,
+    content_type: str,
+    read_body: Callable[[], bytes],
+    max_parameters: int = 1000,
 ) -> tuple[dict[str, Any], bool]:
-    """The request's parameters, and whether the answer should be XML."""
-    query_params = _single(_parse_qs(query))
+    """The request's parameters, and whether the answer should be XML.
+
+    More than ``max_parameters`` URL-encoded parameters, or names (``:``) in a JSON
+    body, is a fault before any is made."""
+    query_params = _single(_parse_qs(query, max_parameters))
     wants_xml = query_params.pop("format", "json").lower() == "xml"
     if method in ("GET", "HEAD"):
         return query_params, wants_xml
@@ -79,9 +83,9 @@ def parameters(
     if media_type == JSON_TYPE:
         # every name of every object is followed by a ":" (5 MiB of them made a worker
         # 78 MiB bigger); values that are an operation's parameters have few in them
-        if body.count(b":") > MAX_FIELDS:
+        if body.count(b":") > max_parameters:
             raise MalformedRequestFault(
-                f"The JSON body has more than {MAX_FIELDS} names; an operation takes a few"
+                f"The JSON body has more than {max_parameters} names; an operation takes a few"
                 " parameters."
             )
         try:
@@ -100,20 +104,20 @@ def parameters(
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedRequestFault("The form body is not UTF-8.") from None
-        return {**query_params, **_single(_parse_qs(text))}, wants_xml
+        return {**query_params, **_single(_parse_qs(text, max_parameters))}, wants_xml
     raise UnsupportedMediaFault(
         f"Content-Type {media_type} is not accepted here; send {FORM_TYPE} or {JSON_TYPE}."
     )
 
 
-def _parse_qs(text: str) -> dict[str, list[str]]:
-    """URL-encoded parameters; more than MAX_FIELDS is a fault before any is made (a
+def _parse_qs(text: str, most: int) -> dict[str, list[str]]:
+    """URL-encoded parameters; more than ``most`` is a fault before any is made (a
     4 MiB form of 600,000 empty fields made a worker 120 MiB bigger)."""
     try:
-        return parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        return parse_qs(text, keep_blank_values=True, max_num_fields=most)
     except ValueError:
         raise MalformedRequestFault(
-            f"The request has more than {MAX_FIELDS} parameters; an operation takes a few."
+            f"The request has more than {most} parameters; an operation takes a few."
         ) from None
 
 
@@ -237,9 +241,10 @@ def fault_json(fault: ServiceFault) -> bytes:
 
 
 class HttpBinding:
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, max_parameters: int = 1000) -> None:
         self.dispatcher = dispatcher
         self._ops = dispatcher.operations
+        self.max_parameters = max_parameters
 
     def answer(
         self,
@@ -261,6 +266,7 @@ class HttpBinding:
                 environ.get("QUERY_STRING", ""),
                 environ.get("CONTENT_TYPE", ""),
                 read_body,
+                self.max_parameters,
             )
             wants_xml = wants_xml or asked_xml
             element = build_element(op.name, op.in_message, params)
