@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import json
+import shutil
+import subprocess
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from lxml import etree
 
 from service.ns import TNS
@@ -255,3 +260,129 @@ def test_more_than_a_thousand_parameters_is_refused_before_they_are_made(
     status, fault = _fault(connection, "POST" if body else "GET", url, body=body, headers=headers)
     assert status == 400 and fault["code"] == "Client.MalformedRequest", fault
     assert "1000" in fault["message"]
+
+
+# --- an HTML form's upload (issue 18): multipart/form-data ---
+
+
+def _receipt(response: requests.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    return response.json()["UploadImageResult"]  # type: ignore[no-any-return]
+
+
+def test_curl_form_upload(live_server: LiveServer, tmp_path: Path) -> None:
+    """The seed's usage: ``curl -u user:pw -F content=@photo.png URL/http/UploadImage``."""
+    assert shutil.which("curl"), "curl is missing"
+    png = make_image("PNG", (21, 13))
+    photo = tmp_path / "holiday.png"
+    photo.write_bytes(png)
+    out = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-u",
+            ":".join(TESTER),
+            "-F",
+            f"content=@{photo}",
+            live_server.url + "/http/UploadImage",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    receipt = json.loads(out)["UploadImageResult"]
+    assert receipt["sha256"] == hashlib.sha256(png).hexdigest()
+    assert (receipt["format"], receipt["width"], receipt["height"]) == ("png", 21, 13)
+    image = requests.get(
+        f"{live_server.url}/http/GetImage",
+        params={"image_id": receipt["image_id"]},
+        auth=TESTER,
+        timeout=30,
+    ).json()["GetImageResult"]
+    assert image["filename"] == "holiday.png" and image["content_type"] == "image/png"
+
+
+def test_requests_files_upload_and_its_fields(live_server: LiveServer) -> None:
+    gif = make_image("GIF", (5, 6))
+    url = live_server.url + "/http/UploadImage"
+    receipt = _receipt(
+        requests.post(url, files={"content": ("a.gif", gif, "image/gif")}, auth=TESTER, timeout=30)
+    )
+    assert receipt["sha256"] == hashlib.sha256(gif).hexdigest()
+    # a form field of the same name wins over what the file part says
+    other = make_image("GIF", (7, 8))
+    named = requests.post(
+        url,
+        files={"content": ("ignored.gif", other, "image/gif")},
+        data={"filename": "chosen.gif"},
+        auth=TESTER,
+        timeout=30,
+    )
+    image = requests.get(
+        f"{live_server.url}/http/GetImage",
+        params={"image_id": _receipt(named)["image_id"]},
+        auth=TESTER,
+        timeout=30,
+    ).json()["GetImageResult"]
+    assert image["filename"] == "chosen.gif"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "code", "status"),
+    [
+        ("multipart/form-data", b"x", "Client.MalformedRequest", 400),
+        ("multipart/form-data; boundary=zz", b"--zz\r\nno headers", "Client.MalformedRequest", 400),
+        (
+            "multipart/form-data; boundary=zz",
+            b'--zz\r\nContent-Disposition: form-data; name="content"; filename="a.png"\r\n\r\n'
+            b"unfinished",
+            "Client.MalformedRequest",
+            400,
+        ),
+        (
+            "multipart/form-data; boundary=zz",
+            b'--zz\r\nContent-Disposition: form-data; name="filename"\r\n\r\n\xff\xfe\r\n--zz--\r\n',
+            "Client.MalformedRequest",
+            400,
+        ),
+        (
+            "multipart/form-data; boundary=zz",
+            b"".join(
+                b'--zz\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n' % i
+                for i in range(1001)
+            )
+            + b"--zz--\r\n",
+            "Client.MalformedRequest",
+            400,
+        ),
+        (
+            "multipart/form-data; boundary=zz",
+            b'--zz\r\nContent-Disposition: form-data; name="content"; filename="n.txt"\r\n\r\n'
+            b'not an image\r\n--zz\r\nContent-Disposition: form-data; name="content"; '
+            b'filename="m.txt"\r\n\r\nnor this\r\n--zz--\r\n',
+            "Client.Validation",
+            400,
+        ),
+        (
+            "multipart/form-data; boundary=zz",
+            b'--zz\r\nContent-Disposition: form-data; name="content"; filename="n.txt"\r\n\r\n'
+            b"not an image\r\n--zz--\r\n",
+            "Client.ImageRejected",
+            422,
+        ),
+    ],
+    ids=["no-boundary", "no-headers", "unfinished", "not-utf8", "too-many-parts", "twice", "text"],
+)
+def test_a_bad_form_is_a_typed_answer(
+    live_server: LiveServer, content_type: str, body: bytes, code: str, status: int
+) -> None:
+    response = requests.post(
+        live_server.url + "/http/UploadImage",
+        data=body,
+        headers={"Content-Type": content_type},
+        auth=TESTER,
+        timeout=30,
+    )
+    assert response.status_code == status, response.text
+    assert response.json()["fault"]["code"] == code

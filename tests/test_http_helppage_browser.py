@@ -215,3 +215,43 @@ def test_soap_port_from_a_browser_is_the_help_page(live_server: LiveServer) -> N
     assert browser_get.status_code == 200 and "<form class=try" in browser_get.text
     tool_get = requests.get(live_server.url + "/soap", timeout=30)  # a SOAP tool, not a browser
     assert tool_get.status_code == 405
+
+
+def test_the_plain_upload_form_works_without_javascript(  # type: ignore[no-untyped-def]
+    browser, live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Issue 18: the seed's users uploaded from a plain HTML form. With JavaScript off,
+    the help page's form posts multipart/form-data to /http/UploadImage, the browser
+    answers the 401 with the user's credentials (HTTP Basic) and shows the receipt."""
+    png = make_image("PNG", (33, 22))
+    photo = tmp_path / "from-the-form.png"
+    photo.write_bytes(png)
+    context = browser.new_context(
+        java_script_enabled=False,
+        http_credentials={"username": TESTER[0], "password": TESTER[1]},
+    )
+    page = context.new_page()
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.headers.get("content-type", "")))
+    page.goto(live_server.url + "/")
+    page.set_input_files("form.plain input[name=content]", str(photo))
+    with page.expect_navigation() as navigation:
+        page.click("#plain-UploadImage")
+    answer = navigation.value
+    assert answer is not None and answer.status == 200, (answer and answer.status, page.content())
+    # a browser's Accept prefers XML to JSON: the receipt comes as the response element
+    assert answer.headers["content-type"].startswith("application/xml"), answer.headers
+    result = etree.fromstring(answer.body()).find(f"{{{TNS}}}UploadImageResult")
+    assert result is not None
+    receipt = {child.tag.split("}")[1]: child.text for child in result}
+    context.close()
+    assert receipt["sha256"] == hashlib.sha256(png).hexdigest()
+    assert (receipt["width"], receipt["height"]) == ("33", "22")
+    assert any(kind.startswith("multipart/form-data") for kind in sent), sent
+    image = requests.get(
+        f"{live_server.url}/http/GetImage",
+        params={"image_id": receipt["image_id"]},
+        auth=TESTER,
+        timeout=30,
+    ).json()["GetImageResult"]
+    assert image["filename"] == "from-the-form.png"

@@ -1,9 +1,10 @@
 """The same operations over plain HTTP: parameters in, JSON (or XML) out.
 
 ``GET /http/<Operation>?first_name=Ada&last_name=Lovelace&age=36``, or a POST
-of the same parameters URL-encoded (``application/x-www-form-urlencoded``) or
-as a JSON object (``application/json``): the way the seeds called their
-services. A parameter of a structured type may be given flat (``first_name``)
+of the same parameters URL-encoded (``application/x-www-form-urlencoded``), as
+an HTML form with a file field sends them (``multipart/form-data``: ``curl -F
+content=@photo.png .../http/UploadImage``) or as a JSON object
+(``application/json``): the way the seeds called their services. A parameter of a structured type may be given flat (``first_name``)
 or dotted (``person.first_name``), or as a nested object in JSON.
 
 Nothing here knows an operation: the parameters become the operation's
@@ -22,12 +23,15 @@ operation or image, 405, 413, 415, 422 for a rejected image, 500 for our bug.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import parse_qs
 
+import multipart
 from lxml import etree
 from spyne import ComplexModelBase
 from spyne.model.primitive import Boolean, Decimal, Double, Float, Integer
@@ -55,6 +59,7 @@ PREFIX: Final = "/http/"
 JSON_TYPE: Final = "application/json"
 XML_TYPE: Final = "application/xml; charset=utf-8"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
+MULTIPART_FORM_TYPE: Final = "multipart/form-data"
 #: Query parameters that steer the answer instead of filling the request
 RESERVED: Final = frozenset({"format"})
 #: The methods an operation's route takes, for the Allow header of a 405
@@ -99,6 +104,8 @@ def parameters(
         if not isinstance(document, dict):
             raise MalformedRequestFault("The JSON body must be an object of parameters.")
         return {**query_params, **document}, wants_xml
+    if media_type == MULTIPART_FORM_TYPE:
+        return {**query_params, **_form_data(content_type, body, max_parameters)}, wants_xml
     if media_type in (FORM_TYPE, ""):
         try:
             text = body.decode("utf-8")
@@ -106,8 +113,50 @@ def parameters(
             raise MalformedRequestFault("The form body is not UTF-8.") from None
         return {**query_params, **_single(_parse_qs(text, max_parameters))}, wants_xml
     raise UnsupportedMediaFault(
-        f"Content-Type {media_type} is not accepted here; send {FORM_TYPE} or {JSON_TYPE}."
+        f"Content-Type {media_type} is not accepted here; send {FORM_TYPE},"
+        f" {MULTIPART_FORM_TYPE} or {JSON_TYPE}."
     )
+
+
+def _form_data(content_type: str, body: bytes, most: int) -> dict[str, Any]:
+    """The fields of a multipart/form-data body, as an HTML form with a file field sends
+    it (``curl -F content=@photo.png``). A file's bytes go on as base64 text, like any
+    base64Binary parameter; a file in ``content`` also gives ``filename`` and
+    ``content_type`` from its part, unless the form has fields of those names."""
+    boundary = multipart.parse_options_header(content_type)[1].get("boundary")
+    if not boundary:
+        raise MalformedRequestFault(f"{MULTIPART_FORM_TYPE} needs a boundary parameter.")
+    fields: dict[str, list[str]] = {}
+    uploaded: multipart.MultipartPart | None = None
+    try:
+        parser = multipart.MultipartParser(
+            io.BytesIO(body),
+            boundary,
+            len(body),
+            part_limit=most,
+            spool_limit=len(body) + 1,  # the body is in memory already: no temporary files
+            memory_limit=len(body) + 1,
+        )
+        for part in parser:
+            if part.filename is not None:
+                value = base64.b64encode(part.raw).decode("ascii")
+                if part.name == "content":
+                    uploaded = part
+            else:
+                value = part.raw.decode("utf-8")
+            fields.setdefault(part.name, []).append(value)
+    except multipart.MultipartError as error:
+        raise MalformedRequestFault(
+            f"The form is not valid {MULTIPART_FORM_TYPE}: {error}"
+        ) from None
+    except UnicodeDecodeError:
+        raise MalformedRequestFault("A text field of the form is not UTF-8.") from None
+    if uploaded is not None:
+        if "filename" not in fields and uploaded.filename:
+            fields["filename"] = [uploaded.filename]
+        if "content_type" not in fields and uploaded.content_type:
+            fields["content_type"] = [uploaded.content_type]
+    return _single(fields)
 
 
 def _parse_qs(text: str, most: int) -> dict[str, list[str]]:

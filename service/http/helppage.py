@@ -339,6 +339,26 @@ def _form(op: Operation, anonymous: bool) -> str:
     )
 
 
+def _plain_form(op: Operation) -> str:
+    """For an operation that takes a file: an HTML form that needs no JavaScript, posted
+    as multipart/form-data to /http/<op>; the browser asks for the user (HTTP Basic)
+    and shows the answer. The file's name and type come from the file itself."""
+    files = [f for f in fields(op.in_message) if f.binary and not f.structure]
+    if not files:
+        return ""
+    inputs = "".join(
+        f'<label>{html.escape(f.path)} <input type=file name="{html.escape(f.path)}"'
+        f"{' required' if f.required else ''}></label>"
+        for f in files
+    )
+    return (
+        "<h3>Or from a plain HTML form</h3><p>No JavaScript needed: the browser asks for your"
+        " user and password (HTTP Basic) and shows the receipt.</p>"
+        f'<form class=plain method=post enctype="multipart/form-data" action="/http/{op.name}">'
+        f'{inputs}<button type=submit id="plain-{op.name}">{op.name}</button></form>'
+    )
+
+
 def render(operations: Iterable[Operation], anonymous: frozenset[str], base_url: str) -> bytes:
     ops = list(operations)
     nav = "".join(f'<li><a href="#{op.name}">{op.name}</a></li>' for op in ops)
@@ -359,7 +379,7 @@ def render(operations: Iterable[Operation], anonymous: frozenset[str], base_url:
             "<details><summary>Sample SOAP 1.2 request (POST /soap12, Content-Type:"
             f' application/soap+xml; action="{html.escape(action)}")</summary>'
             f"<pre>{html.escape(sample_envelope(op, '1.2'))}</pre></details>"
-            f"<h3>Try it</h3>{_form(op, op.name in anonymous)}</section>"
+            f"<h3>Try it</h3>{_form(op, op.name in anonymous)}{_plain_form(op)}</section>"
         )
     config = json.dumps({"tns": ns.TNS})
     page = _TEMPLATE.format(
@@ -390,7 +410,7 @@ pre.result{white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;mar
 pre.result:empty{display:none}
 table{border-collapse:collapse;width:100%;margin:.3em 0}
 th,td{text-align:left;border-bottom:1px solid #e4e7eb;padding:.25em .4em;vertical-align:top}
-form.try{display:grid;gap:.5em;max-width:40em}
+form.try,form.plain{display:grid;gap:.5em;max-width:40em}
 form.try label{display:grid;grid-template-columns:minmax(6em,14em) minmax(0,1fr);
 align-items:center}
 form.try input,form.try select{min-width:0;max-width:100%;box-sizing:border-box}

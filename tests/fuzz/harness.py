@@ -306,6 +306,15 @@ HTTP_SEEDS: Final = [
         b'{"filename": "p.png", "content": "' + _PIXEL.encode() + b'"}',
         _AUTH,
     ),
+    HttpSeed(
+        "POST",
+        "/http/UploadImage",
+        "",
+        "multipart/form-data; boundary=b0undary",
+        b'--b0undary\r\nContent-Disposition: form-data; name="content"; filename="p.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + base64.b64decode(_PIXEL) + b"\r\n--b0undary--\r\n",
+        _AUTH,
+    ),
     HttpSeed("GET", "/http/DescribeRequest", "", headers=(("X-Forwarded-For", "192.0.2.1"),)),
     HttpSeed("GET", "/images/{image}", headers=(*_AUTH, ("Range", "bytes=0-9"))),
     HttpSeed("GET", "/images/{image}", headers=(*_AUTH, ("If-None-Match", '"x"'))),
