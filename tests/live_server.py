@@ -163,3 +163,25 @@ def stop_server(server: LiveServer) -> None:
     if server.process.stdout is not None:
         server.process.stdout.close()
     server.log.close()
+
+
+def worker_peaks(server: LiveServer) -> dict[int, int]:
+    """Peak RSS (KiB) of each of ``server``'s workers, reset to its current RSS first."""
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    pids = [int(pid) for pid in children.read_text().split()]
+    for pid in pids:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return {pid: status_kib(pid, "VmHWM") for pid in pids}
+
+
+def peak_growth_mib(before: dict[int, int]) -> float:
+    """The largest growth of a worker's peak RSS since ``worker_peaks`` gave ``before``."""
+    return max(status_kib(pid, "VmHWM") - kib for pid, kib in before.items()) / 1024
+
+
+def status_kib(pid: int, key: str) -> int:
+    """A ``/proc/<pid>/status`` figure in KiB (VmHWM, VmRSS ...)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)

@@ -18,7 +18,6 @@ import base64
 import json
 import os
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -26,28 +25,13 @@ import requests
 
 from tests.conftest import TESTER, LiveServer
 from tests.images import make_noise_png
+from tests.live_server import peak_growth_mib, worker_peaks
 from tests.mtom_messages import envelope, message
 
 BODY_MIB = 4
 GROWTH_FACTOR = 4
 GROWTH_CONSTANT_MIB = 64
 XOP = 'xmlns:xop="http://www.w3.org/2004/08/xop/include"'
-
-
-def _peaks(server: LiveServer) -> dict[int, int]:
-    """Each worker's peak RSS (KiB), reset to its current RSS first."""
-    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
-    pids = [int(pid) for pid in children.read_text().split()]
-    for pid in pids:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    return {pid: _kib(pid, "VmHWM") for pid in pids}
-
-
-def _kib(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise KeyError(key)
 
 
 Request = tuple[str, bytes, str]  # path, body, content type
@@ -169,7 +153,7 @@ def test_a_request_costs_a_worker_a_bounded_multiple_of_its_body(
     live_server: LiveServer, png: bytes, case: str, signed: bool
 ) -> None:
     path, body, content_type = CASES[case](png)
-    before = _peaks(live_server)
+    before = worker_peaks(live_server)
     response = requests.post(
         live_server.url + path,
         data=body,
@@ -179,7 +163,7 @@ def test_a_request_costs_a_worker_a_bounded_multiple_of_its_body(
     )
     assert response.status_code < 500 or path.startswith("/soap"), response.text[:300]
     assert "Server.Internal" not in response.text
-    growth_mib = max(_kib(pid, "VmHWM") - kib for pid, kib in before.items()) / 1024
+    growth_mib = peak_growth_mib(before)
     bound = GROWTH_FACTOR * len(body) / 2**20 + GROWTH_CONSTANT_MIB
     print(
         f"{case} ({'signed' if signed else 'anonymous'}): body {len(body) / 2**20:.1f} MiB, "

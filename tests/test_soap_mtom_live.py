@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,6 +17,7 @@ from lxml import etree
 from service import ns
 from tests.conftest import TESTER, LiveServer
 from tests.images import make_image, make_noise_png
+from tests.live_server import peak_growth_mib, worker_peaks
 from tests.mtom_messages import (
     BOUNDARY,
     ROOT_ID,
@@ -484,34 +484,18 @@ def _included(times: int, cid: str = "blob@tests") -> bytes:
     return envelope("1.1", "Greet", f"<t:name>Ada</t:name>{includes}")
 
 
-def _worker_peaks(server: LiveServer) -> dict[int, int]:
-    """Peak RSS (KiB) of each worker, reset to the current RSS first."""
-    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
-    pids = [int(pid) for pid in children.read_text().split()]
-    for pid in pids:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    return {pid: _status_kib(pid, "VmHWM") for pid in pids}
-
-
-def _status_kib(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise KeyError(key)
-
-
 def test_a_part_included_many_times_costs_nothing(live_server: LiveServer) -> None:
     """Issue 16, finding 1: one 4 MiB part included 150 times, anonymously. Refused
     before any of it is expanded; the worker's peak RSS grows by less than a few
     times the body, not by 150 copies of it."""
     blob = os.urandom(4 * 1024 * 1024)
     sent = message("1.1", _included(150), [("blob@tests", blob)])
-    before = _worker_peaks(live_server)
+    before = worker_peaks(live_server)
     response = post(live_server, "1.1", sent)
     root = answer(response)
     assert fault_code_of(root) == "Client.MalformedMime", fault_text(root)
     assert "included more than once" in fault_text(root)
-    growth_mib = max(_status_kib(pid, "VmHWM") - kib for pid, kib in before.items()) / 1024
+    growth_mib = peak_growth_mib(before)
     assert growth_mib < 4 * len(sent.body) / 2**20 + 64, f"a worker grew {growth_mib:.0f} MiB"
 
 

@@ -126,11 +126,17 @@ class Throttle:
         self._names: dict[str, _Entry] = {}
         self._addresses: dict[str, _Entry] = {}
 
-    def _keys(self, name: str, address: str | None) -> list[tuple[dict[str, _Entry], str, int]]:
-        keys = [(self._names, name[:MAX_KEY], self.limits.max_failures)]
+    def _counted(self, name: str, address: str | None) -> list[tuple[str, str, int]]:
+        """What a check is counted against: (kind, key, threshold) for the name and, when
+        known, the address; the worker's tables and the database's rows alike."""
+        keys = [("name", name[:MAX_KEY], self.limits.max_failures)]
         if address:
-            keys.append((self._addresses, address[:MAX_KEY], self.limits.max_failures_per_address))
+            keys.append(("address", address[:MAX_KEY], self.limits.max_failures_per_address))
         return keys
+
+    def _keys(self, name: str, address: str | None) -> list[tuple[dict[str, _Entry], str, int]]:
+        tables = {"name": self._names, "address": self._addresses}
+        return [(tables[kind], key, limit) for kind, key, limit in self._counted(name, address)]
 
     def _entry(self, table: dict[str, _Entry], key: str, now: float, create: bool) -> _Entry | None:
         entry = table.get(key)
@@ -164,17 +170,11 @@ class Throttle:
                 wait = max(wait, entry.until - now, entry.reserved - now)
         return wait
 
-    def _shared_keys(self, name: str, address: str | None) -> list[tuple[str, str, int]]:
-        keys = [("name", name[:MAX_KEY], self.limits.max_failures)]
-        if address:
-            keys.append(("address", address[:MAX_KEY], self.limits.max_failures_per_address))
-        return keys
-
     def admit(self, name: str, address: str | None) -> None:
         """Raises ``TooManyAttemptsFault`` when a check must wait; else reserves it."""
         shared_wait = 0.0
         if self.shared is not None:
-            keys = [(kind, key) for kind, key, _ in self._shared_keys(name, address)]
+            keys = [(kind, key) for kind, key, _ in self._counted(name, address)]
             shared_wait = self.shared.failure_wait(keys, self.wall_clock())
         now = self.clock()
         lim = self.limits
@@ -203,7 +203,7 @@ class Throttle:
                 entry.until = max(entry.until, now + wait)
         if self.shared is not None:
             wall = self.wall_clock()
-            for kind, key, threshold in self._shared_keys(name, address):
+            for kind, key, threshold in self._counted(name, address):
                 failures = self.shared.record_failure(kind, key, wall, lim.forget_after)
                 wait = wait_after(failures, threshold, lim.backoff, lim.backoff_max)
                 if wait > 0:
