@@ -31,6 +31,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import parse_qs
 
+from service import xmlrpc
 from service.answer import Answer
 from service.config import Settings
 from service.contract.operations import Scope, build_application
@@ -139,6 +140,7 @@ class SoapApplication:
         #: ?wsdl=soap11: the same contract without the SOAP 1.2 binding and port
         self.wsdl_soap11 = render_wsdl(spyne_app, settings.base_url, soap12=False)
         self.http = HttpBinding(self.dispatcher, settings.max_parameters)
+        self.xmlrpc = xmlrpc.XmlRpcBinding(self.dispatcher, self.limits)
         forwarding.trusted_networks(settings.trusted_proxies)  # a wrong entry fails at startup
         self.metrics = metrics.Metrics(
             [*self.dispatcher.operation_names, DOWNLOAD],
@@ -221,6 +223,14 @@ class SoapApplication:
                 )
             image_id = path[len(IMAGES_PREFIX) :]
             return "/images", download(image_id, environ, self.store, self.users, self.policy)
+        if port == xmlrpc.PATH:
+            answer = self.xmlrpc.answer(
+                method,
+                environ,
+                lambda: self._read_body(environ),
+                lambda: forwarding.seen(environ, self.settings.trusted_proxies, request_id),
+            )
+            return xmlrpc.PATH, answer
         if path.startswith(HTTP_PREFIX):
             answer = self.http.answer(
                 path[len(HTTP_PREFIX) :],

@@ -41,7 +41,7 @@ class Exchange:
     """The HTTP request and the SOAP envelope around an operation call."""
 
     http: HttpSeen
-    binding: str  # "1.1", "1.2" or "HTTP"
+    binding: str  # "1.1", "1.2", "HTTP" or "XML-RPC"
     soap_action: str | None
     #: the QNames of the SOAP header blocks, in Clark notation
     soap_headers: tuple[str, ...]

@@ -285,8 +285,8 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         client_address is the connection's peer; forwarded_for is the client
         behind it when the peer is a proxy the server trusts (its
         X-Forwarded-For or Forwarded header), else absent. Also: the HTTP
-        method and path, the SOAP version ("1.1", "1.2", or "HTTP" for the
-        plain HTTP/JSON binding), the SOAPAction, whether the connection used
+        method and path, the SOAP version ("1.1", "1.2", "HTTP" for the
+        plain HTTP/JSON binding, or "XML-RPC" for /xmlrpc), the SOAPAction, whether the connection used
         TLS, the authenticated user (absent for an anonymous call), the request
         id, every HTTP header, and the names of the SOAP header blocks.
         Header values are shown only for headers that carry no credential

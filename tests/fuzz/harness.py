@@ -25,6 +25,7 @@ import io
 import json
 import logging
 import tempfile
+import xmlrpc.client
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -48,6 +49,9 @@ HTTP_STATUSES = {200, 400, 401, 404, 405, 413, 415, 422, 429}
 IMAGE_STATUSES = {200, 206, 304, 400, 401, 404, 405, 416, 429}
 #: the pages around the ports: help, health, readiness, metrics, WSDL, anything else
 PAGE_STATUSES = {200, 404, 405}
+#: what POST /xmlrpc answers (service.xmlrpc): 200 for every XML-RPC fault, HTTP's own
+#: failures with their status
+XMLRPC_STATUSES = {200, 401, 405, 413, 415}
 PORTS = {"/soap": ns.SOAP11_ENV, "/soap12": ns.SOAP12_ENV}
 MEDIA = {"/soap": "text/xml", "/soap12": "application/soap+xml"}
 _ENVELOPES = {MEDIA[path]: env for path, env in PORTS.items()}
@@ -183,6 +187,16 @@ class Harness:
                 assert content_type.startswith(("application/xml", "text/xml")), content_type
                 etree.fromstring(body)
                 assert b"Internal" not in body, body[:500]
+        elif path.rstrip("/") == "/xmlrpc":
+            assert status in XMLRPC_STATUSES, (status, body[:300])
+            if method == "HEAD":
+                return
+            assert content_type.startswith("text/xml"), content_type
+            try:
+                xmlrpc.client.loads(body)
+            except xmlrpc.client.Fault as fault:
+                assert fault.faultCode != -32603, fault  # Server.Internal: our bug
+                assert (status == 200) == (fault.faultCode not in (3, 6, 8, 9)), (status, fault)
         elif path.startswith("/images/"):
             assert status in IMAGE_STATUSES, (status, body[:300])
             assert headers.get("X-Content-Type-Options") == "nosniff", headers
@@ -319,6 +333,41 @@ HTTP_SEEDS: Final = [
     HttpSeed("GET", "/images/{image}", headers=(*_AUTH, ("Range", "bytes=0-9"))),
     HttpSeed("GET", "/images/{image}", headers=(*_AUTH, ("If-None-Match", '"x"'))),
     HttpSeed("HEAD", "/images/{image}", headers=_AUTH),
+    HttpSeed("POST", "/xmlrpc", "", "text/xml", xmlrpc.client.dumps(("Ada",), "Greet").encode()),
+    HttpSeed(
+        "POST",
+        "/xmlrpc",
+        "",
+        "text/xml",
+        xmlrpc.client.dumps(
+            ({"first_name": "Ada", "last_name": "Lovelace", "age": 36},), "EchoPerson"
+        ).encode(),
+    ),
+    HttpSeed(
+        "POST",
+        "/xmlrpc",
+        "",
+        "text/xml",
+        xmlrpc.client.dumps(
+            ("p.png", xmlrpc.client.Binary(base64.b64decode(_PIXEL)), "image/png"), "UploadImage"
+        ).encode(),
+        _AUTH,
+    ),
+    HttpSeed(
+        "POST",
+        "/xmlrpc",
+        "",
+        "text/xml",
+        xmlrpc.client.dumps(({"page_size": 2},), "ListImages").encode(),
+        _AUTH,
+    ),
+    HttpSeed(
+        "POST",
+        "/xmlrpc",
+        "",
+        "text/xml",
+        xmlrpc.client.dumps(("GetTime",), "system.methodSignature").encode(),
+    ),
     HttpSeed("GET", "/soap", "wsdl"),
     HttpSeed("GET", "/healthz"),
     HttpSeed("GET", "/metrics"),

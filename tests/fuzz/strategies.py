@@ -159,6 +159,26 @@ def _mutate_bytes(draw: Any, data: bytes) -> bytes:
     return b'<?xml version="1.0" encoding="ISO-8859-1"?>' + data
 
 
+_XMLRPC_TAGS = st.sampled_from(
+    "methodCall methodName params param value int i4 i8 string base64 boolean double"
+    " dateTime.iso8601 struct member name array data nil".split()
+)
+
+
+def _mutate_xmlrpc(draw: Any, body: bytes) -> bytes:
+    try:
+        root = etree.fromstring(body)
+    except etree.XMLSyntaxError:  # an earlier mutation broke it already
+        return _mutate_bytes(draw, body)
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    for _ in range(draw(st.integers(0, 2))):  # XML-RPC's own names in the wrong places
+        draw(st.sampled_from(elements)).tag = draw(_XMLRPC_TAGS)
+    if draw(st.booleans()):
+        _mutate_tree(draw, root)
+    data = etree.tostring(root)
+    return _mutate_bytes(draw, data) if draw(st.booleans()) else data
+
+
 def _mime_split(body: bytes) -> tuple[bytes, bytes, bytes]:
     """An MTOM seed as (everything before the root XML, the root XML, everything after)."""
     start = body.index(b"\r\n\r\n") + 4
@@ -375,6 +395,9 @@ PATHS = st.sampled_from(
     [
         "/http/Greet",
         "/http/Nope",
+        "/xmlrpc",
+        "/xmlrpc/",
+        "/XMLRPC",
         "/http/",
         "/http/greet",
         "/http/Greet/extra",
@@ -409,6 +432,8 @@ def fuzzed_http_requests(
             query = _encode_pairs(draw, _mutate_pairs(draw, _split(query)))
         elif target == "body" and content_type == "application/json" and body:
             body = _mutate_json(draw, body)
+        elif target == "body" and content_type == "text/xml" and body:  # an XML-RPC call
+            body = _mutate_xmlrpc(draw, body)
         elif target == "body" and body:
             text = body.decode("latin-1")
             body = _encode_pairs(draw, _mutate_pairs(draw, _split(text))).encode(
