@@ -146,3 +146,23 @@ def test_upload_form_names_the_file_it_takes() -> None:
     assert paths == ["filename", "content", "content_type"]
     script = TREE.xpath("//script[not(@type)]")[0].text_content()
     assert "fillFromFile" in script and "file.name" in script and "file.type" in script
+
+
+def test_the_page_links_the_other_faces() -> None:
+    links = {a.get("href") for a in TREE.iter("a")}
+    assert {"/openapi.json", "#xmlrpc", "#plain-UploadImage"} <= links
+    for target in ("xmlrpc", "plain-UploadImage"):
+        assert TREE.xpath(f"//*[@id='{target}']"), target
+
+
+def test_the_xmlrpc_section_shows_every_fault_code() -> None:
+    from service.xmlrpc import FAULT_CODES
+
+    (section,) = TREE.xpath("//section[@id='xmlrpc']")
+    rows = {
+        int(row[0].text_content()): row[1].text_content()
+        for row in section.iter("tr")
+        if row[0].tag == "td"
+    }
+    assert rows == {code: cls.code for cls, code in FAULT_CODES.items()}
+    assert "ServerProxy(" in section.text_content()

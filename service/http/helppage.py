@@ -29,6 +29,8 @@ from service import ns
 from service.contract import internals
 from service.contract.wsdl import Operation
 from service.imaging import TINY_PNG
+from service.xmlrpc import FAULT_CODES
+from service.xmlrpc import PATH as XMLRPC_PATH
 
 #: Example values by field name, for the sample envelopes and the forms' placeholders.
 EXAMPLES: Final = {
@@ -369,7 +371,8 @@ def render(operations: Iterable[Operation], anonymous: frozenset[str], base_url:
         sections.append(
             f'<section id="{op.name}"><h2>{op.name}</h2>'
             f"<p class=meta>SOAPAction <code>{html.escape(action)}</code> · callable by {who}"
-            f' · also <a href="/http/{op.name}"><code>/http/{op.name}</code></a></p>'
+            f' · also <a href="/http/{op.name}"><code>/http/{op.name}</code></a>'
+            f' and XML-RPC method <code>{op.name}</code> (<a href="#xmlrpc">/xmlrpc</a>)</p>'
             f"<div class=doc>{doc_html(op.doc or '')}</div>"
             f"<h3>Request fields</h3>{_field_table(fields(op.in_message))}"
             f"<h3>Response fields</h3>{_field_table(fields(op.out_message))}"
@@ -381,16 +384,39 @@ def render(operations: Iterable[Operation], anonymous: frozenset[str], base_url:
             f"<pre>{html.escape(sample_envelope(op, '1.2'))}</pre></details>"
             f"<h3>Try it</h3>{_form(op, op.name in anonymous)}{_plain_form(op)}</section>"
         )
+    sections.append(_xmlrpc_section(ops))
     config = json.dumps({"tns": ns.TNS})
     page = _TEMPLATE.format(
         base=html.escape(base_url),
-        nav=nav,
+        nav=nav + '<li><a href="#xmlrpc">XML-RPC</a></li>',
         sections="".join(sections),
         config=config,
         script=_SCRIPT,
         style=_STYLE,
     )
     return page.encode("utf-8")
+
+
+def _xmlrpc_section(ops: Sequence[Operation]) -> str:
+    """How to call the operations over XML-RPC, and its fault codes (service.xmlrpc)."""
+    first = ops[0].name if ops else "Greet"
+    codes = "".join(
+        f"<tr><td><code>{code}</code></td><td><code>{html.escape(cls.code)}</code></td></tr>"
+        for cls, code in sorted(FAULT_CODES.items(), key=lambda item: item[1])
+    )
+    return (
+        '<section id="xmlrpc"><h2>XML-RPC</h2>'
+        f"<p>Every operation is also an XML-RPC method of its name at <code>POST {XMLRPC_PATH}"
+        "</code>, with its parameters in order or as one struct of them, and HTTP Basic for"
+        " the operations that need a user; <code>system.listMethods</code>,"
+        " <code>system.methodHelp</code> and <code>system.methodSignature</code> describe"
+        " them.</p><pre>import xmlrpc.client\n"
+        f'proxy = xmlrpc.client.ServerProxy("http://user:password@host:port{XMLRPC_PATH}")\n'
+        f'proxy.{first}("Ada")</pre>'
+        "<p>A fault's <code>faultString</code> starts with the SOAP fault code; its"
+        " <code>faultCode</code> is one of:</p>"
+        f"<table><tr><th>faultCode</th><th>SOAP fault code</th></tr>{codes}</table></section>"
+    )
 
 
 _STYLE: Final = """
@@ -551,7 +577,10 @@ _TEMPLATE: Final = """<!DOCTYPE html>
 <a href="/soap?wsdl">WSDL</a> ·
 <a href="/soapui-project.xml" download>SoapUI project</a> ·
 SOAP 1.1 endpoint <code>/soap</code> · SOAP 1.2 endpoint <code>/soap12</code> ·
-plain HTTP/JSON under <code>/http/&lt;Operation&gt;</code> ·
+plain HTTP/JSON under <code>/http/&lt;Operation&gt;</code>
+(<a href="/openapi.json">OpenAPI description</a>,
+<a href="#plain-UploadImage">upload from a plain form</a>) ·
+<a href="#xmlrpc">XML-RPC</a> at <code>/xmlrpc</code> ·
 <a href="/metrics">metrics</a> · <a href="/healthz">health</a></p></header>
 <main><nav><ul>{nav}</ul></nav>{sections}</main>
 <script type="application/json" id=config>{config}</script>
