@@ -31,7 +31,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import parse_qs
 
-from service import xmlrpc
 from service.answer import Answer
 from service.config import Settings
 from service.contract.operations import Scope, build_application
@@ -44,7 +43,7 @@ from service.faults import (
     ShuttingDownFault,
     UnsupportedMediaFault,
 )
-from service.http import forwarding, helppage
+from service.http import forwarding, helppage, xmlrpc
 from service.http.binding import PREFIX as HTTP_PREFIX
 from service.http.binding import HttpBinding
 from service.http.downloads import OPERATION as DOWNLOAD

@@ -156,7 +156,7 @@ def test_the_page_links_the_other_faces() -> None:
 
 
 def test_the_xmlrpc_section_shows_every_fault_code() -> None:
-    from service.xmlrpc import FAULT_CODES
+    from service.http.xmlrpc import FAULT_CODES
 
     (section,) = TREE.xpath("//section[@id='xmlrpc']")
     rows = {

@@ -28,9 +28,9 @@ from spyne.model.primitive import Boolean, DateTime, Integer
 from service import ns
 from service.contract import internals
 from service.contract.wsdl import Operation
+from service.http.xmlrpc import FAULT_CODES
+from service.http.xmlrpc import PATH as XMLRPC_PATH
 from service.imaging import TINY_PNG
-from service.xmlrpc import FAULT_CODES
-from service.xmlrpc import PATH as XMLRPC_PATH
 
 #: Example values by field name, for the sample envelopes and the forms' placeholders.
 EXAMPLES: Final = {
@@ -398,7 +398,7 @@ def render(operations: Iterable[Operation], anonymous: frozenset[str], base_url:
 
 
 def _xmlrpc_section(ops: Sequence[Operation]) -> str:
-    """How to call the operations over XML-RPC, and its fault codes (service.xmlrpc)."""
+    """How to call the operations over XML-RPC, and its fault codes (service.http.xmlrpc)."""
     first = ops[0].name if ops else "Greet"
     codes = "".join(
         f"<tr><td><code>{code}</code></td><td><code>{html.escape(cls.code)}</code></td></tr>"

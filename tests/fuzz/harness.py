@@ -49,7 +49,7 @@ HTTP_STATUSES = {200, 400, 401, 404, 405, 413, 415, 422, 429}
 IMAGE_STATUSES = {200, 206, 304, 400, 401, 404, 405, 416, 429}
 #: the pages around the ports: help, health, readiness, metrics, WSDL, anything else
 PAGE_STATUSES = {200, 404, 405}
-#: what POST /xmlrpc answers (service.xmlrpc): 200 for every XML-RPC fault, HTTP's own
+#: what POST /xmlrpc answers (service.http.xmlrpc): 200 for every XML-RPC fault, HTTP's own
 #: failures with their status
 XMLRPC_STATUSES = {200, 401, 405, 413, 415}
 PORTS = {"/soap": ns.SOAP11_ENV, "/soap12": ns.SOAP12_ENV}

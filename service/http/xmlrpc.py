@@ -92,7 +92,7 @@ from service.soap.dispatch import Dispatcher
 from service.soap.envelope import Request, SoapVersion
 from service.soap.hardening import Limits, parse_request
 
-log = logging.getLogger("soap_service.xmlrpc")
+log = logging.getLogger("soap_service.http.xmlrpc")
 
 PATH: Final = "/xmlrpc"
 CONTENT_TYPE: Final = "text/xml; charset=utf-8"
@@ -104,7 +104,7 @@ BINDING: Final = "XML-RPC"
 #: ``faultCode`` of each fault class: stable, documented in the README. The four the
 #: XML-RPC fault code interoperability convention (xmlrpc-epi) defines take its
 #: numbers; the others count up from 1. A subclass not listed takes its nearest
-#: listed base's code (tests/test_xmlrpc.py holds every class of service.faults to one).
+#: listed base's code (tests/test_http_xmlrpc.py holds every class of service.faults to one).
 FAULT_CODES: Final[Mapping[type[ServiceFault], int]] = {
     MalformedRequestFault: -32700,  # "parse error: not well formed"
     UnknownOperationFault: -32601,  # "server error: requested method not found"

@@ -1,5 +1,5 @@
-"""service.xmlrpc in process: the fault code table, reading values, and the mapping of
-parameters onto an operation. The live behaviour is tests/test_xmlrpc_live.py."""
+"""service.http.xmlrpc in process: the fault code table, reading values, and the mapping of
+parameters onto an operation. The live behaviour is tests/test_http_xmlrpc_live.py."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service import faults
-from service import xmlrpc as binding
 from service.contract.operations import build_application
 from service.contract.wsdl import operations
 from service.faults import MalformedRequestFault, ServiceFault, ValidationFault
+from service.http import xmlrpc as binding
 from service.soap.hardening import parse_request
 
 OPERATIONS = {op.name: op for op in operations(build_application())}
