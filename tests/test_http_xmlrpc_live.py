@@ -229,3 +229,7 @@ def test_http_level_failures_keep_their_status(live_server: LiveServer) -> None:
     status, _, body = _post(live_server, b"{}", **{"Content-Type": "application/json"})
     assert status == 415
     assert _fault(xmlrpc.client.loads, body).faultCode == 8
+    # declared over the body limit: refused before it is read, the fault in the body
+    status, _, body = _post(live_server, b"<methodCall/>", **{"Content-Length": str(2**40)})
+    assert status == 413
+    assert _fault(xmlrpc.client.loads, body).faultCode == 6
