@@ -19,7 +19,10 @@ complex type                        ``<struct>`` (absent optional members left o
 ``ArrayOf<X>`` wrapper              ``<array>``
 ``xs:base64Binary``                 ``<base64>``
 ``xs:dateTime``                     ``<dateTime.iso8601>``, the contract's string
-                                    (``2026-12-06T10:49:58+01:00``, offset kept)
+                                    to the second (``2026-12-06T10:49:58+01:00``:
+                                    the offset kept, the fraction not: XML-RPC's
+                                    dateTime has whole seconds, and clients such
+                                    as Ruby's refuse one with a fraction)
 ``xs:int``, ``xs:long``             ``<int>`` (``<i8>`` beyond 32 bits)
 ``xs:boolean``                      ``<boolean>``
 anything else                       ``<string>``
@@ -147,6 +150,8 @@ _INT: Final = re.compile(r"[+-]?[0-9]{1,19}")
 _DOUBLE: Final = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 #: dateTime.iso8601 as most XML-RPC clients write it (Python's xmlrpc.client among them)
 _BASIC_DATETIME: Final = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2}:\d{2}:\d{2}.*)")
+#: the fraction of a second in the contract's xs:dateTime (``...T10:55:28.855219+01:00``)
+_FRACTION: Final = re.compile(r"(?<=T\d\d:\d\d:\d\d)\.\d+")
 _INT32: Final = range(-(2**31), 2**31)
 _INT64: Final = range(-(2**63), 2**63)
 _SYSTEM: Final = ("system.listMethods", "system.methodHelp", "system.methodSignature")
@@ -361,8 +366,8 @@ def to_value(element: etree._Element, cls: Any) -> etree._Element:
         etree.SubElement(value, "double").text = repr(float(text))
     elif issubclass(cls, ByteArray):
         etree.SubElement(value, "base64").text = text
-    elif issubclass(cls, DateTime):
-        etree.SubElement(value, "dateTime.iso8601").text = text
+    elif issubclass(cls, DateTime):  # whole seconds, as XML-RPC's dateTime has them
+        etree.SubElement(value, "dateTime.iso8601").text = _FRACTION.sub("", text, count=1)
     else:
         etree.SubElement(value, "string").text = text
     return value
