@@ -91,7 +91,8 @@ lint: $(STAMP)
 	$(BIN)/mypy service client
 
 ## Regenerate the committed contract, its packaged copies and its SOAP 1.1 view
-## (wsdl/service-soap11.wsdl, served at ?wsdl=soap11) from the models (review them)
+## (wsdl/service-soap11.wsdl, served at ?wsdl=soap11), and the OpenAPI description of /http
+## (wsdl/openapi.json, served at /openapi.json) and its packaged copy, from the models (review them)
 wsdl: $(STAMP)
 	$(BIN)/soap-service wsdl export
 
@@ -99,19 +100,27 @@ wsdl: $(STAMP)
 soapui: $(STAMP)
 	$(BIN)/python -m client.soapui_project
 
-## The committed contract against the one at BASE (default: the last release tag, v*);
-## exits non-zero on a breaking change
+## The committed contract (and OpenAPI description) against the one at BASE (default: the
+## last release tag, v*); exits non-zero on a breaking change
 BASE ?= $(shell git describe --tags --abbrev=0 --match 'v*' 2>/dev/null)
 wsdl-diff: $(STAMP)
 	@if [ -z "$(BASE)" ]; then \
 	    echo "wsdl-diff: no release tag (v*) yet: nothing to compare the contract with"; \
 	else \
+	    status=0; \
 	    echo "wsdl-diff: wsdl/service.wsdl against $(BASE)"; \
-	    git show "$(BASE):wsdl/service.wsdl" | $(BIN)/soap-service wsdl diff - wsdl/service.wsdl; \
+	    git show "$(BASE):wsdl/service.wsdl" | $(BIN)/soap-service wsdl diff - wsdl/service.wsdl || status=1; \
+	    if git cat-file -e "$(BASE):wsdl/openapi.json" 2>/dev/null; then \
+	        echo "wsdl-diff: wsdl/openapi.json against $(BASE)"; \
+	        git show "$(BASE):wsdl/openapi.json" | $(BIN)/soap-service wsdl diff - wsdl/openapi.json || status=1; \
+	    else \
+	        echo "wsdl-diff: $(BASE) has no wsdl/openapi.json: nothing to compare it with"; \
+	    fi; \
+	    exit $$status; \
 	fi
 
-## Fail if the committed contract (or a packaged copy of it, or its SOAP 1.1 view) differs
-## from what the service publishes
+## Fail if the committed contract (or a packaged copy of it, its SOAP 1.1 view, or the OpenAPI
+## description and its copy) differs from what the service publishes
 wsdl-check: $(STAMP)
 	$(BIN)/soap-service wsdl check
 

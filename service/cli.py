@@ -28,6 +28,7 @@ import getpass
 import sys
 import urllib.request
 from collections.abc import Callable, Sequence
+from importlib import resources
 from pathlib import Path
 
 from service.config import ENV_PREFIX, MIB, Settings
@@ -44,6 +45,31 @@ def _rendered(soap12: bool = True) -> bytes:
     from service.contract.wsdl import render_wsdl
 
     return render_wsdl(build_application(), soap12=soap12)
+
+
+#: The OpenAPI description of /http, written and checked beside the WSDL
+OPENAPI_NAME = "openapi.json"
+
+
+def _rendered_openapi() -> bytes:
+    """The OpenAPI description of /http the models give (the default anonymous operations)."""
+    from service.contract.openapi import render_openapi
+    from service.contract.operations import build_application
+
+    return render_openapi(build_application())
+
+
+def _checkout_openapi() -> tuple[Path, Path]:
+    """wsdl/openapi.json beside the reviewed WSDL, and its packaged copy beside the
+    service's packaged copy of the WSDL (service/contract/openapi.json)."""
+    return (
+        packaged.CHECKOUT_WSDL.parent / OPENAPI_NAME,
+        packaged.checkout_copies()[0].parent / OPENAPI_NAME,
+    )
+
+
+def _installed_openapi() -> bytes:
+    return resources.files("service.contract").joinpath(OPENAPI_NAME).read_bytes()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -73,7 +99,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_wsdl_export(args: argparse.Namespace) -> int:
-    document = _rendered(soap12=not args.soap11)
+    document = _rendered_openapi() if args.openapi else _rendered(soap12=not args.soap11)
     if str(args.output) == "-":
         sys.stdout.buffer.write(document)
         return 0
@@ -86,6 +112,8 @@ def cmd_wsdl_export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    elif args.openapi:
+        targets = [(path, document) for path in _checkout_openapi()]
     elif args.soap11:
         targets = [(packaged.checkout_soap11_view(), document)]
     else:
@@ -93,6 +121,8 @@ def cmd_wsdl_export(args: argparse.Namespace) -> int:
             (path, document) for path in (packaged.CHECKOUT_WSDL, *packaged.checkout_copies())
         ]
         targets.append((packaged.checkout_soap11_view(), _rendered(soap12=False)))
+        openapi = _rendered_openapi()
+        targets += [(path, openapi) for path in _checkout_openapi()]
     for target, content in targets:
         target.write_bytes(content)
         print(f"wrote {target}", file=sys.stderr)
@@ -100,9 +130,12 @@ def cmd_wsdl_export(args: argparse.Namespace) -> int:
 
 
 def _drift_report(committed: bytes, name: str, published: bytes, source: str) -> bool:
-    """Prints the drift between the two; True when there is none."""
-    from service.contract.diff import drift
+    """Prints the drift between the two (WSDLs, or OpenAPI descriptions); True when
+    there is none."""
+    from service.contract import diff as wsdl_diff
+    from service.contract import openapi
 
+    drift = openapi.drift if openapi.is_openapi(committed or published) else wsdl_diff.drift
     diff = drift(committed, published)
     if not diff:
         print(f"{name} matches {source}", file=sys.stderr)
@@ -120,13 +153,45 @@ def _read_or_empty(path: Path) -> bytes:
     return path.read_bytes() if path.is_file() else b""
 
 
+def _fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+        return response.read()  # type: ignore[no-any-return]
+
+
+def _check_openapi(named: bytes | None, name: str, published: bytes | None, url: str) -> int:
+    """``wsdl check`` of an OpenAPI description: the one named (else the checkout's, else
+    the installed one) against the models' (or the one ``url`` serves)."""
+    stale: list[Path] = []
+    if named is None and packaged.in_checkout():
+        reviewed, copy = _checkout_openapi()
+        named, name = _read_or_empty(reviewed), str(reviewed)
+        stale = [copy] if _read_or_empty(copy) != named else []
+    elif named is None:
+        named, name = _installed_openapi(), "the installed OpenAPI description"
+    if published is None:
+        published, url = _rendered_openapi(), "the models' OpenAPI description"
+    ok = _drift_report(named, name, published, url)
+    for path in stale:
+        print(
+            f"{path} is not a copy of {name}: run 'soap-service wsdl export' (make wsdl)",
+            file=sys.stderr,
+        )
+    return 0 if ok and not stale else 1
+
+
 def cmd_wsdl_check(args: argparse.Namespace) -> int:
+    from service.contract.openapi import is_openapi
+
+    named = args.wsdl.read_bytes() if args.wsdl is not None else None
+    served = _fetch(args.url) if args.url else None
+    if any(d is not None and is_openapi(d) for d in (named, served)) and not args.soap11:
+        return _check_openapi(named, str(args.wsdl), served, args.url)
     soap12 = not args.soap11
     stale: list[Path] = []
     # the SOAP 1.1 view checked beside the full contract (a checkout, nothing named)
     view: tuple[bytes, str] | None = None
-    if args.wsdl is not None:
-        committed, name = args.wsdl.read_bytes(), str(args.wsdl)
+    if named is not None:
+        committed, name = named, str(args.wsdl)
     elif packaged.in_checkout() and args.soap11:
         path = packaged.checkout_soap11_view()
         committed, name = _read_or_empty(path), str(path)
@@ -148,10 +213,8 @@ def cmd_wsdl_check(args: argparse.Namespace) -> int:
         return 2
     else:
         committed, name = packaged.wsdl_bytes(), "the installed contract"
-    if args.url:
-        with urllib.request.urlopen(args.url, timeout=30) as response:  # noqa: S310
-            published = response.read()
-        source = args.url
+    if served is not None:
+        published, source = served, args.url
     else:
         published, source = _rendered(soap12=soap12), "the models"
     ok = _drift_report(committed, name, published, source)
@@ -162,6 +225,8 @@ def cmd_wsdl_check(args: argparse.Namespace) -> int:
             f"{copy} is not a copy of {name}: run 'soap-service wsdl export' (make wsdl)",
             file=sys.stderr,
         )
+    if named is None and served is None and not args.soap11:  # and the OpenAPI description
+        ok = _check_openapi(None, "", None, "") == 0 and ok
     return 0 if ok and not stale else 1
 
 
@@ -175,10 +240,14 @@ def _read_contract(source: str) -> bytes:
 
 
 def cmd_wsdl_diff(args: argparse.Namespace) -> int:
+    from service.contract import openapi
     from service.contract.diff import diff, report
 
     try:
-        changes = diff(_read_contract(args.old), _read_contract(args.new))
+        old, new = _read_contract(args.old), _read_contract(args.new)
+        if openapi.is_openapi(old) != openapi.is_openapi(new):
+            raise ValueError("one is an OpenAPI description (JSON) and the other a WSDL")
+        changes = (openapi.diff if openapi.is_openapi(old) else diff)(old, new)
     except (OSError, ValueError, SyntaxError) as error:  # lxml's XMLSyntaxError is a SyntaxError
         print(f"soap-service: cannot compare the contracts: {error}", file=sys.stderr)
         return 2
@@ -339,12 +408,20 @@ def parser() -> argparse.ArgumentParser:
 
     wsdl = commands.add_parser("wsdl", help="the committed contract")
     wsdl_commands = wsdl.add_subparsers(dest="wsdl_command", required=True)
-    export = wsdl_commands.add_parser("export", help="regenerate the WSDL from the models")
+    export = wsdl_commands.add_parser(
+        "export", help="regenerate the WSDL (and the OpenAPI description of /http) from the models"
+    )
     export.add_argument(
         "--output",
         type=Path,
         help="a file, or - for stdout (default: wsdl/service.wsdl and its packaged copies,"
-        " in a source checkout, and the SOAP 1.1 view wsdl/service-soap11.wsdl)",
+        " in a source checkout, the SOAP 1.1 view wsdl/service-soap11.wsdl, and"
+        " wsdl/openapi.json and its packaged copy)",
+    )
+    export.add_argument(
+        "--openapi",
+        action="store_true",
+        help="the OpenAPI description of /http only (GET /openapi.json)",
     )
     export.add_argument(
         "--soap11",
@@ -352,14 +429,19 @@ def parser() -> argparse.ArgumentParser:
         help="the SOAP 1.1 view only (the contract without its SOAP 1.2 binding and port)",
     )
     export.set_defaults(func=cmd_wsdl_export)
-    check = wsdl_commands.add_parser("check", help="fail if the committed WSDL has drifted")
+    check = wsdl_commands.add_parser(
+        "check", help="fail if the committed WSDL (or OpenAPI description) has drifted"
+    )
     check.add_argument(
         "--wsdl",
         type=Path,
-        help="the contract to check (default: wsdl/service.wsdl in a source checkout, and its"
-        " packaged copies and its SOAP 1.1 view; else the installed one)",
+        help="the contract to check, a WSDL or an OpenAPI description (default:"
+        " wsdl/service.wsdl in a source checkout, its packaged copies, its SOAP 1.1 view and"
+        " wsdl/openapi.json and its copy; else the installed ones)",
     )
-    check.add_argument("--url", help="compare with a running service's ?wsdl instead")
+    check.add_argument(
+        "--url", help="compare with a running service's ?wsdl (or /openapi.json) instead"
+    )
     check.add_argument(
         "--soap11",
         action="store_true",
@@ -368,7 +450,9 @@ def parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_wsdl_check)
     compare = wsdl_commands.add_parser(
-        "diff", help="classify the changes from OLD to NEW as breaking or additive"
+        "diff",
+        help="classify the changes from OLD to NEW as breaking or additive (two WSDLs, or two"
+        " OpenAPI descriptions)",
     )
     compare.add_argument("old", help="the earlier contract (a file, a URL, or -)")
     compare.add_argument("new", help="the later contract (a file, a URL, or -)")

@@ -24,6 +24,9 @@ safe for existing clients? Each difference between two WSDL documents is classif
 "Where clients send it" follows the messages: a type reachable from an
 operation's input is *in*, from an output or a fault detail *out*; a type
 used both ways gets the stricter verdict.
+
+``narrowings``, ``judge`` and ``breaking_if`` are these rules for one simple type; the
+OpenAPI description's diff (``service.contract.openapi``) applies them too.
 """
 
 from __future__ import annotations
@@ -195,7 +198,7 @@ def _type_key(contract: Contract, qname: str) -> str:
     return f"type {local}"
 
 
-def _breaking_if(condition: bool) -> Kind:
+def breaking_if(condition: bool) -> Kind:
     return "breaking" if condition else "additive"
 
 
@@ -284,7 +287,7 @@ def _complex_types(old: Contract, new: Contract) -> Iterator[Change]:
                 yield Change("additive", key, f"new optional field {name}")
             else:
                 yield Change(
-                    _breaking_if(sent_by_client),
+                    breaking_if(sent_by_client),
                     key,
                     f"new required field {name}"
                     + (" (clients must now send it)" if sent_by_client else ""),
@@ -295,11 +298,11 @@ def _complex_types(old: Contract, new: Contract) -> Iterator[Change]:
                 yield Change("breaking", key, f"field {name}'s type {was.type} became {now.type}")
             if was.min_occurs == 0 and now.min_occurs > 0:
                 yield Change(
-                    _breaking_if(sent_by_client), key, f"field {name} was optional, now required"
+                    breaking_if(sent_by_client), key, f"field {name} was optional, now required"
                 )
             if was.min_occurs > 0 and now.min_occurs == 0:
                 yield Change(
-                    _breaking_if(sent_to_client),
+                    breaking_if(sent_to_client),
                     key,
                     f"field {name} was required, now optional"
                     + (" (clients may rely on it)" if sent_to_client else ""),
@@ -345,10 +348,10 @@ def _simple_types(old: Contract, new: Contract) -> Iterator[Change]:
         if old_base != new_base:
             yield Change("breaking", where, f"base type {old_base} became {new_base}")
             continue
-        yield from _judge(where, direction, _narrowings(before, after))
+        yield from judge(where, direction, narrowings(before, after))
 
 
-def _narrowings(
+def narrowings(
     before: dict[str, list[str]], after: dict[str, list[str]]
 ) -> Iterable[tuple[bool, str]]:
     """(narrowed?, what) for each facet that changed: narrowed accepts less than before."""
@@ -378,7 +381,7 @@ def _narrowings(
         yield True, f"pattern {before.get('pattern')} became {after.get('pattern')}"
 
 
-def _judge(
+def judge(
     where: str, direction: frozenset[str], changes: Iterable[tuple[bool, str]]
 ) -> Iterator[Change]:
     for narrowed, what in changes:
@@ -390,7 +393,7 @@ def _judge(
             note = (
                 " (widened: clients may receive values they refuse)" if breaking else " (widened)"
             )
-        yield Change(_breaking_if(breaking), where, what + note)
+        yield Change(breaking_if(breaking), where, what + note)
 
 
 def report(changes: list[Change]) -> str:
