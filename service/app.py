@@ -33,6 +33,7 @@ from urllib.parse import parse_qs
 
 from service.answer import Answer
 from service.config import Settings
+from service.contract.openapi import render_openapi
 from service.contract.operations import Scope, build_application
 from service.contract.wsdl import SOAP11_PATH, SOAP11_VIEW, SOAP12_PATH, render_wsdl
 from service.faults import (
@@ -138,6 +139,10 @@ class SoapApplication:
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
         #: ?wsdl=soap11: the same contract without the SOAP 1.2 binding and port
         self.wsdl_soap11 = render_wsdl(spyne_app, settings.base_url, soap12=False)
+        #: GET /openapi.json: /http/<Operation> described as OpenAPI
+        self.openapi = render_openapi(
+            spyne_app, settings.base_url, self.policy.anonymous_operations
+        )
         self.http = HttpBinding(self.dispatcher, settings.max_parameters)
         self.xmlrpc = xmlrpc.XmlRpcBinding(self.dispatcher, self.limits)
         forwarding.trusted_networks(settings.trusted_proxies)  # a wrong entry fails at startup
@@ -388,6 +393,8 @@ class SoapApplication:
             return Answer.whole(200, text, b"ready\n")
         if path == "/metrics":
             return Answer.whole(200, metrics.CONTENT_TYPE, self.metrics.render())
+        if path == "/openapi.json":
+            return Answer.whole(200, "application/json", self.openapi)
         if path == "/soapui-project.xml":
             return Answer.whole(200, "application/xml", _soapui(), _SOAPUI_DISPOSITION)
         return Answer.whole(
@@ -464,7 +471,7 @@ def _check_media(media_type: str, version: SoapVersion) -> None:
 _HTML: Final = "text/html; charset=utf-8"
 _TEXT: Final = "text/plain; charset=utf-8"
 _KNOWN_PATHS: Final = frozenset(
-    {"/", "/index.html", "/healthz", "/readyz", "/metrics", "/soapui-project.xml"}
+    {"/", "/index.html", "/healthz", "/readyz", "/metrics", "/soapui-project.xml", "/openapi.json"}
 )
 _SOAPUI_DISPOSITION: Final = (
     "Content-Disposition",
