@@ -31,6 +31,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import parse_qs
 
+from service import ns
 from service.answer import Answer
 from service.config import Settings
 from service.contract.openapi import render_openapi
@@ -57,8 +58,9 @@ from service.security.keys import PageTokens
 from service.security.throttle import Throttle, ThrottleLimits, client_address
 from service.security.usernametoken import FieldLimits, Freshness
 from service.security.users import open_users
+from service.soap import addressing
 from service.soap import mtom as mtom_format
-from service.soap.dispatch import Dispatcher
+from service.soap.dispatch import Dispatcher, Outcome
 from service.soap.envelope import SoapVersion, http_status, open_envelope
 from service.soap.hardening import Limits, check_headers, parse_request
 from service.storage import open_store
@@ -144,6 +146,8 @@ class SoapApplication:
             spyne_app, settings.base_url, self.policy.anonymous_operations
         )
         self.http = HttpBinding(self.dispatcher, settings.max_parameters)
+        #: what a wsa:Action may name: the operations' SOAPActions (service.soap.addressing)
+        self._actions = frozenset(map(ns.soap_action, self.dispatcher.operation_names))
         self.xmlrpc = xmlrpc.XmlRpcBinding(self.dispatcher, self.limits)
         forwarding.trusted_networks(settings.trusted_proxies)  # a wrong entry fails at startup
         self.metrics = metrics.Metrics(
@@ -272,6 +276,7 @@ class SoapApplication:
         """The answer to a request on a SOAP port, faults included; never raises a fault."""
         mtom: mtom_format.Package | None = None
         includes = 0
+        addressed: addressing.Addressing | None = None
         try:
             if method != "POST":
                 raise MethodNotAllowedFault(
@@ -297,12 +302,15 @@ class SoapApplication:
                     version = said
                 root = parse_request(self._read_body(environ), self.limits)
             request = open_envelope(root, version, mtom.attachments if mtom else None)
-            if request.header is not None:
-                check_headers(request.header, self.limits)
             if version is SoapVersion.SOAP11:
                 soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
             else:
                 soap_action = (mtom.action if mtom else params.get("action")) or ""
+            if request.header is not None:
+                check_headers(request.header, self.limits)
+                addressed = addressing.read(request.header, self._actions, soap_action or None)
+                if addressed is not None:
+                    soap_action = addressed.action
             outcome = self.dispatcher.respond(
                 request,
                 soap_action or None,
@@ -311,6 +319,11 @@ class SoapApplication:
             )
         except ServiceFault as early:
             outcome = self.dispatcher.fault_outcome(version, early)
+            partial = getattr(early, "partial", None)
+            if partial is not None:  # an addressing fault: its reply is addressed too
+                addressed = addressing.Addressing(partial.namespace, "", partial.message_id or "")
+        if addressed is not None:
+            outcome = _addressed(outcome, version, addressed)
         status = http_status(version, outcome.fault) if outcome.fault else 200
         # mtom: binary came as XOP parts; mime: an MTOM package with everything inline
         came = "xml" if mtom is None else "mtom" if includes else "mime"
@@ -400,6 +413,20 @@ class SoapApplication:
         return Answer.whole(
             404, text, b"Not found. The service is at /soap (SOAP 1.1) and /soap12 (SOAP 1.2).\n"
         )
+
+
+def _addressed(outcome: Outcome, version: SoapVersion, request: addressing.Addressing) -> Outcome:
+    """``outcome`` with the reply's WS-Addressing headers (service.soap.addressing)."""
+    envelope = outcome.envelope
+    addressing.write_reply(
+        envelope,
+        version,
+        request.namespace,
+        addressing.reply_action(outcome.operation, outcome.fault, request.namespace),
+        request.message_id or None,
+        request.reference_parameters,
+    )
+    return outcome._replace(document=envelope)
 
 
 @lru_cache(maxsize=64)

@@ -16,11 +16,15 @@
      │    ├── UnknownOperationFault      Client.UnknownOperation  Body names no operation of ours
      │    ├── SoapActionMismatchFault    Client.SoapActionMismatch SOAPAction names another operation
      │    ├── TooManyAttemptsFault       Client.TooManyAttempts   credentials refused unchecked for a while (Retry-After; 429 off SOAP)
-     │    └── WsSecurityFault            wsse:*  (WS-Security 1.1 codes, a QName in the wsse namespace)
-     │         ├── FailedAuthenticationFault   wsse:FailedAuthentication  wrong or missing credentials
-     │         │    └── AuthenticationRequiredFault  (HTTP 401 + WWW-Authenticate: Basic) none were sent
-     │         ├── InvalidSecurityFault  wsse:InvalidSecurity     a malformed Security header
-     │         └── MessageExpiredFault   wsse:MessageExpired      stale Timestamp or token
+     │    ├── WsSecurityFault            wsse:*  (WS-Security 1.1 codes, a QName in the wsse namespace)
+     │    │    ├── FailedAuthenticationFault   wsse:FailedAuthentication  wrong or missing credentials
+     │    │    │    └── AuthenticationRequiredFault  (HTTP 401 + WWW-Authenticate: Basic) none were sent
+     │    │    ├── InvalidSecurityFault  wsse:InvalidSecurity     a malformed Security header
+     │    │    └── MessageExpiredFault   wsse:MessageExpired      stale Timestamp or token
+     │    └── AddressingFault            wsa:*  (WS-Addressing codes, in the request's wsa namespace)
+     │         ├── InvalidAddressingHeaderFault  wsa:InvalidAddressingHeader  repeated, or a reply address we cannot reach
+     │         ├── MessageAddressingHeaderRequiredFault  wsa:MessageAddressingHeaderRequired  Action or MessageID missing
+     │         └── ActionNotSupportedFault  wsa:ActionNotSupported  wsa:Action names no operation of the Body's
      ├── ShuttingDownFault               Server.ShuttingDown      the service stops before the request could be taken in (503)
      ├── VersionMismatchFault            VersionMismatch          SOAP 1.2 envelope on the 1.1 port, or back
      ├── MustUnderstandFault             MustUnderstand           a mustUnderstand header we do not know
@@ -49,7 +53,7 @@ from service.contract.models import (
     NotFoundFaultDetail,
     ValidationFaultDetail,
 )
-from service.ns import TNS, WSSE
+from service.ns import TNS, WSA, WSSE
 
 #: A character XML 1.0 cannot carry (lxml refuses to write it).
 NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -80,6 +84,8 @@ class ServiceFault(Fault):  # type: ignore[misc]
     detail_type: ClassVar[type[ComplexModel] | None] = None
     #: A code that is a QName outside the SOAP namespace (namespace, local name).
     wire_qname: ClassVar[tuple[str, str] | None] = None
+    #: A further subcode in the same namespace (SOAP 1.2 only: SOAP 1.1 has no subcodes).
+    wire_subcode: ClassVar[str | None] = None
     #: HTTP headers to send with the fault.
     http_headers: ClassVar[tuple[tuple[str, str], ...]] = ()
 
@@ -268,6 +274,35 @@ class MessageExpiredFault(WsSecurityFault):
 
     def __init__(self) -> None:
         super().__init__("The message has expired.")
+
+
+class AddressingFault(ClientFault):
+    """A WS-Addressing failure (WS-Addressing 1.0 SOAP Binding, section 6): its code is
+    ``wsa:<name>`` on the wire, in the namespace the request's headers used (1.0's or
+    the 2004/08 submission's), and a SOAP 1.2 fault adds a subcode where one applies."""
+
+    #: the local name of the code
+    name: ClassVar[str] = ""
+
+    def __init__(self, message: str, namespace: str = WSA, subcode: str | None = None) -> None:
+        super().__init__(message)
+        self.wire_qname = (namespace, self.name)  # type: ignore[misc]
+        self.wire_subcode = subcode  # type: ignore[misc]
+
+
+class InvalidAddressingHeaderFault(AddressingFault):
+    code = "wsa:InvalidAddressingHeader"
+    name = "InvalidAddressingHeader"
+
+
+class MessageAddressingHeaderRequiredFault(AddressingFault):
+    code = "wsa:MessageAddressingHeaderRequired"
+    name = "MessageAddressingHeaderRequired"
+
+
+class ActionNotSupportedFault(AddressingFault):
+    code = "wsa:ActionNotSupported"
+    name = "ActionNotSupported"
 
 
 class ShuttingDownFault(ServiceFault):

@@ -28,6 +28,11 @@ WSU: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity
 WSSE_USERNAME_TOKEN_PROFILE: Final = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
 )
+#: WS-Addressing 1.0 (W3C), the 2004/08 member submission WCF's and older stacks still
+#: send, and the metadata namespace of ``wsam:Action`` in the contract
+WSA: Final = "http://www.w3.org/2005/08/addressing"
+WSA_SUBMISSION: Final = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+WSAM: Final = "http://www.w3.org/2007/05/addressing/metadata"
 #: XOP 1.0: MTOM's xop:Include
 XOP: Final = "http://www.w3.org/2004/08/xop/include"
 WSOMA: Final = "http://schemas.xmlsoap.org/ws/2004/09/policy/optimizedmimeserialization"

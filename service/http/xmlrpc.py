@@ -64,16 +64,19 @@ from service.contract import internals
 from service.contract.exchange import HttpSeen
 from service.contract.wsdl import Operation
 from service.faults import (
+    ActionNotSupportedFault,
     AuthenticationRequiredFault,
     ClientFault,
     FailedAuthenticationFault,
     ForbiddenXmlFault,
     ImageRejectedFault,
     InternalFault,
+    InvalidAddressingHeaderFault,
     InvalidSecurityFault,
     LimitExceededFault,
     MalformedMimeFault,
     MalformedRequestFault,
+    MessageAddressingHeaderRequiredFault,
     MessageExpiredFault,
     MethodNotAllowedFault,
     MustUnderstandFault,
@@ -131,6 +134,9 @@ FAULT_CODES: Final[Mapping[type[ServiceFault], int]] = {
     SoapActionMismatchFault: 15,
     VersionMismatchFault: 16,
     MustUnderstandFault: 17,
+    InvalidAddressingHeaderFault: 18,
+    MessageAddressingHeaderRequiredFault: 19,
+    ActionNotSupportedFault: 20,
     ClientFault: 100,
     ServiceFault: 200,
 }

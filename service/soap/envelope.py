@@ -10,7 +10,8 @@ Knows nothing of the operations; ``service.soap.dispatch`` does. The rules:
 2. An envelope holds an optional Header, then exactly one Body, and nothing
    else (WS-I BP R1011); the Body holds exactly one element, the operation.
 3. A header block marked ``mustUnderstand`` and aimed at us is a
-   MustUnderstand fault, unless it is one we understand (``wsse:Security``).
+   MustUnderstand fault, unless it is one we understand (``wsse:Security``, and
+   WS-Addressing's, see ``service.soap.addressing``).
 """
 
 from __future__ import annotations
@@ -82,8 +83,16 @@ class Request(NamedTuple):
 #: ``Request(...)`` made in C (a NamedTuple's own ``__new__`` is Python code)
 _new_request: Final = tuple.__new__
 
-#: Header blocks this service processes (so mustUnderstand="1" on them is honoured)
-UNDERSTOOD: Final = frozenset({f"{{{ns.WSSE}}}Security"})
+#: Header blocks this service processes (so mustUnderstand="1" on them is honoured): the
+#: WS-Security header, and WS-Addressing's of both versions (service.soap.addressing)
+UNDERSTOOD: Final = frozenset(
+    {f"{{{ns.WSSE}}}Security"}
+    | {
+        f"{{{namespace}}}{name}"
+        for namespace in (ns.WSA, ns.WSA_SUBMISSION)
+        for name in ("To", "From", "Action", "MessageID", "ReplyTo", "FaultTo", "RelatesTo")
+    }
+)
 
 
 class _Frame(NamedTuple):
@@ -223,8 +232,12 @@ def fault_envelope(
     fault_nsmap = {"soap": env, "tns": ns.TNS}
     first, *subcodes = fault.code.split(".")
     if fault.wire_qname is not None:
-        fault_nsmap["wsse"] = fault.wire_qname[0]
-        first, subcodes = "Client", [f"wsse:{fault.wire_qname[1]}"]
+        namespace, local = fault.wire_qname
+        prefix = "wsse" if namespace == ns.WSSE else "wsa"
+        fault_nsmap[prefix] = namespace
+        first, subcodes = "Client", [f"{prefix}:{local}"]
+        if fault.wire_subcode and version is SoapVersion.SOAP12:
+            subcodes.append(f"{prefix}:{fault.wire_subcode}")
     else:
         subcodes = [f"tns:{subcode}" for subcode in subcodes]
     if version is SoapVersion.SOAP11:

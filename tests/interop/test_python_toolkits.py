@@ -28,7 +28,9 @@ import pytest
 import requests
 import zeep
 import zeep.exceptions
+import zeep.plugins
 from lxml import etree
+from zeep.wsa import WsAddressingPlugin
 
 from tests.conftest import TESTER, LiveServer
 from tests.interop.scenario import PEOPLE, check_report
@@ -58,13 +60,22 @@ def _listed(list_images: Any, image_id: str) -> dict[str, Any]:
         assert token, f"ListImages never showed {image_id}"
 
 
+@pytest.mark.parametrize("addressing", [False, True], ids=["plain", "ws-addressing"])
 @pytest.mark.parametrize(
     ("usage", "path"), [("service", "/soap"), ("SoapServiceSoap12", "/soap12")]
 )
-def test_zeep(live_server: LiveServer, payloads: dict[str, Path], usage: str, path: str) -> None:
+def test_zeep(
+    live_server: LiveServer, payloads: dict[str, Path], usage: str, path: str, addressing: bool
+) -> None:
+    """``addressing``: with zeep's ``WsAddressingPlugin`` ("Plugins > WSAddressing" in its
+    documentation), which puts wsa:Action, wsa:MessageID and wsa:To in every request."""
     session = requests.Session()
     session.auth = requests.auth.HTTPBasicAuth(*TESTER)
-    client = zeep.Client(live_server.url + "/soap?wsdl", transport=zeep.Transport(session=session))
+    history = zeep.plugins.HistoryPlugin()
+    plugins = [WsAddressingPlugin(), history] if addressing else [history]
+    client = zeep.Client(
+        live_server.url + "/soap?wsdl", transport=zeep.Transport(session=session), plugins=plugins
+    )
     service = client.service if usage == "service" else client.bind("SoapService", usage)
     before = live_server.log_text()
     no_zone = service.GetTime()
@@ -107,6 +118,14 @@ def test_zeep(live_server: LiveServer, payloads: dict[str, Path], usage: str, pa
     check_report(report, payloads["png"], images=True)
     marker = f"method=POST path={path} operation=GetImage outcome=ok"
     assert live_server.log_text().count(marker) > before.count(marker), f"not called on {path}"
+    service.Greet(name="Ada")
+    sent, received = history.last_sent["envelope"], history.last_received["envelope"]
+    wsa = "{http://www.w3.org/2005/08/addressing}"
+    if addressing:  # the reply relates to the request, with the operation's output action
+        assert received.findtext(f".//{wsa}RelatesTo") == sent.findtext(f".//{wsa}MessageID")
+        assert received.findtext(f".//{wsa}Action") == "urn:soap-service:v1/GreetResponse"
+    else:
+        assert received.find(f".//{wsa}Action") is None
 
 
 def test_zeep_from_the_live_wsdl_with_defaults(live_server: LiveServer) -> None:
