@@ -41,6 +41,8 @@ UTC_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 #: The policy both bindings reference: MTOM is understood, and optional.
 MTOM_POLICY_ID: Final = "SoapServiceMtomPolicy"
+#: The other: WS-Addressing is understood, optional, with replies on the HTTP response only.
+ADDRESSING_POLICY_ID: Final = "SoapServiceAddressingPolicy"
 
 #: The address written into the committed contract; the running service
 #: replaces it with its configured public URL.
@@ -48,5 +50,16 @@ PLACEHOLDER_BASE_URL: Final = "http://localhost:8000"
 
 
 def soap_action(operation: str) -> str:
-    """The SOAPAction URI of an operation (the same on both bindings)."""
+    """The SOAPAction URI of an operation (the same on both bindings), and its request's
+    ``wsam:Action``."""
     return f"{TNS}/{operation}"
+
+
+def output_action(operation: str) -> str:
+    """The ``wsam:Action`` of an operation's reply."""
+    return f"{soap_action(operation)}Response"
+
+
+def fault_action(operation: str, fault: str) -> str:
+    """The ``wsam:Action`` of an operation's declared fault (``fault``: its name)."""
+    return f"{soap_action(operation)}/Fault/{fault}"

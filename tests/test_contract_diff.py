@@ -156,6 +156,26 @@ def test_soap_action_change_is_breaking() -> None:
     assert _kinds(_set(action, "soapAction", "urn:other/Greet")) == {"breaking"}
 
 
+def test_wsam_action_change_is_breaking_and_a_new_one_additive() -> None:
+    action = "{http://www.w3.org/2007/05/addressing/metadata}Action"
+    output = _one("//wsdl:portType/wsdl:operation[@name='Greet']/wsdl:output")
+    changed = _verdicts(_set(output, action, "urn:other/GreetResponse"))
+    assert changed == {
+        (
+            "breaking",
+            "output's wsam:Action 'urn:soap-service:v1/GreetResponse' became"
+            " 'urn:other/GreetResponse'",
+        )
+    }
+
+    def strip(root: etree._Element) -> None:
+        for element in root.iter():
+            element.attrib.pop(action, None)
+
+    assert {c.kind for c in diff(_changed(strip), COMMITTED)} == {"additive"}
+    assert _kinds(strip) == {"breaking"}
+
+
 def test_a_new_address_is_only_information() -> None:
     address = _one("//wsdl:port[@name='SoapServiceSoap11']/soap:address")
     assert _kinds(_set(address, "location", "https://soap.example.com/soap")) == {"info"}

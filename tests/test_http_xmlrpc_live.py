@@ -4,6 +4,7 @@ its documentation shows it: ``ServerProxy(url)`` and a method call per operation
 from __future__ import annotations
 
 import http.client
+import random
 import re
 import urllib.parse
 import uuid
@@ -104,7 +105,7 @@ def test_images_upload_read_page_and_delete(
     live_server: LiveServer, proxies: Callable[..., xmlrpc.client.ServerProxy]
 ) -> None:
     proxy = proxies()
-    png = make_image("PNG")
+    png = make_image("PNG", (random.randint(1, 4000), 3))  # new bytes: a new, newest image
     receipt = proxy.UploadImage("photo.png", xmlrpc.client.Binary(png), "image/png")
     assert receipt["format"] == "png" and receipt["size_bytes"] == len(png)
     image = proxy.GetImage(receipt["image_id"])

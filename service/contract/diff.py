@@ -47,6 +47,7 @@ XS: Final = ns.XSD
 SOAP11: Final = ns.WSDL_SOAP11
 SOAP12: Final = ns.WSDL_SOAP12
 NS: Final = {"wsdl": WSDL, "xs": XS, "soap": SOAP11, "soap12": SOAP12}
+WSAM_ACTION: Final = "{http://www.w3.org/2007/05/addressing/metadata}Action"
 
 Kind = Literal["breaking", "additive", "info"]
 Direction = frozenset[str]  # {"in"}, {"out"} or both
@@ -103,6 +104,7 @@ class Contract:
             for m in self.root.findall("wsdl:message", NS)
         }
         self.operations: dict[str, dict[str, list[str]]] = {}
+        self.actions: dict[str, dict[str, str]] = {}
         for port_type in self.root.findall("wsdl:portType", NS):
             for op in port_type.findall("wsdl:operation", NS):
                 self.operations[op.get("name", "")] = {
@@ -112,6 +114,12 @@ class Contract:
                     "fault_messages": [
                         _local(f.get("message", "")) for f in op.findall("wsdl:fault", NS)
                     ],
+                }
+                # the WS-Addressing actions: what addressed requests and replies carry
+                self.actions[op.get("name", "")] = {
+                    (child.get("name") or etree.QName(child).localname): action
+                    for child in op.findall("wsdl:*", NS)
+                    if (action := child.get(WSAM_ACTION))
                 }
         self.bindings: dict[str, dict[str, str]] = {}
         for binding in self.root.findall("wsdl:binding", NS):
@@ -243,6 +251,16 @@ def _operations(old: Contract, new: Contract) -> Iterator[Change]:
             now = [e for m in after[part] for e in new.messages.get(m, [])]
             if [_local(e) for e in was] != [_local(e) for e in now]:
                 yield Change("breaking", f"operation {name}", f"{part} element {was} became {now}")
+        was_actions, now_actions = old.actions.get(name, {}), new.actions.get(name, {})
+        for message in sorted(was_actions.keys() | now_actions.keys()):
+            before_action, after_action = was_actions.get(message), now_actions.get(message)
+            if before_action == after_action:
+                continue
+            yield Change(
+                "additive" if before_action is None else "breaking",
+                f"operation {name}",
+                f"{message}'s wsam:Action {before_action!r} became {after_action!r}",
+            )
 
 
 def _bindings(old: Contract, new: Contract) -> Iterator[Change]:

@@ -63,6 +63,7 @@ NSMAP: Final = {
     "wsp": ns.WSP,
     "wsu": ns.WSU,
     "wsoma": ns.WSOMA,
+    "wsam": ns.WSAM,
 }
 
 SOAP11_PATH: Final = "/soap"
@@ -271,6 +272,16 @@ def render_wsdl(
     etree.SubElement(
         policy, f"{{{ns.WSOMA}}}OptimizedMimeSerialization", {f"{{{ns.WSP}}}Optional": "true"}
     )
+    # and WS-Addressing (service.soap.addressing), optionally, replies on the HTTP response
+    # only: toolkits that read WS-Policy may turn it on, the others ignore it
+    policy = etree.SubElement(
+        root, f"{{{ns.WSP}}}Policy", {f"{{{ns.WSU}}}Id": ns.ADDRESSING_POLICY_ID}
+    )
+    addressing = etree.SubElement(
+        policy, f"{{{ns.WSAM}}}Addressing", {f"{{{ns.WSP}}}Optional": "true"}
+    )
+    nested = etree.SubElement(addressing, f"{{{ns.WSP}}}Policy")
+    etree.SubElement(nested, f"{{{ns.WSAM}}}AnonymousResponses")
 
     # types
     schema_holder = etree.SubElement(root, _w("types"))
@@ -322,11 +333,26 @@ def render_wsdl(
         operation = etree.SubElement(port_type, _w("operation"), name=op.name)
         if op.doc:
             etree.SubElement(operation, _w("documentation")).text = op.doc
-        etree.SubElement(operation, _w("input"), message=f"{tns}{op.name}Request")
-        etree.SubElement(operation, _w("output"), message=f"{tns}{op.name}Response")
+        action = f"{{{ns.WSAM}}}Action"  # the same as the SOAPAction, for WS-Addressing
+        etree.SubElement(
+            operation,
+            _w("input"),
+            {action: ns.soap_action(op.name)},
+            message=f"{tns}{op.name}Request",
+        )
+        etree.SubElement(
+            operation,
+            _w("output"),
+            {action: ns.output_action(op.name)},
+            message=f"{tns}{op.name}Response",
+        )
         for fault in op.faults:
             etree.SubElement(
-                operation, _w("fault"), name=fault.__name__, message=tns + fault.__name__
+                operation,
+                _w("fault"),
+                {action: ns.fault_action(op.name, fault.__name__)},
+                name=fault.__name__,
+                message=tns + fault.__name__,
             )
 
     # bindings and ports
@@ -338,6 +364,7 @@ def render_wsdl(
             root, _w("binding"), name=binding_name, type=f"{tns}{ns.PORT_TYPE}"
         )
         etree.SubElement(binding, f"{{{ns.WSP}}}PolicyReference", URI=f"#{ns.MTOM_POLICY_ID}")
+        etree.SubElement(binding, f"{{{ns.WSP}}}PolicyReference", URI=f"#{ns.ADDRESSING_POLICY_ID}")
         etree.SubElement(
             binding, f"{{{soap_ns}}}binding", style="document", transport=ns.HTTP_TRANSPORT
         )

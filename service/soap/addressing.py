@@ -70,16 +70,6 @@ SOAP_FAULT_ACTION: Final = {
 _SINGLE: Final = ("To", "From", "Action", "MessageID", "ReplyTo", "FaultTo")
 
 
-def output_action(operation: str) -> str:
-    """The action of an operation's reply (the contract's output ``wsam:Action``)."""
-    return f"{ns.soap_action(operation)}Response"
-
-
-def fault_action(operation: str, fault_name: str) -> str:
-    """The action of an operation's declared fault (the contract's fault ``wsam:Action``)."""
-    return f"{ns.soap_action(operation)}/Fault/{fault_name}"
-
-
 @dataclass(frozen=True)
 class Addressing:
     """What a request's addressing headers said."""
@@ -152,7 +142,9 @@ def _check(
     for name in _SINGLE:
         if len(found.get(name, ())) > 1:
             raise InvalidAddressingHeaderFault(
-                f"The header wsa:{name} comes more than once; it may come once.",
+                f"The header wsa:{name} comes more than once; it may come once (a toolkit"
+                " that adds WS-Addressing headers from the contract's wsam:Action by itself,"
+                " as zeep does, needs no addressing plugin on top).",
                 namespace,
                 "InvalidCardinality",
             )
@@ -235,9 +227,9 @@ def write_reply(
 def reply_action(operation: str | None, fault: ServiceFault | None, namespace: str) -> str:
     """The wsa:Action of the reply to ``operation`` (rule 6)."""
     if fault is None and operation is not None:
-        return output_action(operation)
+        return ns.output_action(operation)
     if fault is not None and operation is not None and fault.detail_type is not None:
-        return fault_action(operation, type(fault).__name__)
+        return ns.fault_action(operation, type(fault).__name__)
     if fault is not None and fault.code.startswith("wsa:"):
         return FAULT_ACTION[namespace]
     return SOAP_FAULT_ACTION[namespace]

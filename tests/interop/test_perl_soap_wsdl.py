@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import urllib.request
 from pathlib import Path
 
@@ -186,9 +187,10 @@ def test_fault_detail_contract_form_is_no_fix(live_server: LiveServer, tmp_path:
         '</wsdl:message><wsdl:message name="ValidationFault">',
         1,
     )
-    declared = '<wsdl:fault name="ValidationFault" message="tns:ValidationFault"/>'
+    declared = re.search(r'<wsdl:fault [^>]*message="tns:ValidationFault"[^>]*/>', edited)
+    assert declared is not None
     edited = edited.replace(
-        declared, declared + '<wsdl:fault name="SoapFault" message="tns:SoapFault"/>', 1
+        declared[0], declared[0] + '<wsdl:fault name="SoapFault" message="tns:SoapFault"/>', 1
     )
     assert '<wsdl:message name="SoapFault">' in edited
     assert 'message="tns:SoapFault"' in edited

@@ -60,21 +60,19 @@ def _listed(list_images: Any, image_id: str) -> dict[str, Any]:
         assert token, f"ListImages never showed {image_id}"
 
 
-@pytest.mark.parametrize("addressing", [False, True], ids=["plain", "ws-addressing"])
 @pytest.mark.parametrize(
     ("usage", "path"), [("service", "/soap"), ("SoapServiceSoap12", "/soap12")]
 )
-def test_zeep(
-    live_server: LiveServer, payloads: dict[str, Path], usage: str, path: str, addressing: bool
-) -> None:
-    """``addressing``: with zeep's ``WsAddressingPlugin`` ("Plugins > WSAddressing" in its
-    documentation), which puts wsa:Action, wsa:MessageID and wsa:To in every request."""
+def test_zeep(live_server: LiveServer, payloads: dict[str, Path], usage: str, path: str) -> None:
+    """zeep turns WS-Addressing on by itself for operations whose contract declares
+    ``wsam:Action`` (it applies its own ``WsAddressingPlugin``): every call of the row is
+    addressed, and every reply relates to its request (checked through zeep's
+    ``HistoryPlugin``)."""
     session = requests.Session()
     session.auth = requests.auth.HTTPBasicAuth(*TESTER)
     history = zeep.plugins.HistoryPlugin()
-    plugins = [WsAddressingPlugin(), history] if addressing else [history]
     client = zeep.Client(
-        live_server.url + "/soap?wsdl", transport=zeep.Transport(session=session), plugins=plugins
+        live_server.url + "/soap?wsdl", transport=zeep.Transport(session=session), plugins=[history]
     )
     service = client.service if usage == "service" else client.bind("SoapService", usage)
     before = live_server.log_text()
@@ -121,11 +119,19 @@ def test_zeep(
     service.Greet(name="Ada")
     sent, received = history.last_sent["envelope"], history.last_received["envelope"]
     wsa = "{http://www.w3.org/2005/08/addressing}"
-    if addressing:  # the reply relates to the request, with the operation's output action
-        assert received.findtext(f".//{wsa}RelatesTo") == sent.findtext(f".//{wsa}MessageID")
-        assert received.findtext(f".//{wsa}Action") == "urn:soap-service:v1/GreetResponse"
-    else:
-        assert received.find(f".//{wsa}Action") is None
+    assert sent.findtext(f".//{wsa}Action") == "urn:soap-service:v1/Greet"
+    assert received.findtext(f".//{wsa}RelatesTo") == sent.findtext(f".//{wsa}MessageID")
+    assert received.findtext(f".//{wsa}Action") == "urn:soap-service:v1/GreetResponse"
+
+
+def test_zeep_with_its_addressing_plugin_too(live_server: LiveServer) -> None:
+    """zeep's documented ``plugins=[WsAddressingPlugin()]`` on top of the addressing zeep
+    already does from ``wsam:Action`` sends each header twice: a typed fault that says so."""
+    client = zeep.Client(live_server.url + "/soap?wsdl", plugins=[WsAddressingPlugin()])
+    with pytest.raises(zeep.exceptions.Fault) as caught:
+        client.service.Greet(name="Ada")
+    assert caught.value.code.endswith("InvalidAddressingHeader")
+    assert "as zeep does" in caught.value.message
 
 
 def test_zeep_from_the_live_wsdl_with_defaults(live_server: LiveServer) -> None:

@@ -62,7 +62,16 @@ if (!$upload->fault) {
     # the bytes, as XMLRPC::Lite decoded the <base64>: compared by digest, not sent back
     $report{get_sha256} = sha256_hex($image->result->{content}) unless $image->fault;
     delete $report{get}{result}{content} unless $image->fault;
-    $report{list} = outcome($signed_in->call('ListImages', { page_size => 1 }));
+    # the receipt's page of ListImages, named parameters, following next_page_token
+    my %page_params = (page_size => 100);
+    for (1 .. 50) {
+        my $page = $signed_in->call('ListImages', {%page_params});
+        if ($page->fault) { $report{list} = outcome($page); last; }
+        my @found = grep { $_->{image_id} eq $id } @{ $page->result->{images} };
+        if (@found) { $report{listed} = $found[0]->{image_id}; last; }
+        last unless $page->result->{next_page_token};
+        $page_params{page_token} = $page->result->{next_page_token};
+    }
     $report{delete} = outcome($signed_in->call('DeleteImage', $id));
     $report{get_deleted} = outcome($signed_in->call('GetImage', $id));
 }

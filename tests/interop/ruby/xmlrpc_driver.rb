@@ -48,7 +48,18 @@ if upload["result"]
   id = upload["result"]["image_id"]
   image = signed_in.call("GetImage", id)
   report["get_sha256"] = Digest::SHA256.hexdigest(image["content"])
-  report["list"] = outcome(signed_in, "ListImages", { "page_size" => 1 })
+  # the receipt's page of ListImages, named parameters, following next_page_token
+  params = { "page_size" => 100 }
+  50.times do
+    page = signed_in.call("ListImages", params)
+    found = page["images"].find { |receipt| receipt["image_id"] == id }
+    if found
+      report["listed"] = found["image_id"]
+      break
+    end
+    break unless page["next_page_token"]
+    params["page_token"] = page["next_page_token"]
+  end
   report["delete"] = outcome(signed_in, "DeleteImage", id)
   report["get_deleted"] = outcome(signed_in, "GetImage", id)
 end
