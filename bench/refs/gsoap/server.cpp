@@ -125,3 +125,11 @@ int __ns1__DeleteImage_(soap *s, _ns1__DeleteImage *i, _ns1__DeleteImageResponse
 int __ns1__DescribeRequest_(soap *s, _ns1__DescribeRequest *i, _ns1__DescribeRequestResponse &o) {
   return __ns1__DescribeRequest(s, i, o);
 }
+
+// The contract declares WS-Addressing (wsam:Action), so wsdl2h generates the service
+// operation that receives faults sent to a FaultTo address; gSOAP's WS-Addressing guide
+// has every server define it. This reference server never gets one: answer nothing.
+int SOAP_ENV__Fault(soap *s, char *, char *, char *, SOAP_ENV__Detail *, SOAP_ENV__Code *,
+                    SOAP_ENV__Reason *, char *, char *, SOAP_ENV__Detail *) {
+  return soap_send_empty_response(s, SOAP_OK);
+}
