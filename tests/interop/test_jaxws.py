@@ -11,15 +11,49 @@ With default options wsimport leaves the SOAP 1.2 port out (JAX-WS's own limitat
 by a test below: "Ignoring SOAP port ... You must specify the "-extension" option"), so the
 default row is SOAP 1.1 on ``/soap``. The SOAP 1.2 row adds the one flag the tool's own warning
 asks for, ``-extension``, and then uses the getter it generates, ``getSoapServiceSoap12()``.
+
+Every row also calls the two operations the shared scenario leaves out: DescribeRequest (which
+SOAP header blocks the server saw) and DeleteImage of its upload, then GetImage of it again,
+read as the generated ``NotFoundFault``.
+
+**WS-Addressing** (issue 19). The client settings, as the JAX-WS documentation shows them:
+the generated getter with the feature, enabled and required::
+
+    SoapServicePortType port = new SoapService().getSoapServiceSoap11(new AddressingFeature(true, true));
+    // SOAP 1.2 (wsimport -extension): new SoapService().getSoapServiceSoap12(new AddressingFeature(true, true))
+
+Every request then carries ``wsa:To``, ``wsa:Action`` (``mustUnderstand``), ``wsa:ReplyTo`` and
+``wsa:FaultTo`` (anonymous) and ``wsa:MessageID``, and the RI refuses a reply without
+``wsa:Action`` or ``wsa:RelatesTo`` (``MissingAddressingHeaderException``).
+``test_jaxws_addressing`` runs the whole scenario so on both ports with the RI's own wire dump
+on (``-Dcom.sun.xml.ws.transport.http.client.HttpTransportPipe.dump=true``: it prints, it
+changes nothing sent) and checks every exchange in it: the request's headers, the reply's
+``wsa:Action`` (the output action, or the declared fault's) and ``wsa:RelatesTo`` (the
+request's MessageID).
+
+Without the feature the RI addresses every call all the same: the WSDL's optional
+``wsam:Addressing`` policy turns WS-Addressing on (the same five headers, ``wsa:Action`` without
+``mustUnderstand``), and the RI then requires ``wsa:RelatesTo`` in every reply (not
+``wsa:Action``, which only the required feature asks for). ``AddressingProbe.java`` shows both
+through a stub that takes either header out of the service's reply.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+from lxml import etree
 
 from tests.conftest import TESTER, LiveServer
 from tests.interop.conftest import HERE, check_mtom_report, require, run
@@ -58,7 +92,7 @@ def _build(work: Path, live_server: LiveServer, *flags: str, port: str) -> tuple
     )
     (work / "wsimport.out").write_text(out)
     classpath = ":".join([*(str(JARS / f"{jar}.jar") for jar in RUNTIME), str(work / "classes")])
-    sources = ["Driver.java", "MtomDriver.java", f"{port}Port.java"]
+    sources = ["Driver.java", "MtomDriver.java", "AddressingProbe.java", f"{port}Port.java"]
     for source in sources:
         shutil.copy(HERE / "java" / source, work)
     run(["javac", "-cp", classpath, "-d", work / "classes", *sources], cwd=work)
@@ -133,21 +167,65 @@ def test_generated_code_is_natural(java_build: tuple[Path, str]) -> None:
         assert "Holder<" not in text, source.name
 
 
-def _driver(live_server: LiveServer, payloads: dict[str, Path], build: tuple[Path, str]) -> str:
+WSA = "http://www.w3.org/2005/08/addressing"
+#: the WS-Addressing headers the RI puts in every request, in its order
+WSA_HEADERS = [f"{{{WSA}}}{name}" for name in ("To", "Action", "ReplyTo", "FaultTo", "MessageID")]
+ENVELOPES = {
+    "/soap": "http://schemas.xmlsoap.org/soap/envelope/",
+    "/soap12": "http://www.w3.org/2003/05/soap-envelope",
+}
+#: the RI's debugging switch: every HTTP exchange printed on stdout (it changes nothing sent)
+DUMP = "-Dcom.sun.xml.ws.transport.http.client.HttpTransportPipe.dump=true"
+BUILDS = [("java_build", "/soap"), ("java_build_extension", "/soap12")]
+
+
+def _driver(
+    live_server: LiveServer,
+    payloads: dict[str, Path],
+    build: tuple[Path, str],
+    *extra: str,
+    java_options: tuple[str, ...] = (),
+) -> str:
     work, classpath = build
     return run(
-        ["java", "-cp", classpath, "Driver", payloads["png"], payloads["text"], *TESTER], cwd=work
+        [
+            "java",
+            *java_options,
+            "-cp",
+            classpath,
+            "Driver",
+            payloads["png"],
+            payloads["text"],
+            *TESTER,
+            *extra,
+        ],
+        cwd=work,
     )
+
+
+def _check_rest(report: dict[str, Any], path: str) -> None:
+    """DescribeRequest, DeleteImage and the NotFoundFault after it (the module docstring)."""
+    describe = report["describe"]
+    assert describe["soap_version"] == ("1.1" if path == "/soap" else "1.2"), describe
+    assert describe["soap_action"] == "urn:soap-service:v1/DescribeRequest", describe
+    assert describe["soap_headers"] == WSA_HEADERS, describe
+    assert report["delete"]["image_id"] == report["upload"]["image_id"]
+    assert report["fault_gone"] == {
+        "code": "NotFoundFault",
+        "image_id": report["delete"]["image_id"],
+    }
 
 
 def test_jaxws(
     live_server: LiveServer, payloads: dict[str, Path], java_build: tuple[Path, str]
 ) -> None:
-    """wsimport's defaults, ``new SoapService().getSoapServiceSoap11()``: SOAP 1.1 on /soap."""
+    """wsimport's defaults, ``new SoapService().getSoapServiceSoap11()``: SOAP 1.1 on /soap.
+
+    Addressed by the RI without being asked: DescribeRequest saw the five wsa headers."""
     before = live_server.log_text()
-    check_report(
-        parse_report(_driver(live_server, payloads, java_build)), payloads["png"], images=True
-    )
+    report = parse_report(_driver(live_server, payloads, java_build))
+    check_report(report, payloads["png"], images=True)
+    _check_rest(report, "/soap")
     marker = "path=/soap operation=GetImage outcome=ok"
     assert live_server.log_text().count(marker) > before.count(marker)
 
@@ -157,10 +235,183 @@ def test_jaxws_soap12(
 ) -> None:
     """wsimport -extension, ``new SoapService().getSoapServiceSoap12()``: SOAP 1.2 on /soap12."""
     before = live_server.log_text()
-    out = _driver(live_server, payloads, java_build_extension)
-    check_report(parse_report(out), payloads["png"], images=True)
+    report = parse_report(_driver(live_server, payloads, java_build_extension))
+    check_report(report, payloads["png"], images=True)
+    _check_rest(report, "/soap12")
     marker = "path=/soap12 operation=GetImage outcome=ok"
     assert live_server.log_text().count(marker) > before.count(marker)
+
+
+def _envelopes(dump: str, kind: str) -> list[etree._Element]:
+    """The SOAP envelopes of the RI's dump of each HTTP ``kind`` ("request" or "response")."""
+    found = []
+    for block in re.split(r"^---\[HTTP ", dump, flags=re.MULTILINE)[1:]:
+        if not block.startswith(kind):
+            continue
+        match = re.search(r"<(\w+):Envelope\b.*?</\1:Envelope>", block, re.DOTALL)
+        assert match, f"no envelope in the dumped {kind}:\n{block[:3000]}"
+        found.append(etree.fromstring(match.group(0).encode()))
+    return found
+
+
+def _header(envelope: etree._Element, name: str) -> etree._Element:
+    found = envelope.findall(f"{{*}}Header/{{{WSA}}}{name}")
+    assert len(found) == 1, (name, etree.tostring(envelope)[:3000])
+    return found[0]
+
+
+@pytest.mark.parametrize(("build", "path"), BUILDS, ids=["soap11", "soap12"])
+def test_jaxws_addressing(
+    live_server: LiveServer,
+    payloads: dict[str, Path],
+    build: str,
+    path: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """``getSoapServiceSoap1x(new AddressingFeature(true, true))``: the whole scenario,
+    every request addressed and every reply addressed back, as the RI's dump shows them."""
+    out = _driver(
+        live_server, payloads, request.getfixturevalue(build), "addressing", java_options=(DUMP,)
+    )
+    report = parse_report(out)
+    check_report(report, payloads["png"], images=True)
+    _check_rest(report, path)
+    requests, replies = _envelopes(out, "request"), _envelopes(out, "response")
+    # Greet, GetTime x2, EchoPerson x2, UploadImage, ListImages (1+), GetImage, four faults,
+    # DescribeRequest, DeleteImage, GetImage of the deleted image
+    assert len(requests) == len(replies) >= 15, (len(requests), len(replies))
+    must_understand = f"{{{ENVELOPES[path]}}}mustUnderstand"
+    actions = set()
+    for sent, got in zip(requests, replies, strict=True):
+        assert etree.QName(sent).namespace == ENVELOPES[path]
+        assert [etree.QName(h).text for h in sent.find("{*}Header")] == WSA_HEADERS
+        action = _header(sent, "Action")
+        assert action.get(must_understand) in ("1", "true"), etree.tostring(action)
+        assert _header(sent, "To").text == live_server.url + path
+        for name in ("ReplyTo", "FaultTo"):
+            assert _header(sent, name).findtext(f"{{{WSA}}}Address") == f"{WSA}/anonymous"
+        assert _header(got, "RelatesTo").text == _header(sent, "MessageID").text
+        assert _header(got, "MessageID").text != _header(sent, "MessageID").text
+        assert _header(got, "To").text == f"{WSA}/anonymous"
+        fault = got.find("{*}Body/{*}Fault")
+        if fault is None:
+            assert _header(got, "Action").text == action.text + "Response"
+        else:
+            detail = fault.find("{*}Detail/*") if path == "/soap12" else fault.find("detail/*")
+            assert detail is not None, etree.tostring(fault)
+            name = etree.QName(detail).localname.removesuffix("Detail")
+            assert _header(got, "Action").text == f"{action.text}/Fault/{name}"
+        actions.add(action.text.rsplit("/", 1)[1])
+    assert actions == {
+        "Greet",
+        "GetTime",
+        "EchoPerson",
+        "UploadImage",
+        "ListImages",
+        "GetImage",
+        "DeleteImage",
+        "DescribeRequest",
+    }
+
+
+@pytest.fixture
+def reply_stub(live_server: LiveServer) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    """A stub in front of the service: ``/<mode>/<shape>/<port path>`` records the request
+    under ``<mode>`` and hands back the service's reply as served (``as_served``), without
+    ``wsa:RelatesTo`` (``no_relates_to``) or without ``wsa:Action`` (``no_action``)."""
+    seen: list[tuple[str, bytes]] = []
+    cut = {
+        "as_served": None,
+        "no_relates_to": rb"<wsa:RelatesTo\b[^>]*>[^<]*</wsa:RelatesTo>",
+        "no_action": rb"<wsa:Action\b[^>]*>[^<]*</wsa:Action>",
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            _, mode, shape, port = self.path.split("/")
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((mode, body))
+            wanted = ("content-type", "soapaction", "accept")
+            headers = {k: v for k, v in self.headers.items() if k.lower() in wanted}
+            forward = urllib.request.Request(f"{live_server.url}/{port}", body, headers)
+            try:
+                with urllib.request.urlopen(forward, timeout=60) as answer:
+                    status, reply, kind = answer.status, answer.read(), answer.headers
+            except urllib.error.HTTPError as error:
+                status, reply, kind = error.code, error.read(), error.headers
+            if cut[shape]:
+                reply, cuts = re.subn(cut[shape], b"", reply)
+                assert cuts == 1, reply
+            self.send_response(status)
+            self.send_header("Content-Type", kind["Content-Type"])
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(("build", "path"), BUILDS, ids=["soap11", "soap12"])
+def test_jaxws_addresses_by_default_and_checks_replies(
+    reply_stub: tuple[str, list[tuple[str, bytes]]],
+    build: str,
+    path: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """What the RI sends without the feature (the optional policy turns addressing on), what
+    the required feature adds (``mustUnderstand`` on ``wsa:Action``), and what each refuses
+    in a reply: so the rows above passing means the RI checked our replies' headers."""
+    stub, seen = reply_stub
+    work, classpath = request.getfixturevalue(build)
+    probe = subprocess.run(
+        ["java", "-cp", classpath, "AddressingProbe", stub],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert probe.returncode == 0, probe.stderr[-6000:]
+    report = json.loads(probe.stdout.strip().splitlines()[-1])
+    # the RI's refusal of a reply, worded as if the service had sent it a fault
+    refused = (
+        "com.sun.xml.ws.fault.ServerSOAPFaultException: Client received SOAP Fault from server:"
+        " A required header representing a Message Addressing Property is not present"
+        " Please see the server log to find more detail regarding exact cause of the failure."
+    )
+    assert report == {
+        "default": {
+            "as_served": "Hello, Ada!",
+            "no_relates_to": refused,
+            "no_action": "Hello, Ada!",
+        },
+        "addressing": {"as_served": "Hello, Ada!", "no_relates_to": refused, "no_action": refused},
+    }, report
+    # the RI's log names the missing header of each refused reply, in order
+    problems = re.findall(r"Problem header:\{([^}]*)\}(\w+)", probe.stderr)
+    assert problems == [(WSA, "RelatesTo"), (WSA, "RelatesTo"), (WSA, "Action")], probe.stderr
+    must_understand = f"{{{ENVELOPES[path]}}}mustUnderstand"
+    assert [mode for mode, _ in seen] == ["default"] * 3 + ["addressing"] * 3
+    for mode, body in seen:
+        match = re.search(rb"<(\w+):Envelope\b.*?</\1:Envelope>", body, re.DOTALL)
+        assert match, body
+        envelope = etree.fromstring(match.group(0))
+        assert [etree.QName(h).text for h in envelope.find("{*}Header")] == WSA_HEADERS
+        action = _header(envelope, "Action")
+        assert action.text == "urn:soap-service:v1/Greet"
+        if mode == "default":
+            assert action.get(must_understand) is None, etree.tostring(action)
+        else:
+            assert action.get(must_understand) in ("1", "true"), etree.tostring(action)
 
 
 @pytest.mark.parametrize("build", ["java_build", "java_build_extension"])

@@ -1,5 +1,6 @@
 // .NET WCF driver (Mono), compiled with the client class svcutil generates from the served WSDL
-// with default options. Usage: mono driver.exe ENDPOINT SOAP_VERSION(1.1|1.2) PNG TEXT USER PASSWORD
+// with default options. Usage: mono driver.exe ENDPOINT VERSION PNG TEXT USER PASSWORD
+// VERSION: 1.1 | 1.2 | Soap11WSAddressing10 | Soap12WSAddressing10
 //
 // Binding: Mono's svcutil writes no output.config (its Driver.cs: "//FIXME: Generate .config"),
 // so the generated default constructor finds no endpoint. The driver passes the generated
@@ -7,6 +8,14 @@
 // svcutil would write it to output.config: BasicHttpBinding for the SOAP 1.1 port, a
 // CustomBinding of SOAP 1.2 text encoding over HTTP for the SOAP 1.2 port; HTTP Basic as
 // WCF documents it (TransportCredentialOnly / AuthenticationSchemes.Basic, ClientCredentials).
+//
+// WS-Addressing (VERSION Soap11WSAddressing10 or Soap12WSAddressing10): the binding a WCF
+// user writes for it, passed to the same generated constructor:
+//   new CustomBinding(
+//       new TextMessageEncodingBindingElement(MessageVersion.Soap12WSAddressing10, Encoding.UTF8),
+//       new HttpTransportBindingElement { AuthenticationScheme = AuthenticationSchemes.Basic })
+// The driver then also reports, through WCF's documented IClientMessageInspector (it only
+// reads), the addressing headers of each request and of each reply WCF accepted ("exchanges").
 //
 // Faults: Mono's svcutil generates neither the fault detail types nor FaultContract
 // attributes (the .NET svcutil generates both from the WSDL's wsdl:fault elements), and
@@ -22,6 +31,7 @@ using System.IO;
 using System.ServiceModel;
 using System.ServiceModel.Channels;
 using System.ServiceModel.Description;
+using System.ServiceModel.Dispatcher;
 using System.Text;
 using System.Xml;
 using soapservice.v1;
@@ -43,6 +53,40 @@ namespace soapservice.v1
         [DataMember(IsRequired = true, Order = 0)] public string reason { get; set; }
         [DataMember(IsRequired = true, Order = 1)] public string message { get; set; }
     }
+
+    [DataContract(Name = "NotFoundFaultDetail", Namespace = "urn:soap-service:v1")]
+    public class NotFoundFaultDetail
+    {
+        [DataMember(IsRequired = true, Order = 0)] public string image_id { get; set; }
+    }
+}
+
+// Reads (never changes) each request's and each accepted reply's WS-Addressing headers.
+class Exchanges : IClientMessageInspector, IEndpointBehavior
+{
+    public readonly List<object> Seen = new List<object>();
+
+    public object BeforeSendRequest(ref Message request, IClientChannel channel)
+    {
+        var exchange = new Dictionary<string, object> {
+            { "version", request.Version.ToString() },
+            { "action", request.Headers.Action },
+            { "message_id", request.Headers.MessageId == null ? null : request.Headers.MessageId.ToString() } };
+        Seen.Add(exchange);
+        return exchange;
+    }
+
+    public void AfterReceiveReply(ref Message reply, object state)
+    {
+        var exchange = (Dictionary<string, object>)state;
+        exchange["reply_action"] = reply.Headers.Action;
+        exchange["relates_to"] = reply.Headers.RelatesTo == null ? null : reply.Headers.RelatesTo.ToString();
+    }
+
+    public void AddBindingParameters(ServiceEndpoint endpoint, BindingParameterCollection parameters) { }
+    public void ApplyClientBehavior(ServiceEndpoint endpoint, ClientRuntime runtime) { runtime.MessageInspectors.Add(this); }
+    public void ApplyDispatchBehavior(ServiceEndpoint endpoint, EndpointDispatcher dispatcher) { }
+    public void Validate(ServiceEndpoint endpoint) { }
 }
 
 static class Driver
@@ -108,6 +152,7 @@ static class Driver
         try { call(); }
         catch (FaultException<ValidationFaultDetail> f) { return Detail(f, "field", "reason"); }
         catch (FaultException<ImageRejectedFaultDetail> f) { return Detail(f, "reason", "message"); }
+        catch (FaultException<NotFoundFaultDetail> f) { return Detail(f, "image_id"); }
         throw new Exception("expected a declared fault");
     }
 
@@ -116,7 +161,16 @@ static class Driver
         var endpoint = new EndpointAddress(args[0]);
         // HTTP Basic: WCF sends it after the service's 401 challenge.
         Binding binding;
-        if (args[1] == "1.2")
+        Exchanges exchanges = null;
+        if (args[1] == "Soap11WSAddressing10" || args[1] == "Soap12WSAddressing10")
+        {
+            var version = args[1] == "Soap12WSAddressing10" ? MessageVersion.Soap12WSAddressing10 : MessageVersion.Soap11WSAddressing10;
+            binding = new CustomBinding(
+                new TextMessageEncodingBindingElement(version, Encoding.UTF8),
+                new HttpTransportBindingElement { AuthenticationScheme = System.Net.AuthenticationSchemes.Basic });
+            exchanges = new Exchanges();
+        }
+        else if (args[1] == "1.2")
             binding = new CustomBinding(
                 new TextMessageEncodingBindingElement(MessageVersion.Soap12, Encoding.UTF8),
                 new HttpTransportBindingElement { AuthenticationScheme = System.Net.AuthenticationSchemes.Basic });
@@ -127,15 +181,34 @@ static class Driver
             binding = basic;
         }
         var api = new SoapServicePortTypeClient(binding, endpoint);
+        if (exchanges != null) api.Endpoint.Behaviors.Add(exchanges);
         api.ClientCredentials.UserName.UserName = args[4];
         api.ClientCredentials.UserName.Password = args[5];
         foreach (var op in api.Endpoint.Contract.Operations)
         {
             DeclareFault(op, "ValidationFault", typeof(ValidationFaultDetail));
             if (op.Name == "UploadImage") DeclareFault(op, "ImageRejectedFault", typeof(ImageRejectedFaultDetail));
+            if (op.Name == "GetImage" || op.Name == "DeleteImage") DeclareFault(op, "NotFoundFault", typeof(NotFoundFaultDetail));
         }
 
         var report = new Dictionary<string, object>();
+        try { Scenario(api, args, report); }
+        catch (Exception e)
+        {
+            // what went wrong, with the addressing WCF had sent so far, then fail
+            Console.Error.WriteLine(e);
+            report["error"] = e.GetType().FullName + ": " + e.Message;
+            if (exchanges != null) report["exchanges"] = exchanges.Seen;
+            Console.WriteLine(Json(report));
+            return 1;
+        }
+        if (exchanges != null) report["exchanges"] = exchanges.Seen;
+        Console.WriteLine(Json(report));
+        return 0;
+    }
+
+    static void Scenario(SoapServicePortTypeClient api, string[] args, Dictionary<string, object> report)
+    {
         report["greet"] = api.Greet("Ada");
         var t0 = api.GetTime(null);
         report["time_default"] = new Dictionary<string, object> {
@@ -175,7 +248,13 @@ static class Driver
         report["fault_age"] = Fault(() => api.EchoPerson(new Person { first_name = "A", last_name = "B", age = 200 }));
         report["fault_zone"] = Fault(() => api.GetTime("Mars/Olympus_Mons"));
         report["fault_image"] = Fault(() => api.UploadImage("n.png", File.ReadAllBytes(args[3]), null));
-        Console.WriteLine(Json(report));
-        return 0;
+        // the two operations the shared scenario leaves out: what the server saw, and a delete
+        var seen = api.DescribeRequest();
+        report["describe"] = new Dictionary<string, object> {
+            { "soap_version", seen.soap_version }, { "soap_action", seen.soap_action },
+            { "soap_headers", new List<object>(seen.soap_headers ?? new ArrayOfString()) } };
+        var deleted = api.DeleteImage(receipt.image_id);
+        report["delete"] = new Dictionary<string, object> { { "image_id", deleted.image_id } };
+        report["fault_gone"] = Fault(() => api.GetImage(receipt.image_id));
     }
 }

@@ -1,11 +1,17 @@
 // JAX-WS RI driver, compiled against the classes wsimport generates from the served WSDL
-// (GET /soap?wsdl). Usage: java Driver PNG TEXT USER PASSWORD
+// (GET /soap?wsdl). Usage: java Driver PNG TEXT USER PASSWORD [addressing]
 //
 // The port is the generated service's generated getter, as the JAX-WS documentation shows:
 // Port.open() is `new SoapService().getSoapServiceSoap11()` (Soap11Port.java, wsimport's
 // default options) or `new SoapService().getSoapServiceSoap12()` (Soap12Port.java, which
 // wsimport generates only with -extension). No endpoint override: the address is the
 // WSDL's. HTTP Basic is BindingProvider's USERNAME_PROPERTY / PASSWORD_PROPERTY.
+//
+// WS-Addressing: with the argument "addressing" the port is opened with the feature enabled
+// and required, as the JAX-WS documentation shows it:
+// `new SoapService().getSoapServiceSoap11(new AddressingFeature(true, true))` (or Soap12).
+// Without it the RI still addresses every call, because the WSDL's bindings carry an optional
+// wsam:Addressing policy (test_jaxws.py shows both on the wire).
 //
 // JAX-WS surfaces a declared fault as its generated checked exception (ValidationFault,
 // ImageRejectedFault) with the typed detail as getFaultInfo(); the exception type is the
@@ -18,11 +24,14 @@ import java.util.List;
 import java.util.Map;
 import java.security.MessageDigest;
 import javax.xml.ws.BindingProvider;
+import javax.xml.ws.soap.AddressingFeature;
 import service.soap.v1.ImageData;
 import service.soap.v1.ImagePage;
 import service.soap.v1.ImageReceipt;
 import service.soap.v1.ImageRejectedFault;
+import service.soap.v1.NotFoundFault;
 import service.soap.v1.Person;
+import service.soap.v1.RequestDescription;
 import service.soap.v1.SoapServicePortType;
 import service.soap.v1.TimeInfo;
 import service.soap.v1.ValidationFault;
@@ -69,6 +78,10 @@ public class Driver {
       out.put("reason", f.getFaultInfo().getReason().value());
       out.put("message", f.getFaultInfo().getMessage());
       return out;
+    } catch (NotFoundFault f) {
+      out.put("code", f.getClass().getSimpleName());
+      out.put("image_id", f.getFaultInfo().getImageId());
+      return out;
     }
     throw new AssertionError("expected a declared fault");
   }
@@ -80,7 +93,9 @@ public class Driver {
   }
 
   public static void main(String[] args) throws Exception {
-    final SoapServicePortType api = Port.open();
+    boolean addressing = args.length > 4 && args[4].equals("addressing");
+    final SoapServicePortType api =
+        addressing ? Port.open(new AddressingFeature(true, true)) : Port.open();
     Map<String, Object> request = ((BindingProvider) api).getRequestContext();
     request.put(BindingProvider.USERNAME_PROPERTY, args[2]);  // HTTP Basic
     request.put(BindingProvider.PASSWORD_PROPERTY, args[3]);
@@ -146,6 +161,16 @@ public class Driver {
     report.put("fault_zone", fault(() -> api.getTime("Mars/Olympus_Mons")));
     byte[] text = Files.readAllBytes(Paths.get(args[1]));
     report.put("fault_image", fault(() -> api.uploadImage("n.png", text, null)));
+    // the two operations the shared scenario leaves out: what the server saw, and a delete
+    RequestDescription seen = api.describeRequest();
+    Map<String, Object> describe = new LinkedHashMap<>();
+    describe.put("soap_version", seen.getSoapVersion());
+    describe.put("soap_action", seen.getSoapAction());
+    describe.put("soap_headers", new ArrayList<Object>(seen.getSoapHeaders().getString()));
+    report.put("describe", describe);
+    ImageReceipt deleted = api.deleteImage(r.getImageId());
+    report.put("delete", Map.of("image_id", deleted.getImageId()));
+    report.put("fault_gone", fault(() -> api.getImage(r.getImageId())));
     System.out.println(json(report));
   }
 }
