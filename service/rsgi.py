@@ -23,6 +23,7 @@ refused is answered by the engine like any other fault, with
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import io
 import logging
 import os
@@ -47,6 +48,33 @@ DRAIN_SIGNAL: Final = signal.SIGUSR2
 LATE_GRACE: Final = 1.0
 _NO_BODY: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 _DONE: Final = object()
+#: Streamed bodies larger than this go through a pipe, at the client's pace
+#: (``ServingCore._send_piped``); smaller ones are handed to granian as they are read.
+PIPED_MIN: Final = 1024 * 1024
+#: How much the pipe's transport holds before the next chunk waits
+_PIPE_HIGH: Final = 256 * 1024
+
+
+class _PipeFlow(asyncio.Protocol):
+    """asyncio's flow control on a pipe's write transport, as an awaitable."""
+
+    def __init__(self) -> None:
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self.lost = False
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self._writable.set()
+
+    async def writable(self) -> None:
+        await self._writable.wait()
 
 
 class ServingCore:
@@ -178,6 +206,9 @@ class ServingCore:
         if isinstance(body, tuple | list) and len(body) == 1:
             proto.response_bytes(answer.status, headers, body[0])
             return
+        if not isinstance(body, tuple | list) and (answer.length or 0) > PIPED_MIN:
+            await self._send_piped(proto, answer, headers, loop)
+            return
         transport = proto.response_stream(answer.status, headers)
         if isinstance(body, tuple | list):
             for chunk in body:
@@ -190,6 +221,87 @@ class ServingCore:
             ) is not _DONE:
                 await transport.send_bytes(chunk)  # type: ignore[arg-type]
         finally:
+            _close(chunks)
+
+    async def _send_piped(
+        self,
+        proto: Any,
+        answer: Answer,
+        headers: Headers,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """A large streamed body, as fast as the client reads it and no faster.
+
+        granian's ``response_stream`` queues what it is given without limit (its
+        ``send_bytes`` never waits), so a body read from the store faster than the
+        client takes it would pile up in the worker. Here the body goes through a
+        pipe that granian reads as the response's file (``response_file``, which it
+        reads only as the connection drains): each chunk is read from the store on
+        the worker's thread, written to the pipe by the event loop, and the next is
+        read only once the pipe has taken it (asyncio's flow control on the pipe's
+        transport). A slow client then costs a coroutine and about ``_PIPE_HIGH`` plus
+        the pipe's capacity, never the rest of the image. A client that goes away
+        closes granian's end: the write fails and the store's snapshot is released.
+        Our own read end is held until granian has surely opened the pipe (more has
+        been written than the pipe and the transport's buffer can hold).
+        """
+        chunks = iter(answer.body)
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        read_open = True
+        transport: asyncio.WriteTransport | None = None
+        gone: asyncio.Future[None] | None = None
+        try:
+            capacity = fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ)
+            os.set_blocking(write_fd, False)
+            pipe = os.fdopen(write_fd, "wb", buffering=0)  # owns write_fd from here
+        except BaseException:
+            os.close(write_fd)
+            os.close(read_fd)
+            _close(chunks)
+            raise
+        try:
+            flow = _PipeFlow()
+            transport, _ = await loop.connect_write_pipe(lambda: flow, pipe)
+            transport.set_write_buffer_limits(high=_PIPE_HIGH, low=_PIPE_HIGH // 2)
+            proto.response_file(answer.status, headers, f"/proc/self/fd/{read_fd}")
+            gone = asyncio.ensure_future(proto.client_disconnect())
+            written = 0
+            while (
+                chunk := await loop.run_in_executor(self._pool, next, chunks, _DONE)
+            ) is not _DONE:
+                assert isinstance(chunk, bytes)
+                transport.write(chunk)
+                written += len(chunk)
+                if read_open:  # until then a client that goes away breaks no pipe
+                    waiting = asyncio.ensure_future(flow.writable())
+                    await asyncio.wait((waiting, gone), return_when=asyncio.FIRST_COMPLETED)
+                    waiting.cancel()
+                    if gone.done():  # the client went away
+                        transport.abort()
+                        transport = None
+                        return
+                else:
+                    await flow.writable()
+                if flow.lost:
+                    return  # the client went away: granian closed its end
+                if read_open and written > capacity + _PIPE_HIGH + len(chunk):
+                    # granian has read from the pipe, so its own end is open
+                    os.close(read_fd)
+                    read_open = False
+        except BaseException:
+            if transport is not None:
+                transport.abort()  # a short body: the client sees it cut, never complete
+                transport = None
+            raise
+        finally:
+            if gone is not None:
+                gone.cancel()
+            if transport is not None:
+                transport.close()  # the body's end, once the pipe has taken the rest
+            else:
+                pipe.close()
+            if read_open:
+                os.close(read_fd)
             _close(chunks)
 
 
