@@ -13,8 +13,11 @@ engine run (``SoapApplication.handle``, the same code the WSGI face calls):
 - on one of the worker's ``threads`` for a larger body and for downloads, so a
   10 MiB upload's parse and fsync never stall the small requests behind it.
 
-The answer goes back in one piece (``response_bytes``) or, for an MTOM reply or a
-download, chunk by chunk (``response_stream``). A request whose body was
+The answer goes back in one piece (``response_bytes``) or chunk by chunk: a streamed
+body (a download, GetImage's answer) over ``PIPED_MIN`` through a pipe granian reads
+at the client's pace (``response_file``), each chunk read from the store on the
+worker's thread only once the pipe has taken the last; a smaller one through
+``response_stream``. A request whose body was
 refused is answered by the engine like any other fault, with
 ``Connection: close``. A request the credential throttle refused
 (``Client.TooManyAttempts``) is answered after ``auth_tarpit`` seconds (the tarpit).
