@@ -26,11 +26,13 @@ refused is answered by the engine like any other fault, with
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import io
+import itertools
 import logging
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
@@ -56,6 +58,8 @@ _DONE: Final = object()
 PIPED_MIN: Final = 1024 * 1024
 #: How much the pipe's transport holds before the next chunk waits
 _PIPE_HIGH: Final = 256 * 1024
+#: Seconds granian has to open a body's FIFO once it is given it (it does at once)
+_FIFO_OPEN_TIMEOUT: Final = 30.0
 
 
 class _PipeFlow(asyncio.Protocol):
@@ -64,6 +68,7 @@ class _PipeFlow(asyncio.Protocol):
     def __init__(self) -> None:
         self._writable = asyncio.Event()
         self._writable.set()
+        self._closed = asyncio.Event()
         self.lost = False
 
     def pause_writing(self) -> None:
@@ -75,9 +80,14 @@ class _PipeFlow(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self._writable.set()
+        self._closed.set()
 
     async def writable(self) -> None:
         await self._writable.wait()
+
+    async def closed(self) -> None:
+        """Once the transport has handed everything to the pipe and closed it."""
+        await self._closed.wait()
 
 
 class ServingCore:
@@ -97,6 +107,9 @@ class ServingCore:
         #: seconds requests in flight get when the worker stops (service.intake.Drain)
         self.drain_seconds = max(1.0, settings.shutdown_timeout * 2 / 3)
         self._in_flight = 0
+        #: the private folder of the FIFOs large bodies go through (``_send_piped``)
+        self._fifos: str | None = None
+        self._fifo_numbers = itertools.count()
         self._released = False
         self._refuse_after = 0.0
 
@@ -113,6 +126,8 @@ class ServingCore:
             self._pool.shutdown(wait=True)
         access_log.flush()
         self.app.close()
+        if self._fifos is not None:
+            shutil.rmtree(self._fifos, ignore_errors=True)
 
     # --- stopping: drain first, then let granian stop an idle worker ---
 
@@ -238,74 +253,81 @@ class ServingCore:
         granian's ``response_stream`` queues what it is given without limit (its
         ``send_bytes`` never waits), so a body read from the store faster than the
         client takes it would pile up in the worker. Here the body goes through a
-        pipe that granian reads as the response's file (``response_file``, which it
-        reads only as the connection drains): each chunk is read from the store on
-        the worker's thread, written to the pipe by the event loop, and the next is
-        read only once the pipe has taken it (asyncio's flow control on the pipe's
-        transport). A slow client then costs a coroutine and about ``_PIPE_HIGH`` plus
-        the pipe's capacity, never the rest of the image. A client that goes away
-        closes granian's end: the write fails and the store's snapshot is released.
-        Our own read end is held until granian has surely opened the pipe (more has
-        been written than the pipe and the transport's buffer can hold).
+        FIFO that granian reads as the response's file (``response_file``; it reads
+        only as the connection drains): each chunk is read from the store on the
+        worker's thread, written to the FIFO by the event loop, and the next is read
+        only once the FIFO has taken it (flow control on the pipe's transport). A slow
+        client costs a coroutine and about ``_PIPE_HIGH`` plus the pipe's capacity,
+        never the rest of the image. Only granian holds the reading end (opening the
+        writing end waits for it, then the name is removed), so a client that goes
+        away closes it: the next write fails, the store's snapshot is released.
         """
         chunks = iter(answer.body)
-        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-        read_open = True
-        transport: asyncio.WriteTransport | None = None
-        gone: asyncio.Future[None] | None = None
         try:
-            capacity = fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ)
+            path = self._fifo_path()
+            proto.response_file(answer.status, headers, path)
+            write_fd = await self._open_fifo(path, loop)
+        except BaseException:
+            _close(chunks)
+            raise
+        transport: asyncio.WriteTransport | None = None
+        try:
             os.set_blocking(write_fd, False)
             pipe = os.fdopen(write_fd, "wb", buffering=0)  # owns write_fd from here
         except BaseException:
             os.close(write_fd)
-            os.close(read_fd)
             _close(chunks)
             raise
         try:
             flow = _PipeFlow()
             transport, _ = await loop.connect_write_pipe(lambda: flow, pipe)
             transport.set_write_buffer_limits(high=_PIPE_HIGH, low=_PIPE_HIGH // 2)
-            proto.response_file(answer.status, headers, f"/proc/self/fd/{read_fd}")
-            gone = asyncio.ensure_future(proto.client_disconnect())
-            written = 0
             while (
                 chunk := await loop.run_in_executor(self._pool, next, chunks, _DONE)
             ) is not _DONE:
-                assert isinstance(chunk, bytes)
-                transport.write(chunk)
-                written += len(chunk)
-                if read_open:  # until then a client that goes away breaks no pipe
-                    waiting = asyncio.ensure_future(flow.writable())
-                    await asyncio.wait((waiting, gone), return_when=asyncio.FIRST_COMPLETED)
-                    waiting.cancel()
-                    if gone.done():  # the client went away
-                        transport.abort()
-                        transport = None
-                        return
-                else:
-                    await flow.writable()
                 if flow.lost:
                     return  # the client went away: granian closed its end
-                if read_open and written > capacity + _PIPE_HIGH + len(chunk):
-                    # granian has read from the pipe, so its own end is open
-                    os.close(read_fd)
-                    read_open = False
+                assert isinstance(chunk, bytes)
+                transport.write(chunk)
+                await flow.writable()
+            transport.close()  # the body's end, once the pipe has taken the rest
+            await flow.closed()  # a worker that stops after this loses none of it
         except BaseException:
             if transport is not None:
                 transport.abort()  # a short body: the client sees it cut, never complete
                 transport = None
             raise
         finally:
-            if gone is not None:
-                gone.cancel()
             if transport is not None:
                 transport.close()  # the body's end, once the pipe has taken the rest
             else:
                 pipe.close()
-            if read_open:
-                os.close(read_fd)
             _close(chunks)
+
+    def _fifo_path(self) -> str:
+        """A new FIFO's path in this worker's private folder (made at the first use)."""
+        if self._fifos is None:
+            self._fifos = tempfile.mkdtemp(prefix="soap-service-bodies-")  # mode 0700
+        path = os.path.join(self._fifos, f"{next(self._fifo_numbers)}")
+        os.mkfifo(path, 0o600)
+        return path
+
+    async def _open_fifo(self, path: str, loop: asyncio.AbstractEventLoop) -> int:
+        """The FIFO's writing end, once granian has opened its reading end; the name is
+        then removed. If granian never opens it (``_FIFO_OPEN_TIMEOUT``), the wait is
+        ended by opening the reading end here, and the answer is abandoned."""
+        opening = loop.run_in_executor(None, os.open, path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            return await asyncio.wait_for(asyncio.shield(opening), _FIFO_OPEN_TIMEOUT)
+        except BaseException:
+            reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # lets the open return
+            try:
+                os.close(await opening)
+            finally:
+                os.close(reader)
+            raise
+        finally:
+            os.unlink(path)
 
 
 def _close(body: Iterable[bytes] | Iterator[bytes]) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,3 +128,33 @@ def test_a_slow_reader_does_not_make_the_worker_hold_the_image(
         rest = b"".join(slow.iter_content(MIB))
     assert base64.b64encode(data) in first + rest
     assert growth <= BOUND_MIB, f"a slow reader grew the worker by {growth:.1f} MiB"
+
+
+def _open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@pytest.mark.parametrize("read_first", [0, 2 * MIB])
+@pytest.mark.parametrize("mtom", [False, True])
+def test_a_client_that_goes_away_releases_the_snapshot(
+    stored: tuple[LiveServer, dict[int, tuple[str, bytes]]], read_first: int, mtom: bool
+) -> None:
+    """A client that closes its connection after the answer's headers (or 2 MiB of it):
+    the worker stops reading, closes the pipe and the store's snapshot (its connection),
+    and goes on serving. Watched through the worker's open files, which come back to
+    what they were (the snapshot's connection, the pipe, the client's socket)."""
+    server, images = stored
+    (pid,) = worker_peaks(server)
+    baseline = _open_fds(pid)
+    accept = "multipart/related,application/xop+xml" if mtom else ""
+    response = _get(server, "1.1", images[100][0], accept)
+    if read_first:
+        assert len(response.raw.read(read_first)) == read_first
+    assert _open_fds(pid) > baseline  # the snapshot's connection and the pipe are open
+    response.close()
+    deadline = time.monotonic() + 30
+    while _open_fds(pid) > baseline:
+        assert time.monotonic() < deadline, f"the worker still has {_open_fds(pid)} files open"
+        os.sched_yield()
+    with _get(server, "1.2", images[10][0], "") as again:  # and it goes on serving
+        assert base64.b64encode(images[10][1]) in b"".join(again.iter_content(MIB))
