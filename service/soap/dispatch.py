@@ -102,16 +102,12 @@ class Outcome(NamedTuple):
     def mtom(self, soap_media: str) -> tuple[str, Iterable[bytes], int]:
         """The envelope as an MTOM message (its Content-Type, body and length), its
         base64Binary values as parts; streamed values read as it is sent."""
-        envelope = self.envelope if not self.streams else self.document
+        # a document with streamed values is a tree; any other is made one
+        envelope = self.document if self.streams else self.envelope
         assert isinstance(envelope, etree._Element)
         packed = pack(envelope, self.binary, soap_media, dict(self.streams))
         body, length = streamed.body_of(packed.chunks, encode=False)
         return packed.content_type, body, length
-
-    def close(self) -> None:
-        """Releases the streamed values' snapshots (an outcome that is not sent)."""
-        for _, content in self.streams:
-            content.close()
 
 
 _new_outcome: Final = tuple.__new__
