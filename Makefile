@@ -72,7 +72,7 @@ bench: $(STAMP)
 	bench/install-deps.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-## Peak worker memory for a 10 MiB image (upload, GetImage, HTTP download), per backend
+## Peak worker memory for 10 MiB and 100 MiB images (upload, GetImage, HTTP download), per backend
 bench-memory: $(STAMP)
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m tests.pg sh -c '$(BIN)/python -m bench.memory --database-url "$$SOAP_TEST_DATABASE_URL"'

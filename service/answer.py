@@ -13,7 +13,8 @@ class Answer:
     status: int
     #: every header but Content-Length and X-Request-ID, which the application adds
     headers: list[tuple[str, str]]
-    #: the body's chunks (an iterator for a streamed download)
+    #: the body's chunks: an iterator (with ``close``) for a body read from the store
+    #: while it is sent (a download, GetImage's answer)
     body: Iterable[bytes] = ()
     #: Content-Length; None when the answer has no body to measure (304)
     length: int | None = 0

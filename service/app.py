@@ -31,6 +31,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import parse_qs
 
+from lxml import etree
+
 from service import ns
 from service.answer import Answer
 from service.config import Settings
@@ -107,9 +109,11 @@ _request_ids: Final = _RequestIds()
 
 
 class SoapApplication:
-    def __init__(self, settings: Settings, codecs: bool = True) -> None:
+    def __init__(self, settings: Settings, codecs: bool = True, stream: bool = True) -> None:
         """``codecs=False``: every call through spyne's own path (for the differential
-        tests; see ``service.contract.codec``)."""
+        tests; see ``service.contract.codec``). ``stream=False``: GetImage's bytes read
+        whole into the answer, the whole-document path (for the differential tests; see
+        ``service.soap.streamed``)."""
         self.settings = settings
         #: set when the worker stops (service.rsgi): new requests are refused, /readyz 503
         self.draining = False
@@ -137,6 +141,7 @@ class SoapApplication:
             self.policy,
             self.limits.max_text_length,
             codecs=codecs,
+            stream=stream,
         )
         self.wsdl = render_wsdl(spyne_app, settings.base_url)
         #: ?wsdl=soap11: the same contract without the SOAP 1.2 binding and port
@@ -332,23 +337,23 @@ class SoapApplication:
             allow = "GET, HEAD, POST" if _wsdl_view(environ) is not None else "POST"
             fault_headers = (*fault_headers, ("Allow", allow))
         if mtom is None and not mtom_format.accepts_mtom(environ.get("HTTP_ACCEPT", "")):
-            body = outcome.body
+            body, length = outcome.xml()  # streamed values read while it is sent
             return _soap_answer(
                 status,
                 [("Content-Type", version.content_type), *fault_headers],
-                (body,),
-                len(body),
+                body,
+                length,
                 outcome.operation,
                 outcome.fault,
                 came,
                 "xml",
             )
-        packed = mtom_format.pack(outcome.envelope, outcome.binary, _ACCEPTED_MEDIA[version][0])
+        content_type, chunks, length = outcome.mtom(_ACCEPTED_MEDIA[version][0])
         return Answer(
             status,
-            [("Content-Type", packed.content_type), *fault_headers],
-            packed.chunks,
-            packed.length,
+            [("Content-Type", content_type), *fault_headers],
+            chunks,
+            length,
             outcome.operation,
             outcome.fault,
             came,
@@ -416,8 +421,10 @@ class SoapApplication:
 
 
 def _addressed(outcome: Outcome, version: SoapVersion, request: addressing.Addressing) -> Outcome:
-    """``outcome`` with the reply's WS-Addressing headers (service.soap.addressing)."""
-    envelope = outcome.envelope
+    """``outcome`` with the reply's WS-Addressing headers (service.soap.addressing); a tree
+    keeps its streamed values unread (they are sent as before)."""
+    document = outcome.document
+    envelope = document if isinstance(document, etree._Element) else outcome.envelope
     addressing.write_reply(
         envelope,
         version,

@@ -13,8 +13,11 @@ engine run (``SoapApplication.handle``, the same code the WSGI face calls):
 - on one of the worker's ``threads`` for a larger body and for downloads, so a
   10 MiB upload's parse and fsync never stall the small requests behind it.
 
-The answer goes back in one piece (``response_bytes``) or, for an MTOM reply or a
-download, chunk by chunk (``response_stream``). A request whose body was
+The answer goes back in one piece (``response_bytes``) or chunk by chunk: a streamed
+body (a download, GetImage's answer) over ``PIPED_MIN`` through a pipe granian reads
+at the client's pace (``response_file``), each chunk read from the store on the
+worker's thread only once the pipe has taken the last; a smaller one through
+``response_stream``. A request whose body was
 refused is answered by the engine like any other fault, with
 ``Connection: close``. A request the credential throttle refused
 (``Client.TooManyAttempts``) is answered after ``auth_tarpit`` seconds (the tarpit).
@@ -24,9 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import logging
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
@@ -47,6 +53,41 @@ DRAIN_SIGNAL: Final = signal.SIGUSR2
 LATE_GRACE: Final = 1.0
 _NO_BODY: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 _DONE: Final = object()
+#: Streamed bodies larger than this go through a pipe, at the client's pace
+#: (``ServingCore._send_piped``); smaller ones are handed to granian as they are read.
+PIPED_MIN: Final = 1024 * 1024
+#: How much the pipe's transport holds before the next chunk waits
+_PIPE_HIGH: Final = 256 * 1024
+#: Seconds granian has to open a body's FIFO once it is given it (it does at once)
+_FIFO_OPEN_TIMEOUT: Final = 30.0
+
+
+class _PipeFlow(asyncio.Protocol):
+    """asyncio's flow control on a pipe's write transport, as an awaitable."""
+
+    def __init__(self) -> None:
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._closed = asyncio.Event()
+        self.lost = False
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self._writable.set()
+        self._closed.set()
+
+    async def writable(self) -> None:
+        await self._writable.wait()
+
+    async def closed(self) -> None:
+        """Once the transport has handed everything to the pipe and closed it."""
+        await self._closed.wait()
 
 
 class ServingCore:
@@ -66,6 +107,9 @@ class ServingCore:
         #: seconds requests in flight get when the worker stops (service.intake.Drain)
         self.drain_seconds = max(1.0, settings.shutdown_timeout * 2 / 3)
         self._in_flight = 0
+        #: the private folder of the FIFOs large bodies go through (``_send_piped``)
+        self._fifos: str | None = None
+        self._fifo_numbers = itertools.count()
         self._released = False
         self._refuse_after = 0.0
 
@@ -82,6 +126,8 @@ class ServingCore:
             self._pool.shutdown(wait=True)
         access_log.flush()
         self.app.close()
+        if self._fifos is not None:
+            shutil.rmtree(self._fifos, ignore_errors=True)
 
     # --- stopping: drain first, then let granian stop an idle worker ---
 
@@ -178,6 +224,9 @@ class ServingCore:
         if isinstance(body, tuple | list) and len(body) == 1:
             proto.response_bytes(answer.status, headers, body[0])
             return
+        if not isinstance(body, tuple | list) and (answer.length or 0) > PIPED_MIN:
+            await self._send_piped(proto, answer, headers, loop)
+            return
         transport = proto.response_stream(answer.status, headers)
         if isinstance(body, tuple | list):
             for chunk in body:
@@ -191,6 +240,94 @@ class ServingCore:
                 await transport.send_bytes(chunk)  # type: ignore[arg-type]
         finally:
             _close(chunks)
+
+    async def _send_piped(
+        self,
+        proto: Any,
+        answer: Answer,
+        headers: Headers,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """A large streamed body, as fast as the client reads it and no faster.
+
+        granian's ``response_stream`` queues what it is given without limit (its
+        ``send_bytes`` never waits), so a body read from the store faster than the
+        client takes it would pile up in the worker. Here the body goes through a
+        FIFO that granian reads as the response's file (``response_file``; it reads
+        only as the connection drains): each chunk is read from the store on the
+        worker's thread, written to the FIFO by the event loop, and the next is read
+        only once the FIFO has taken it (flow control on the pipe's transport). A slow
+        client costs a coroutine and about ``_PIPE_HIGH`` plus the pipe's capacity,
+        never the rest of the image. Only granian holds the reading end (opening the
+        writing end waits for it, then the name is removed), so a client that goes
+        away closes it: the next write fails, the store's snapshot is released.
+        """
+        chunks = iter(answer.body)
+        try:
+            path = self._fifo_path()
+            proto.response_file(answer.status, headers, path)
+            write_fd = await self._open_fifo(path, loop)
+        except BaseException:
+            _close(chunks)
+            raise
+        transport: asyncio.WriteTransport | None = None
+        try:
+            os.set_blocking(write_fd, False)
+            pipe = os.fdopen(write_fd, "wb", buffering=0)  # owns write_fd from here
+        except BaseException:
+            os.close(write_fd)
+            _close(chunks)
+            raise
+        try:
+            flow = _PipeFlow()
+            transport, _ = await loop.connect_write_pipe(lambda: flow, pipe)
+            transport.set_write_buffer_limits(high=_PIPE_HIGH, low=_PIPE_HIGH // 2)
+            while (
+                chunk := await loop.run_in_executor(self._pool, next, chunks, _DONE)
+            ) is not _DONE:
+                if flow.lost:
+                    return  # the client went away: granian closed its end
+                assert isinstance(chunk, bytes)
+                transport.write(chunk)
+                await flow.writable()
+            transport.close()  # the body's end, once the pipe has taken the rest
+            await flow.closed()  # a worker that stops after this loses none of it
+        except BaseException:
+            if transport is not None:
+                transport.abort()  # a short body: the client sees it cut, never complete
+                transport = None
+            raise
+        finally:
+            if transport is not None:
+                transport.close()  # the body's end, once the pipe has taken the rest
+            else:
+                pipe.close()
+            _close(chunks)
+
+    def _fifo_path(self) -> str:
+        """A new FIFO's path in this worker's private folder (made at the first use)."""
+        if self._fifos is None:
+            self._fifos = tempfile.mkdtemp(prefix="soap-service-bodies-")  # mode 0700
+        path = os.path.join(self._fifos, f"{next(self._fifo_numbers)}")
+        os.mkfifo(path, 0o600)
+        return path
+
+    async def _open_fifo(self, path: str, loop: asyncio.AbstractEventLoop) -> int:
+        """The FIFO's writing end, once granian has opened its reading end; the name is
+        then removed. If granian never opens it (``_FIFO_OPEN_TIMEOUT``), the wait is
+        ended by opening the reading end here, and the answer is abandoned."""
+        opening = loop.run_in_executor(None, os.open, path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            return await asyncio.wait_for(asyncio.shield(opening), _FIFO_OPEN_TIMEOUT)
+        except BaseException:
+            reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # lets the open return
+            try:
+                os.close(await opening)
+            finally:
+                os.close(reader)
+            raise
+        finally:
+            os.unlink(path)
 
 
 def _close(body: Iterable[bytes] | Iterator[bytes]) -> None:

@@ -211,7 +211,10 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         """
         scope = _scope(ctx)
         record = _visible(scope, image_id)
-        content = scope.store.content(record.image_id) or b""
+        # the bytes as of now, read while the answer is sent (service.soap.streamed)
+        content = scope.store.open_content(record.image_id)
+        if content is None:  # deleted meanwhile by another request
+            raise NotFoundFault(image_id)
         return ImageData(
             **_receipt_fields(record),
             filename=record.filename,

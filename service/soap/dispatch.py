@@ -13,7 +13,11 @@
    taken out of the tree on the way (``service.soap.binary``).
 4. **The call** (here): the operation's compiled codec (``service.contract.codec``)
    when it can, else spyne's own reader and writer
-   (``service.contract.internals.Engine``); either way the same result.
+   (``service.contract.internals.Engine``); either way the same result. A
+   base64Binary result the operation gives as a ``service.storage.Content``
+   (GetImage's bytes, not yet read) is left out of the tree and kept beside it
+   (``Outcome.streams``), to be read while the answer is sent
+   (``service.soap.streamed``).
 
 Every failure is a ServiceFault, answered as a fault envelope in the request's
 SOAP version; anything else is our bug, logged, and answered as Server.Internal.
@@ -22,7 +26,7 @@ SOAP version; anything else is our bug, logged, and answered as Server.Internal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, NamedTuple
 
@@ -43,11 +47,12 @@ from service.faults import (
 )
 from service.security.identity import Policy, identify
 from service.security.users import UserStore
-from service.soap import binary
+from service.soap import binary, streamed
 from service.soap.envelope import Request, SoapVersion, fault_envelope, new_envelope, serialize
 from service.soap.hardening import Limits
-from service.soap.mtom import resolve_includes
+from service.soap.mtom import pack, resolve_includes
 from service.soap.validation import Validator
+from service.storage import Content
 
 log = logging.getLogger("soap_service.dispatch")
 
@@ -59,24 +64,50 @@ class Outcome(NamedTuple):
     operation's codec wrote it (``service.contract.codec``). ``binary`` lists the
     response's base64Binary elements, which an MTOM response sends as parts of
     their own (``service.soap.mtom.pack``); a serialised document has none.
+    ``streams`` pairs the empty elements among them with the store's bytes that
+    belong there, not yet read (``service.soap.streamed``): ``xml`` and
+    ``service.soap.mtom.pack`` read them while the answer is sent; ``body`` and
+    ``envelope`` read them whole into the tree first (the whole-document path).
     """
 
     document: etree._Element | bytes
     operation: str | None
     fault: ServiceFault | None
     binary: tuple[etree._Element, ...] = ()
+    streams: tuple[tuple[etree._Element, Content], ...] = ()
 
     @property
     def body(self) -> bytes:
         if isinstance(self.document, bytes):
             return self.document
+        streamed.materialize(self.streams)
         return serialize(self.document)
 
     @property
     def envelope(self) -> etree._Element:
         if isinstance(self.document, bytes):
             return etree.fromstring(self.document)
+        streamed.materialize(self.streams)
         return self.document
+
+    def xml(self) -> tuple[Iterable[bytes], int]:
+        """The envelope as plain XML and its length, streamed values read as it is sent."""
+        if isinstance(self.document, bytes):
+            return (self.document,), len(self.document)
+        if not self.streams:
+            body = serialize(self.document)
+            return (body,), len(body)
+        return streamed.inline(self.document, self.streams, serialize)
+
+    def mtom(self, soap_media: str) -> tuple[str, Iterable[bytes], int]:
+        """The envelope as an MTOM message (its Content-Type, body and length), its
+        base64Binary values as parts; streamed values read as it is sent."""
+        # a document with streamed values is a tree; any other is made one
+        envelope = self.document if self.streams else self.envelope
+        assert isinstance(envelope, etree._Element)
+        packed = pack(envelope, self.binary, soap_media, dict(self.streams))
+        body, length = streamed.body_of(packed.chunks, encode=False)
+        return packed.content_type, body, length
 
 
 _new_outcome: Final = tuple.__new__
@@ -94,6 +125,8 @@ class _Route:
     optional_fields: frozenset[str]
     #: Clark-notation paths, below the response wrapper, of its base64Binary elements
     binary_paths: tuple[str, ...]
+    #: the same paths as field names, from a result's name down
+    binary_fields: tuple[tuple[str, ...], ...]
     codec: MessageCodec | None
     #: the SOAPActions that name this operation (its URI, its bare name, WCF's ``*``)
     actions: frozenset[str]
@@ -112,10 +145,14 @@ class Dispatcher:
         policy: Policy,
         max_text_length: int = Limits().max_text_length,
         codecs: bool = True,
+        stream: bool = True,
     ) -> None:
         """``codecs=False`` runs every call through spyne's own path (for the
-        differential tests that prove the codecs equal to it)."""
+        differential tests that prove the codecs equal to it); ``stream=False`` reads
+        every streamed result whole into the tree before it is written, the
+        whole-document path (for the tests that prove streaming equal to it)."""
         self.engine = internals.Engine(app)
+        self.stream = stream
         self.max_text_length = max_text_length
         self.scope = scope
         #: what the operations see of a call with no caller (they only read ``ctx.udc``)
@@ -131,6 +168,7 @@ class Dispatcher:
     def _route(self, op: Operation, codecs: bool) -> _Route:
         in_fields = internals.fields(op.in_message)
         result_names = tuple(internals.fields(op.out_message))
+        out_binary = binary.binary_paths(op.out_message)
         return _Route(
             op=op,
             function=self.engine.function(ns.TNS, op.name),
@@ -141,9 +179,9 @@ class Dispatcher:
                 name for name, kind in in_fields.items() if kind.Attributes.min_occurs == 0
             ),
             binary_paths=tuple(
-                "/".join(f"{{{ns.TNS}}}{step}" for step in path)
-                for path in binary.binary_paths(op.out_message)
+                "/".join(f"{{{ns.TNS}}}{step}" for step in path) for path in out_binary
             ),
+            binary_fields=tuple(out_binary),
             codec=(
                 MessageCodec(
                     self.engine.app.in_protocol,
@@ -219,8 +257,9 @@ class Dispatcher:
         version: SoapVersion,
         scope: Scope,
         raw: Mapping[etree._Element, memoryview | bytes],
-    ) -> etree._Element | bytes:
-        """Runs the operation: its codec's path, or spyne's reader and writer."""
+    ) -> tuple[etree._Element | bytes, tuple[tuple[etree._Element, Content], ...]]:
+        """Runs the operation: its codec's path, or spyne's reader and writer; with the
+        result's streamed values (``Outcome.streams``)."""
         if route.base64_fields or raw:
             decoded = binary.take_binary(element, route.base64_fields, raw)
         else:  # nothing it could take
@@ -245,13 +284,51 @@ class Dispatcher:
         if codec and not route.binary_paths:
             encoded = codec.encode(version.envelope_ns, values)
             if encoded is not UNSUPPORTED:
-                return encoded
+                return encoded, ()
         out = route.op.out_message()
         for name, value in zip(route.result_names, values, strict=True):
             setattr(out, name, value)
-        envelope, body = new_envelope(version)
-        self.engine.write(self.engine.context(scope), route.op.out_message, out, body, ns.TNS)
-        return envelope
+        taken = self._take_contents(route, out) if route.binary_paths else []
+        try:
+            envelope, body = new_envelope(version)
+            self.engine.write(self.engine.context(scope), route.op.out_message, out, body, ns.TNS)
+            wrapper = envelope[0][0]
+            streams = []
+            for index, content in taken:
+                element = wrapper.find(route.binary_paths[index])
+                assert element is not None, "spyne writes every field it is given"
+                element.text = None
+                streams.append((element, content))
+        except BaseException:
+            for _, content in taken:
+                content.close()
+            raise
+        return envelope, tuple(streams)
+
+    def _take_contents(self, route: _Route, out: Any) -> list[tuple[int, Content]]:
+        """The result's base64Binary values given as store ``Content`` (not yet read),
+        each replaced by empty bytes for spyne to write; read whole at once instead when
+        the dispatcher does not stream (``stream=False``)."""
+        taken: list[tuple[int, Content]] = []
+        for index, steps in enumerate(route.binary_fields):
+            owner = out
+            for step in steps[:-1]:
+                owner = getattr(owner, step, None)
+                if owner is None or isinstance(owner, list):
+                    break  # absent, or inside an array: never a streamed value
+            else:
+                content = getattr(owner, steps[-1], None)
+                if not isinstance(content, Content):
+                    continue
+                if self.stream:
+                    setattr(owner, steps[-1], b"")
+                    taken.append((index, content))
+                else:
+                    try:
+                        setattr(owner, steps[-1], b"".join(content.pieces()))
+                    finally:
+                        content.close()
+        return taken
 
     def respond(
         self,
@@ -285,7 +362,7 @@ class Dispatcher:
             scope = self.scope if user is None else replace(self.scope, user=user)
             if route.needs_exchange:
                 scope = replace(scope, exchange=_exchange(request, soap_action, seen, binding))
-            envelope = self.call(route, element, request.version, scope, raw)
+            envelope, streams = self.call(route, element, request.version, scope, raw)
         except ServiceFault as fault:
             return self.fault_outcome(request.version, fault, route)
         except Exception as error:  # our bug: say nothing of it to the client
@@ -293,10 +370,10 @@ class Dispatcher:
             log.error("internal error in %s: %s", where, type(error).__name__, exc_info=True)
             return self.fault_outcome(request.version, InternalFault(), route)
         if isinstance(envelope, bytes):  # the codec's: Outcome(envelope, name, None), made in C
-            return _new_outcome(Outcome, (envelope, name, None, ()))
+            return _new_outcome(Outcome, (envelope, name, None, (), ()))
         wrapper = envelope[0][0]
         found = tuple(element for path in route.binary_paths for element in wrapper.iterfind(path))
-        return Outcome(envelope, name, None, found)
+        return Outcome(envelope, name, None, found, streams)
 
     def fault_outcome(
         self, version: SoapVersion, fault: ServiceFault, route: _Route | None = None

@@ -23,7 +23,8 @@ any text is made); the body limit is checked on the whole message before any of
 this.
 
 Responses: :func:`pack` answers in kind, base64 fields of the response as
-binary parts (``GetImage``), everything else in the root part. A client asks
+binary parts (``GetImage``, whose bytes come straight from the store while the
+answer is sent), everything else in the root part. A client asks
 for MTOM by sending MTOM, or by clearly asking for XOP in its Accept header
 (:func:`accepts_mtom`): naming ``application/xop+xml``, which is how gSOAP
 with ``SOAP_ENC_MTOM`` asks when its request has no binary to send, or
@@ -51,6 +52,7 @@ from lxml import etree
 
 from service.faults import LimitExceededFault, MalformedMimeFault, UnsupportedMediaFault
 from service.ns import XOP
+from service.storage import Content, LoadedContent
 
 XOP_MEDIA: Final = "application/xop+xml"
 MULTIPART: Final = "multipart/related"
@@ -375,25 +377,37 @@ def resolve_includes(
 @dataclass(frozen=True)
 class Packed:
     content_type: str
-    chunks: list[bytes]
+    #: the message's pieces; a streamed value (``Content``) is its part's raw bytes
+    chunks: list[bytes | Content]
 
     @property
     def length(self) -> int:
-        return sum(len(chunk) for chunk in self.chunks)
+        return sum(len(c) if isinstance(c, bytes) else c.size for c in self.chunks)
 
 
-def pack(envelope: etree._Element, binary: Iterable[etree._Element], soap_media: str) -> Packed:
-    """The envelope as an MTOM message; each element of ``binary`` (base64 text) as a part."""
+def pack(
+    envelope: etree._Element,
+    binary: Iterable[etree._Element],
+    soap_media: str,
+    streams: Mapping[etree._Element, Content] | None = None,
+) -> Packed:
+    """The envelope as an MTOM message; each element of ``binary`` (base64 text) as a part.
+    An element of ``streams`` (left empty) gets its store bytes as its part, read while the
+    message is sent (``service.soap.streamed``)."""
     boundary = f"uuid:{uuid.uuid4()}"
     root_id = "root.message@soap-service"
-    parts: list[tuple[str, bytes]] = []
+    parts: list[tuple[str, bytes | Content]] = []
     for number, element in enumerate(binary, 1):
         cid = f"{number}.part@soap-service"
-        parts.append((cid, base64.b64decode(element.text or "")))
+        stored = streams.get(element) if streams else None
+        if stored is None:
+            parts.append((cid, base64.b64decode(element.text or "")))
+        else:
+            parts.append((cid, stored.data if isinstance(stored, LoadedContent) else stored))
         element.text = None
         etree.SubElement(element, _INCLUDE, href=f"cid:{cid}", nsmap={"xop": XOP})
     xml = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
-    chunks: list[bytes] = [
+    chunks: list[bytes | Content] = [
         f"--{boundary}\r\nContent-ID: <{root_id}>\r\n"
         f'Content-Type: {XOP_MEDIA}; charset=utf-8; type="{soap_media}"\r\n'
         "Content-Transfer-Encoding: binary\r\n\r\n".encode(),

@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol, runtime_checkable
 
 #: The size of the pieces an image is read back in.
 CHUNK = 256 * 1024
+#: Images up to this size are read whole by ``open_content``, in one statement
+#: (a few hundred KiB in memory); larger ones from a snapshot, a piece at a time.
+LOAD_WHOLE: Final = CHUNK
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,46 @@ class StorageError(Exception):
     """The store could not do what was asked (unreachable, full, ...)."""
 
 
+@runtime_checkable
+class Content(Protocol):
+    """An image's stored bytes as of one moment, read in pieces, then closed.
+
+    What ``ImageStore.open_content`` gives: the bytes come from the snapshot it
+    took, so a delete committed meanwhile cuts nothing short. Not thread-safe, but
+    it may be used from one thread after another (opened on one, read on another).
+    """
+
+    @property
+    def size(self) -> int:
+        """How many bytes ``pieces`` gives in all."""
+
+    def pieces(self, size: int = CHUNK) -> Iterator[bytes]:
+        """The bytes in order, ``size`` at a time (the last piece may be shorter);
+        once only. StorageError if the store has fewer than ``self.size``."""
+
+    def close(self) -> None:
+        """Releases the snapshot (and its connection); idempotent."""
+
+
+class LoadedContent:
+    """``Content`` already in memory (a small image, read in one statement)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def pieces(self, size: int = CHUNK) -> Iterator[bytes]:
+        view = memoryview(self.data)
+        for start in range(0, len(view), size):
+            yield bytes(view[start : start + size])
+
+    def close(self) -> None:
+        pass
+
+
 class ImageStore(Protocol):
     def add(self, image: NewImage, owner: str) -> tuple[ImageRecord, bool]:
         """Stores ``image`` for ``owner``; returns the record and whether it is new."""
@@ -82,6 +125,14 @@ class ImageStore(Protocol):
         """The blob's bytes ``[start, end)``, a chunk at a time."""
 
     def content(self, image_id: str) -> bytes | None: ...
+
+    def open_content(self, image_id: str) -> Content | None:
+        """The bytes of record ``image_id`` as of now, None when there is no such record.
+
+        A large image is read from a snapshot the store holds until ``close``, on a
+        connection of its own (the caller may read it on another thread, after the
+        request's handler has returned); a small one (``LOAD_WHOLE``) is read at once.
+        """
 
     def ping(self) -> None: ...
 

@@ -7,6 +7,9 @@ not race. Blob bytes are stored uncompressed (``STORAGE EXTERNAL``) so reads
 of a range are slices, not whole-value fetches; downloads read a chunk at a
 time. Commits are synchronous (the server's default ``synchronous_commit``):
 a receipt is only returned once the upload's transaction is durable.
+``open_content`` reads a large image in slices inside a read-only REPEATABLE
+READ transaction of its own connection: one snapshot, so a delete committed
+meanwhile does not cut the read short (the bytea column stays; no migration).
 """
 
 from __future__ import annotations
@@ -178,6 +181,30 @@ class PostgresImageStore(SqlImageStore):
             position += len(data)
             yield data
 
+    def _snapshot(self, image_id: str) -> _SliceSnapshot | None:
+        # its own connection: it is read after the handler returns, maybe on another
+        # thread, while this thread's connection serves other requests
+        try:
+            conn = psycopg.connect(self.dsn, connect_timeout=10)
+        except psycopg.OperationalError as error:
+            raise StorageError("the database cannot be reached") from error
+        try:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            # the snapshot is taken by the transaction's first statement
+            row = conn.execute(
+                "SELECT b.sha256, b.size_bytes FROM images i JOIN blobs b USING (sha256)"
+                " WHERE i.image_id = %s",
+                (image_id,),
+            ).fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        if row is None:
+            conn.close()
+            return None
+        return _SliceSnapshot(conn, str(row[0]), int(row[1]))
+
     def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool:
         """False when ``nonce`` is still remembered (a replay), or ``limit`` are."""
         conn = self._conn
@@ -268,3 +295,33 @@ class PostgresImageStore(SqlImageStore):
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+class _SliceSnapshot:
+    """A bytea read in slices (``substring``) inside one REPEATABLE READ transaction."""
+
+    def __init__(self, conn: psycopg.Connection[Any], sha256: str, size: int) -> None:
+        self._conn = conn
+        self._sha256 = sha256
+        self._size = size
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def pieces(self, size: int = CHUNK) -> Iterator[bytes]:
+        position = 0
+        while position < self._size:
+            row = self._conn.execute(
+                "SELECT substring(content FROM %s FOR %s) FROM blobs WHERE sha256 = %s",
+                (position + 1, min(size, self._size - position), self._sha256),
+                binary=True,
+            ).fetchone()
+            data = bytes(row[0]) if row is not None and row[0] is not None else b""
+            if not data:
+                raise StorageError(f"the blob has {position} bytes of {self._size}")
+            position += len(data)
+            yield data
+
+    def close(self) -> None:
+        self._conn.close()  # ends the transaction (rolled back: it only read)

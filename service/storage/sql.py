@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Final, Self
 
-from service.storage import Cursor, ImageRecord
+from service.storage import LOAD_WHOLE, Content, Cursor, ImageRecord, LoadedContent
 
 COLUMNS: Final = (
     "i.image_id, i.owner, i.sha256, b.size_bytes, b.format, b.width, b.height,"
@@ -51,6 +51,23 @@ class SqlImageStore:
 
     def chunks(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         raise NotImplementedError
+
+    def _snapshot(self, image_id: str) -> Content | None:
+        """``open_content`` for a large image: the backend's own snapshot reader."""
+        raise NotImplementedError
+
+    def open_content(self, image_id: str) -> Content | None:
+        # one statement: the record and (when small) its bytes, as of one moment
+        row = self._execute(
+            "SELECT b.size_bytes, CASE WHEN b.size_bytes <= ? THEN b.content END"
+            " FROM images i JOIN blobs b USING (sha256) WHERE i.image_id = ?",
+            (LOAD_WHOLE, image_id),
+        ).fetchone()
+        if row is None:
+            return None
+        if row[1] is not None:
+            return LoadedContent(bytes(row[1]))
+        return self._snapshot(image_id)
 
     def get(self, image_id: str) -> ImageRecord | None:
         row = self._execute(f"{JOINED} WHERE i.image_id = ?", (image_id,)).fetchone()

@@ -4,7 +4,10 @@ Durability: WAL journal with ``synchronous=FULL``, so a commit is fsynced
 before a receipt is returned; an acknowledged upload survives a crash or a
 power cut (NORMAL would only survive a process crash). One ``BEGIN
 IMMEDIATE`` transaction per write: nothing is ever half-written. Reads of
-image bytes go through SQLite's incremental blob I/O, a chunk at a time.
+image bytes go through SQLite's incremental blob I/O, a chunk at a time;
+``open_content`` reads a large image inside a read transaction of its own
+connection, which in WAL mode is a snapshot: writers go on, and a delete
+committed meanwhile does not cut the read short.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from service.ns import UTC_FORMAT
-from service.storage import CHUNK, ImageRecord, NewImage
+from service.storage import CHUNK, ImageRecord, NewImage, StorageError
 from service.storage.connection import PerThreadConnection
 from service.storage.sql import JOINED, SqlImageStore
 
@@ -205,5 +208,54 @@ class SqliteImageStore(SqlImageStore):
                 position += len(data)
                 yield data
 
+    def _snapshot(self, image_id: str) -> _BlobSnapshot | None:
+        # its own connection: it is read after the handler returns, maybe on another
+        # thread, while this thread's connection serves other requests
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("BEGIN")  # the snapshot begins with the first read
+            row = conn.execute(
+                "SELECT b.rowid, b.size_bytes FROM images i JOIN blobs b USING (sha256)"
+                " WHERE i.image_id = ?",
+                (image_id,),
+            ).fetchone()
+            if row is None:
+                conn.close()
+                return None
+            blob = conn.blobopen("blobs", "content", row[0], readonly=True)
+        except BaseException:
+            conn.close()
+            raise
+        return _BlobSnapshot(conn, blob, int(row[1]))
+
     def close(self) -> None:
         self._connections.close()
+
+
+class _BlobSnapshot:
+    """A blob read through incremental blob I/O inside one read transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, blob: sqlite3.Blob, size: int) -> None:
+        self._conn = conn
+        self._blob = blob
+        self._size = size
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def pieces(self, size: int = CHUNK) -> Iterator[bytes]:
+        position = 0
+        while position < self._size:
+            data = self._blob.read(min(size, self._size - position))
+            if not data:
+                raise StorageError(f"the blob has {position} bytes of {self._size}")
+            position += len(data)
+            yield data
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._blob.close()
+            self._conn.close()  # ends the read transaction
