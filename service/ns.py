@@ -33,6 +33,9 @@ WSSE_USERNAME_TOKEN_PROFILE: Final = (
 WSA: Final = "http://www.w3.org/2005/08/addressing"
 WSA_SUBMISSION: Final = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 WSAM: Final = "http://www.w3.org/2007/05/addressing/metadata"
+#: the WSDL Binding draft's namespace (2006/05), whose wsaw:Action WCF publishes and
+#: Mono's svcutil reads (it ignores wsam:Action)
+WSAW: Final = "http://www.w3.org/2006/05/addressing/wsdl"
 #: XOP 1.0: MTOM's xop:Include
 XOP: Final = "http://www.w3.org/2004/08/xop/include"
 WSOMA: Final = "http://schemas.xmlsoap.org/ws/2004/09/policy/optimizedmimeserialization"

@@ -64,6 +64,7 @@ NSMAP: Final = {
     "wsu": ns.WSU,
     "wsoma": ns.WSOMA,
     "wsam": ns.WSAM,
+    "wsaw": ns.WSAW,
 }
 
 SOAP11_PATH: Final = "/soap"
@@ -333,24 +334,23 @@ def render_wsdl(
         operation = etree.SubElement(port_type, _w("operation"), name=op.name)
         if op.doc:
             etree.SubElement(operation, _w("documentation")).text = op.doc
-        action = f"{{{ns.WSAM}}}Action"  # the same as the SOAPAction, for WS-Addressing
         etree.SubElement(
             operation,
             _w("input"),
-            {action: ns.soap_action(op.name)},
+            _actions(ns.soap_action(op.name)),
             message=f"{tns}{op.name}Request",
         )
         etree.SubElement(
             operation,
             _w("output"),
-            {action: ns.output_action(op.name)},
+            _actions(ns.output_action(op.name)),
             message=f"{tns}{op.name}Response",
         )
         for fault in op.faults:
             etree.SubElement(
                 operation,
                 _w("fault"),
-                {action: ns.fault_action(op.name, fault.__name__)},
+                _actions(ns.fault_action(op.name, fault.__name__)),
                 name=fault.__name__,
                 message=tns + fault.__name__,
             )
@@ -391,6 +391,13 @@ def render_wsdl(
         etree.SubElement(port, f"{{{soap_ns}}}address", location=base_url + path)
     root.append(service)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _actions(action: str) -> dict[str, str]:
+    """A message's WS-Addressing action, in the metadata namespace (wsam:Action, which
+    JAX-WS, CXF and zeep read) and the WSDL Binding draft's (wsaw:Action, which WCF
+    publishes and Mono's svcutil reads): the same value, so no toolkit sees two."""
+    return {f"{{{ns.WSAM}}}Action": action, f"{{{ns.WSAW}}}Action": action}
 
 
 def schema_element(wsdl: bytes) -> etree._Element:

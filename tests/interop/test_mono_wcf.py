@@ -78,7 +78,7 @@ service keeps its fault as it is, and the Mono row declares the faults itself.
 Every row also calls the two operations the shared scenario leaves out: DescribeRequest and
 DeleteImage of its upload, then GetImage of it again, a ``FaultException<NotFoundFaultDetail>``
 (NotFoundFault declared at run time like the others). The plain rows send no SOAP header and
-the SOAPAction ``*`` (below).
+the operation's SOAPAction, which svcutil reads from the contract's ``wsaw:Action`` (below).
 
 **WS-Addressing** (issue 19). The client settings a WCF user writes: a ``CustomBinding`` of the
 addressed message version over HTTP, passed to the generated constructor like the rows above::
@@ -88,34 +88,35 @@ addressed message version over HTTP, passed to the generated constructor like th
         new HttpTransportBindingElement { AuthenticationScheme = AuthenticationSchemes.Basic });
     var api = new SoapServicePortTypeClient(binding, new EndpointAddress("http://HOST:8000/soap12"));
 
-(``MessageVersion.Soap11WSAddressing10`` with ``/soap``.) ``test_mono_wcf_addressing`` runs the
-whole scenario so, and fails today on both ports at the first call. Two Mono 6.8 behaviours
-meet the service's rules (``service/soap/addressing.py``, rules 2 and 5), each proven below:
+(``MessageVersion.Soap11WSAddressing10`` with ``/soap``.) Two Mono 6.8 behaviours bear on it,
+each proven below:
 
 * **svcutil reads no ``wsam:Action``.** Mono's ``WsdlImporter`` (``ImportContract`` in
   mono/mono ``mcs/class/System.ServiceModel/System.ServiceModel.Description/WsdlImporter.cs``,
-  ``DoImportContract`` in the installed 6.8) takes a message's action only from the 2006/05 WSDL binding namespace's ``Action`` attribute
-  (``http://www.w3.org/2006/05/addressing/wsdl``, the ``wsaw:Action`` WCF itself publishes),
-  not from the final ``http://www.w3.org/2007/05/addressing/metadata`` the contract uses; with
-  none, an input's action is ``*`` and an output's the binding's SOAPAction. So every
-  generated operation is ``[OperationContract(Action="*", ReplyAction="urn:soap-service:v1/
-  <Operation>")]``, and WCF sends ``*`` as the action: ``SOAPAction: "*"`` on the plain rows
-  (which the dispatcher takes as naming no operation), ``<a:Action s:mustUnderstand="1">*``
-  on the addressed SOAP 1.2 row, which the service answers ``wsa:ActionNotSupported``.
-* **Mono's HTTP channel takes ``wsa:Action`` out of every SOAP 1.1 message.**
-  ``HttpRequestChannel.BeginProcessRequest`` (mono/mono ``mcs/class/System.ServiceModel/
-  System.ServiceModel.Channels/HttpRequestChannel.cs``) does, for SOAP 1.1 whatever the
-  addressing version: ``web_request.Headers ["SOAPAction"] = "\"" + action + "\"";
-  message.Headers.RemoveAll ("Action", ...)``. The addressed SOAP 1.1 request has
+  ``DoImportContract`` in the installed 6.8) takes a message's action only from the 2006/05 WSDL
+  binding namespace's ``Action`` attribute (``http://www.w3.org/2006/05/addressing/wsdl``, the
+  ``wsaw:Action`` WCF itself publishes), not from the final
+  ``http://www.w3.org/2007/05/addressing/metadata``; with none, an input's action is ``*``,
+  which the service answers ``wsa:ActionNotSupported``. So the contract carries both
+  attributes with the same value (``service/contract/wsdl.py``), and svcutil generates
+  ``[OperationContract(Action="urn:soap-service:v1/<Operation>", ReplyAction=".../<Operation>
+  Response")]``: the SOAP 1.2 addressed row runs the whole scenario.
+* **Mono's HTTP channel takes ``wsa:Action`` out of every SOAP 1.1 message**, Mono's own
+  limitation. ``HttpRequestChannel.BeginProcessRequest`` (mono/mono
+  ``mcs/class/System.ServiceModel/System.ServiceModel.Channels/HttpRequestChannel.cs``) does,
+  for SOAP 1.1 whatever the addressing version: ``web_request.Headers ["SOAPAction"] = "\"" +
+  action + "\""; message.Headers.RemoveAll ("Action", ...)``. The addressed SOAP 1.1 request has
   ``wsa:MessageID``, ``wsa:ReplyTo`` and ``wsa:To`` but no ``wsa:Action``, which WS-Addressing
-  requires: ``wsa:MessageAddressingHeaderRequired``.
+  requires (Core 1.0, 3.1: the action is a required property of every addressed message):
+  ``wsa:MessageAddressingHeaderRequired``. The service keeps the rule (WCF and CXF services
+  answer the same); the Soap11WSAddressing10 row asserts that fault and what Mono sent.
 
-With the action in the request (a stub that puts the operation's ``wsa:Action`` in, and
-nothing else), Mono runs the whole scenario on both ports and reads our replies: every reply
-WCF accepted carries the operation's output action and relates to its request. Mono's WCF
-does not check either header itself (the same run with both scrambled in every reply
-passes), so the driver reports what WCF read (an ``IClientMessageInspector``, which only
-reads) and the test checks it.
+With the action put back into each SOAP 1.1 request (a stub that adds the operation's
+``wsa:Action``, and nothing else), Mono runs the whole scenario on that port too and reads
+our replies: every reply WCF accepted carries the operation's output action and relates to
+its request. Mono's WCF does not check either header itself (the same run with both
+scrambled in every reply passes), so the driver reports what WCF read (an
+``IClientMessageInspector``, which only reads) and the test checks it.
 """
 
 from __future__ import annotations
@@ -259,11 +260,12 @@ def test_mono_wcf(
     report = parse_report(out)
     check_report(report, payloads["png"], keeps_offsets=False, images=True)
     _check_rest(report, path)
-    # no SOAP header; the action is svcutil's "*" (module docstring), sent as a SOAPAction
-    # HTTP header on both versions, which SOAP 1.2 does not read (its action is a media-type
-    # parameter, which Mono leaves out)
+    # no SOAP header; the action is the contract's (svcutil reads wsaw:Action), sent as a
+    # SOAPAction HTTP header on both versions, which SOAP 1.2 does not read (its action is a
+    # media-type parameter, which Mono leaves out)
     assert report["describe"]["soap_headers"] == [], report["describe"]
-    assert report["describe"]["soap_action"] == ("*" if path == "/soap" else None), report
+    action = f"{TNS}/DescribeRequest" if path == "/soap" else None
+    assert report["describe"]["soap_action"] == action, report
 
 
 def _check_rest(report: dict[str, Any], path: str) -> None:
@@ -318,24 +320,30 @@ def _check_addressed(report: dict[str, Any], payloads: dict[str, Path], path: st
     assert replies == {f"{TNS}/{op}Response" for op in OPERATIONS}, replies
 
 
-@pytest.mark.parametrize(("version", "path"), ADDRESSED)
 def test_mono_wcf_addressing(
-    live_server: LiveServer, payloads: dict[str, Path], mono_build: Path, version: str, path: str
+    live_server: LiveServer, payloads: dict[str, Path], mono_build: Path
 ) -> None:
-    """``CustomBinding(TextMessageEncodingBindingElement(MessageVersion.<version>), HTTP)``
-    with the generated client: the whole scenario, addressed.
+    """``CustomBinding(TextMessageEncodingBindingElement(MessageVersion.Soap12WSAddressing10),
+    HTTP)`` with the generated client: the whole scenario, addressed, on ``/soap12``."""
+    status, report = _addressed(
+        mono_build, live_server.url + "/soap12", "Soap12WSAddressing10", payloads
+    )
+    assert status == 0, report
+    _check_addressed(report, payloads, "/soap12")
 
-    Fails today at the first call: see the module docstring and the two tests after this one.
-    """
-    status, report = _addressed(mono_build, live_server.url + path, version, payloads)
-    if status != 0:
-        pytest.fail(
-            f"Mono WCF with MessageVersion.{version} on {path}: {report.get('error')}\n"
-            f"what WCF's contract put in the request (before Mono's HTTP channel):"
-            f" {report.get('exchanges')}\n"
-            "on the wire: test_mono_addressed_request_on_the_wire"
-        )
-    _check_addressed(report, payloads, path)
+
+def test_mono_soap11_addressing_loses_its_action(
+    live_server: LiveServer, payloads: dict[str, Path], mono_build: Path
+) -> None:
+    """Soap11WSAddressing10: WCF's contract puts the action in, Mono's HTTP channel takes it
+    out (module docstring), and the service answers the WS-Addressing fault that says so."""
+    status, report = _addressed(
+        mono_build, live_server.url + "/soap", "Soap11WSAddressing10", payloads
+    )
+    assert status != 0
+    assert "no wsa:Action" in report["error"], report
+    (first,) = report["exchanges"][:1]
+    assert first["action"] == f"{TNS}/Greet" and "Addressing10" in first["version"], first
 
 
 @pytest.mark.parametrize(("version", "path"), PORTS)
@@ -367,16 +375,18 @@ def test_stock_basic_http_binding_loses_mtom_quotas(
 # --- issue 19: why the addressed rows fail, and that Mono reads our addressed replies ------
 
 
-def test_svcutil_generates_wildcard_actions(live_server: LiveServer, mono_build: Path) -> None:
-    """Mono's svcutil reads no ``wsam:Action``: every input action is ``*`` and every reply
-    action the operation's SOAPAction, though the WSDL declares both (module docstring)."""
+def test_svcutil_reads_the_wsaw_actions(live_server: LiveServer, mono_build: Path) -> None:
+    """Mono's svcutil reads ``wsaw:Action``, not ``wsam:Action`` (module docstring): the
+    contract carries both, and every generated operation has the contract's actions."""
     wsdl = urllib.request.urlopen(live_server.url + "/soap?wsdl", timeout=60).read().decode()
     proxy = (mono_build / "output.cs").read_text()
     for op in OPERATIONS:
-        assert f'wsam:Action="{TNS}/{op}"' in wsdl
-        assert f'wsam:Action="{TNS}/{op}Response"' in wsdl
-        assert 'xmlns:wsaw="http://www.w3.org/2006/05/addressing/wsdl"' not in wsdl
-        contract = f'OperationContractAttribute(Action="*", ReplyAction="{TNS}/{op}")'
+        for prefix in ("wsam", "wsaw"):
+            assert f'{prefix}:Action="{TNS}/{op}"' in wsdl
+            assert f'{prefix}:Action="{TNS}/{op}Response"' in wsdl
+        contract = (
+            f'OperationContractAttribute(Action="{TNS}/{op}", ReplyAction="{TNS}/{op}Response")'
+        )
         assert contract in proxy, op
 
 
@@ -506,8 +516,8 @@ def test_mono_addressed_request_on_the_wire(
     version: str,
     path: str,
 ) -> None:
-    """What Mono sends for the row's first call, Greet: wsa:Action ``*`` (SOAP 1.2), or no
-    wsa:Action at all and ``SOAPAction: "*"`` (SOAP 1.1)."""
+    """What Mono sends for the row's first call, Greet: wsa:Action the operation's (SOAP
+    1.2), or no wsa:Action at all and the action as ``SOAPAction`` (SOAP 1.1)."""
     stub, seen = addressing_stub
     _addressed(mono_build, f"{stub}/record{path}", version, payloads)
     first = seen[0]
@@ -523,11 +533,11 @@ def test_mono_addressed_request_on_the_wire(
     assert to.text == f"{stub}/record{path}" and to.get(f"{{{env}}}mustUnderstand") == "1"
     if path == "/soap":
         assert names == ["MessageID", "ReplyTo", "To"], first["body"]
-        assert first["headers"]["SOAPAction"] == '"*"', first["headers"]
+        assert first["headers"]["SOAPAction"] == f'"{TNS}/Greet"', first["headers"]
     else:
         assert names == ["Action", "MessageID", "ReplyTo", "To"], first["body"]
         action = header.find(f"{{{WSA}}}Action")
-        assert action.text == "*" and action.get(f"{{{env}}}mustUnderstand") == "1"
+        assert action.text == f"{TNS}/Greet" and action.get(f"{{{env}}}mustUnderstand") == "1"
         assert "SOAPAction" not in first["headers"]
         assert "action=" not in first["headers"]["Content-Type"], first["headers"]
 
