@@ -42,7 +42,9 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from service.security.certificates import LOOKUPS, Lookup, TrustStore
 from service.security.keys import load_key
+from service.storage import CERTIFICATE_COLUMNS, CERTIFICATE_ROW
 from service.storage.connection import PerThreadConnection
 
 if TYPE_CHECKING:
@@ -69,6 +71,21 @@ CREATE TABLE IF NOT EXISTS nonces (
     expires REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);
+CREATE TABLE IF NOT EXISTS certificates (
+    fingerprint TEXT PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    der         BLOB NOT NULL,
+    ski         TEXT NOT NULL,
+    thumbprint  TEXT NOT NULL,
+    issuer      TEXT NOT NULL,
+    serial      TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    not_after   REAL NOT NULL,
+    created_at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS certificates_ski ON certificates (ski);
+CREATE INDEX IF NOT EXISTS certificates_thumbprint ON certificates (thumbprint);
+CREATE INDEX IF NOT EXISTS certificates_serial ON certificates (serial);
 """
 
 
@@ -94,6 +111,17 @@ class UserTable(Protocol):
 
     def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool:
         """False when ``nonce`` is still remembered (a replay), or ``limit`` are."""
+
+    def insert_certificate(self, row: dict[str, object]) -> bool:
+        """False when the fingerprint is there already (service.security.certificates)."""
+
+    def delete_certificate(self, fingerprint: str) -> bool:
+        """False when there is no such fingerprint."""
+
+    def certificate_rows(
+        self, lookup: Lookup | None = None, value: str = ""
+    ) -> list[tuple[str, str, bytes, str, str, float]]:
+        """The trust store's rows whose ``lookup`` column is ``value`` (all when None)."""
 
 
 class SqliteUserTable:
@@ -161,6 +189,33 @@ class SqliteUserTable:
         except sqlite3.IntegrityError:
             return False
         return True
+
+    # --- the trust store (service.security.certificates.CertificateTable) ---
+
+    def insert_certificate(self, row: dict[str, object]) -> bool:
+        marks = ", ".join("?" * len(CERTIFICATE_COLUMNS))
+        try:
+            self._conn.execute(
+                f"INSERT INTO certificates ({', '.join(CERTIFICATE_COLUMNS)}) VALUES ({marks})",
+                [row[name] for name in CERTIFICATE_COLUMNS],
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def delete_certificate(self, fingerprint: str) -> bool:
+        done = self._conn.execute("DELETE FROM certificates WHERE fingerprint = ?", (fingerprint,))
+        return bool(done.rowcount)
+
+    def certificate_rows(
+        self, lookup: Lookup | None = None, value: str = ""
+    ) -> list[tuple[str, str, bytes, str, str, float]]:
+        if lookup is None:
+            sql = f"SELECT {CERTIFICATE_ROW} FROM certificates ORDER BY user_name, fingerprint"
+            return self._conn.execute(sql).fetchall()
+        assert lookup in LOOKUPS, lookup  # a column name, never a caller's text
+        sql = f"SELECT {CERTIFICATE_ROW} FROM certificates WHERE {lookup} = ? LIMIT 2"  # noqa: S608
+        return self._conn.execute(sql, (value,)).fetchall()
 
 
 def import_into(table: UserTable, data_dir: Path) -> int:
@@ -261,6 +316,16 @@ class UserStore:
         if not self.table.insert_user(name, role, _hash(password), secret, time.time()):
             raise UserError(f"user {name!r} exists already")
         return User(name, role)
+
+    @property
+    def trust(self) -> TrustStore:
+        """The certificates whose signatures name users (``certs add``)."""
+        return TrustStore(self.table)
+
+    def role(self, name: str) -> User | None:
+        """The user ``name``, without a password (a certificate vouched for them)."""
+        row = self.table.password_row(name)
+        return User(name, row[0]) if row else None
 
     def remove(self, name: str) -> None:
         if not self.table.delete_user(name):

@@ -16,10 +16,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 #: The size of the pieces an image is read back in.
 CHUNK = 256 * 1024
+
+#: the trust store's columns (service.security.certificates; SQLite's in users.sqlite3,
+#: PostgreSQL's from schema version 5), in insert order
+CERTIFICATE_COLUMNS: Final = (
+    "fingerprint",
+    "user_name",
+    "der",
+    "ski",
+    "thumbprint",
+    "issuer",
+    "serial",
+    "subject",
+    "not_after",
+    "created_at",
+)
+#: what certificate_rows selects
+CERTIFICATE_ROW: Final = "fingerprint, user_name, der, issuer, subject, not_after"
 
 
 @dataclass(frozen=True)
