@@ -90,6 +90,15 @@ def test_a_signature_over_body_and_timestamp_names_the_certificates_user(
     assert signer.fingerprint == identities["client"].fingerprint
 
 
+def test_node_soaps_default_transforms_are_taken(
+    users: UserStore, identities: dict[str, Identity]
+) -> None:
+    """node-soap's WSSecurityCert sends enveloped-signature, then exc-c14n."""
+    transforms = (xmlsec.constants.TransformEnveloped, xmlsec.constants.TransformExclC14N)
+    signed = sign(greet_envelope(), identities["client"], transforms=transforms)
+    assert check(signed, users).user.name == "tester"
+
+
 def test_zeeps_binary_signature_is_taken(users: UserStore, identities: dict[str, Identity]) -> None:
     from zeep.wsse.signature import BinarySignature
 
@@ -238,7 +247,8 @@ def test_a_sha1_digest_is_refused(users: UserStore, identities: dict[str, Identi
     "algorithm",
     [
         "http://www.w3.org/TR/1999/REC-xpath-19991116",
-        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+        "http://www.w3.org/TR/1999/REC-xslt-19991116",
         "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
         "http://www.w3.org/2000/09/xmldsig#base64",
     ],

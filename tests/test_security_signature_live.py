@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,15 +27,17 @@ from zeep.wsse.compose import Compose
 from zeep.wsse.signature import BinarySignature, verify_envelope
 
 from service.ns import DS, WSSE, WSU
-from tests.live_server import ROOT, LiveServer
+from tests.live_server import LiveServer
 from tests.wssec import (
     Identity,
     TimestampPlugin,
     add_timestamp,
     body_of,
+    certs,
     greet_envelope,
     make_identity,
     sign,
+    trust,
 )
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -48,19 +47,6 @@ PNG = (
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
     b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-def certs(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
-    if server.database_url:
-        env["SOAP_SERVICE_DATABASE_URL"] = server.database_url
-    return subprocess.run(
-        [sys.executable, "-m", "service", "certs", *args, "--data-dir", str(server.data_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +69,7 @@ def trusted(
     """The client's and the expired certificates trusted for ``tester``; the service's
     certificate, fetched from /certificate.pem, in a file."""
     for name in ("client", "expired"):
-        done = certs(live_server, "add", str(identities[name].cert_path), "--user", "tester")
-        assert done.returncode == 0 or "already" in done.stderr, done.stderr
+        trust(live_server, identities[name])
     listed = certs(live_server, "list")
     assert identities["client"].fingerprint in listed.stdout
     assert identities["stranger"].fingerprint not in listed.stdout

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,8 +28,15 @@ from zeep.wsse.utils import ensure_id, get_security_header
 
 from service.ns import DS, WSSE, WSU
 from service.security.signature import BASE64_BINARY, SKI, THUMBPRINT_SHA1, X509V3
+from tests.live_server import ROOT, LiveServer
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def stamp_text(moment: datetime) -> str:
+    """xs:dateTime to the millisecond, as WSS4J and node-soap write it: two identical
+    calls in one second are two messages, not one replayed."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -87,10 +97,8 @@ def add_timestamp(envelope: etree._Element, created: datetime | None = None) -> 
     created = created or datetime.now(UTC)
     security = get_security_header(envelope)
     stamp = etree.SubElement(security, f"{{{WSU}}}Timestamp")
-    etree.SubElement(stamp, f"{{{WSU}}}Created").text = created.strftime(STAMP)
-    etree.SubElement(stamp, f"{{{WSU}}}Expires").text = (created + timedelta(minutes=5)).strftime(
-        STAMP
-    )
+    etree.SubElement(stamp, f"{{{WSU}}}Created").text = stamp_text(created)
+    etree.SubElement(stamp, f"{{{WSU}}}Expires").text = stamp_text(created + timedelta(minutes=5))
     return stamp
 
 
@@ -117,7 +125,7 @@ def sign(
     key_reference: str = "bst",
     signature_method: Any = xmlsec.constants.TransformRsaSha256,
     digest_method: Any = xmlsec.constants.TransformSha256,
-    transform: Any = xmlsec.constants.TransformExclC14N,
+    transforms: tuple[Any, ...] = (xmlsec.constants.TransformExclC14N,),
     timestamp: datetime | None = None,
 ) -> etree._Element:
     """``envelope`` signed by ``signer`` over ``targets`` (default: the Body and a fresh
@@ -136,7 +144,8 @@ def sign(
         node_id = ensure_id(target)
         context.register_id(target, "Id", WSU)
         reference = xmlsec.template.add_reference(signature, digest_method, uri=f"#{node_id}")
-        xmlsec.template.add_transform(reference, transform)
+        for transform in transforms:
+            xmlsec.template.add_transform(reference, transform)
     key_info = xmlsec.template.ensure_key_info(signature)
     context.sign(signature)
     pointer = etree.SubElement(key_info, f"{{{WSSE}}}SecurityTokenReference")
@@ -175,6 +184,26 @@ def sign(
             signer.certificate.serial_number
         )
     return envelope
+
+
+def trust(server: LiveServer, identity: Identity, user: str = "tester") -> None:
+    """``soap-service certs add`` of ``identity``'s certificate for ``user`` on ``server``."""
+    done = certs(server, "add", str(identity.cert_path), "--user", user)
+    assert done.returncode == 0 or "already" in done.stderr, done.stderr
+
+
+def certs(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
+    """``soap-service certs ARGS`` on ``server``'s data (and database)."""
+    env = {**os.environ}
+    if server.database_url:
+        env["SOAP_SERVICE_DATABASE_URL"] = server.database_url
+    return subprocess.run(
+        [sys.executable, "-m", "service", "certs", *args, "--data-dir", str(server.data_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def greet_envelope(name: str = "Ada", soap12: bool = False) -> etree._Element:

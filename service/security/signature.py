@@ -10,9 +10,10 @@ in this order (each failure a ``wsse:`` fault of WS-Security 1.1 section 12):
    envelope appears once (``InvalidSecurity``). Two elements sharing an ID is how most
    signature-wrapping attacks make a verifier digest one element and the application
    read another.
-3. **Allowed algorithms only** (``UnsupportedAlgorithm``): exclusive C14N for SignedInfo
-   and as the only Reference transform; RSA-SHA256 and SHA-256 (RSA-SHA1 and SHA-1 only
-   with ``SIGNATURE_ALLOW_SHA1=1``). No XPath, XSLT, enveloped or base64 transform, no
+3. **Allowed algorithms only** (``UnsupportedAlgorithm``): exclusive C14N for SignedInfo;
+   exclusive C14N and enveloped-signature (node-soap's default pair) as Reference
+   transforms; RSA-SHA256 and SHA-256 (RSA-SHA1 and SHA-1 only with
+   ``SIGNATURE_ALLOW_SHA1=1``). No XPath, XSLT, inclusive C14N or base64 transform, no
    HMAC (``HMACOutputLength`` truncation).
 4. **References inside this envelope only**: each URI is ``#id`` naming one element of
    this envelope (resolved here, from the table of step 2), each element referenced once;
@@ -73,6 +74,11 @@ from service.security.users import User, UserStore
 
 SIGNATURE: Final = f"{{{DS}}}Signature"
 EXC_C14N: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
+#: the enveloped-signature transform: node-soap's WSSecurityCert sends it (with exc-c14n)
+#: by default; on a Body or Timestamp, which never hold the Signature, it removes nothing
+ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+#: the transforms a Reference may use
+TRANSFORMS: Final = frozenset({EXC_C14N, ENVELOPED})
 RSA_SHA256: Final = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 RSA_SHA1: Final = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
 SHA256: Final = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -244,7 +250,7 @@ def _signed_elements(
         for transform in transforms[0] if transforms else ():
             if transform.tag != f"{{{DS}}}Transform":
                 raise InvalidSecurityFault("Transforms holds an unexpected element.")
-            _algorithm(transform, frozenset({EXC_C14N}), "the transform")
+            _algorithm(transform, TRANSFORMS, "the transform")
             if any(child.tag != _INCLUSIVE for child in transform):
                 raise InvalidSecurityFault("a Transform holds more than InclusiveNamespaces.")
         digest = _one(reference, f"{{{DS}}}DigestMethod", "DigestMethod per Reference")
@@ -345,7 +351,11 @@ def _verify_value(
     context.key = xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer)
     for element, (namespace, name) in signed.items():
         context.register_id(element, name, namespace)
-    transforms = [xmlsec.constants.TransformExclC14N, xmlsec.constants.TransformSha256]
+    transforms = [
+        xmlsec.constants.TransformExclC14N,
+        xmlsec.constants.TransformEnveloped,
+        xmlsec.constants.TransformSha256,
+    ]
     methods = [xmlsec.constants.TransformExclC14N, xmlsec.constants.TransformRsaSha256]
     if policy.allow_sha1:
         transforms.append(xmlsec.constants.TransformSha1)
