@@ -378,3 +378,27 @@ def test_xmlsec_and_lxml_share_one_libxml2() -> None:
     """python-xmlsec works on lxml's trees only when both link the same libxml2: a new
     lxml wheel with another libxml2 must fail here, not in production."""
     assert xmlsec.get_libxml_version() == etree.LIBXML_VERSION
+
+
+def test_a_signature_and_a_usernametoken_must_name_one_user(
+    users: UserStore, identities: dict[str, Identity]
+) -> None:
+    """Through identify: the signer, and a UsernameToken beside it, agree or are refused."""
+    from zeep.wsse.username import UsernameToken
+
+    from service.security.identity import Policy, identify
+
+    users.add("other", "another long password")
+    policy = Policy.parse("")
+
+    def identified(name: str, password: str) -> str | None:
+        envelope = greet_envelope()
+        UsernameToken(name, password).apply(envelope, {})
+        root = parse_request(etree.tostring(sign(envelope, identities["client"])))
+        request = open_envelope(root, SoapVersion.SOAP11)
+        user = identify("Greet", request.header, None, users, policy, request.operation.getparent())
+        return user.name if user else None
+
+    assert identified("tester", "a long password") == "tester"
+    with pytest.raises(FailedAuthenticationFault):
+        identified("other", "another long password")

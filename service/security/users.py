@@ -203,6 +203,13 @@ class SqliteUserTable:
             return False
         return True
 
+    def full_certificate_rows(self) -> list[dict[str, object]]:
+        """Every column of every certificate (for the copy into PostgreSQL)."""
+        rows = self._conn.execute(
+            f"SELECT {', '.join(CERTIFICATE_COLUMNS)} FROM certificates"  # noqa: S608
+        ).fetchall()
+        return [dict(zip(CERTIFICATE_COLUMNS, row, strict=True)) for row in rows]
+
     def delete_certificate(self, fingerprint: str) -> bool:
         done = self._conn.execute("DELETE FROM certificates WHERE fingerprint = ?", (fingerprint,))
         return bool(done.rowcount)
@@ -220,14 +227,17 @@ class SqliteUserTable:
 
 def import_into(table: UserTable, data_dir: Path) -> int:
     """Copies the users of ``data_dir``'s ``users.sqlite3`` into ``table`` (names it has
-    already are left alone) and renames the file ``users.sqlite3.imported``; returns how
-    many were copied (0, and nothing renamed, when there is no file)."""
+    already are left alone), and its trust store's certificates (fingerprints it has
+    already likewise), and renames the file ``users.sqlite3.imported``; returns how
+    many users were copied (0, and nothing renamed, when there is no file)."""
     path = data_dir / "users.sqlite3"
     if not path.exists():
         return 0
     local = SqliteUserTable(path)
     try:
         copied = sum(table.insert_user(*row) for row in local.full_rows())
+        for row in local.full_certificate_rows():
+            table.insert_certificate(row)
     finally:
         local.close()
     path.rename(path.with_name("users.sqlite3.imported"))
