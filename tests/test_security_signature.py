@@ -331,6 +331,10 @@ def test_an_expired_certificate_is_an_invalid_token(
 def test_a_certificate_whose_user_is_gone_is_refused(
     users: UserStore, identities: dict[str, Identity]
 ) -> None:
+    """Removing a user removes their certificates: a new user of the same name inherits
+    none of them."""
+    assert users.trust.find("fingerprint", identities["orphan"].fingerprint) is None
+    users.add("ghost", "a new ghost's password")
     signed = sign(greet_envelope(), identities["orphan"])
     assert isinstance(refused(signed, users), FailedAuthenticationFault)
 

@@ -7,7 +7,8 @@ issued. That is the simplest rule that is safe: no chain building, no revocation
 lists to fetch, no name constraints to get right; a certificate is trusted because
 an administrator added it, and removing it (``certs remove FINGERPRINT``) revokes it
 at once. The user it maps to must exist (``users add``) and is then authorised like
-any other; removing the user disables the certificate too.
+any other; removing the user (``users remove``) removes their certificates too, so a
+user added later under the same name inherits none.
 
 The rows live beside the users (``users.sqlite3``'s table ``certificates``, or the
 PostgreSQL table of schema version 5), so every worker and instance sees the same

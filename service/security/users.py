@@ -338,8 +338,14 @@ class UserStore:
         return User(name, row[0]) if row else None
 
     def remove(self, name: str) -> None:
+        """Removes the user and the certificates trusted for them, so a user added later
+        under the same name does not inherit another's certificates."""
         if not self.table.delete_user(name):
             raise UserError(f"no user {name!r}")
+        trust = self.trust
+        for row in trust.list():
+            if row.user == name:
+                trust.remove(row.fingerprint)
 
     def list(self) -> list[tuple[User, bool]]:
         return [(User(name, role), digest) for name, role, digest in self.table.user_rows()]
