@@ -338,3 +338,24 @@ def test_a_signed_request_names_its_user_for_authorisation(
     answer, _ = _post(live_server, sign(upload, identities["client"]))
     assert answer.status_code == 200, answer.text
     assert b"image_id" in answer.content
+
+
+def test_a_signed_mtom_request_is_refused(
+    live_server: LiveServer, identities: dict[str, Identity], trusted: Path
+) -> None:
+    """A signature over an xop:Include covers the reference, not the part's bytes, which
+    could be swapped under it: signed requests carry their binary inline."""
+    from tests.mtom_messages import message, upload_envelope
+
+    signed = sign(etree.fromstring(upload_envelope("1.1")), identities["client"])
+    package = message("1.1", etree.tostring(signed), [("image-1@tests", PNG)])
+    request_id = f"x509-{uuid.uuid4().hex[:12]}"
+    answer = requests.post(
+        live_server.url + "/soap",
+        data=package.body,
+        headers={"Content-Type": package.content_type, "X-Request-ID": request_id},
+        timeout=30,
+    )
+    assert answer.status_code == 500
+    assert b"inline" in answer.content
+    assert "fault=wsse:InvalidSecurity" in live_server.access_line(request_id)

@@ -9,7 +9,8 @@ in this order (each failure a ``wsse:`` fault of WS-Security 1.1 section 12):
 2. **Unique IDs**: every ``wsu:Id``, ``Id``, ``ID`` and ``xml:id`` value in the whole
    envelope appears once (``InvalidSecurity``). Two elements sharing an ID is how most
    signature-wrapping attacks make a verifier digest one element and the application
-   read another.
+   read another. And no ``xop:Include``: the digest would cover the reference to an MTOM
+   part, not its bytes, which could then be swapped (``InvalidSecurity``).
 3. **Allowed algorithms only** (``UnsupportedAlgorithm``): exclusive C14N for SignedInfo;
    exclusive C14N and enveloped-signature (node-soap's default pair) as Reference
    transforms; RSA-SHA256 and SHA-256 (RSA-SHA1 and SHA-1 only with
@@ -67,7 +68,7 @@ from service.faults import (
     SecurityTokenUnavailableFault,
     UnsupportedAlgorithmFault,
 )
-from service.ns import DS, WSSE, WSU, X509_TOKEN_PROFILE, XML
+from service.ns import DS, WSSE, WSU, X509_TOKEN_PROFILE, XML, XOP
 from service.security.certificates import TrustedCertificate, fingerprint
 from service.security.usernametoken import FieldLimits, Freshness, check_timestamp
 from service.security.users import User, UserStore
@@ -102,6 +103,7 @@ _REFERENCE: Final = frozenset(
     f"{{{DS}}}{name}" for name in ("Transforms", "DigestMethod", "DigestValue")
 )
 _INCLUSIVE: Final = f"{{{EXC_C14N}}}InclusiveNamespaces"
+_XOP_INCLUDE: Final = f"{{{XOP}}}Include"
 
 #: The signer of the request being answered, once its signature verified (the app signs
 #: the response then); set to None first by the app for every request with a header.
@@ -158,6 +160,10 @@ def _ids(envelope: etree._Element) -> dict[str, tuple[etree._Element, str | None
     InvalidSecurity when a value appears twice (on two elements, or twice on one)."""
     found: dict[str, tuple[etree._Element, str | None, str]] = {}
     for element in envelope.iter(etree.Element):
+        if element.tag == _XOP_INCLUDE:  # the digest would cover the reference, not the part
+            raise InvalidSecurityFault(
+                "a signed request carries its binary content inline, not as an MTOM part."
+            )
         attributes = element.attrib
         if not attributes:
             continue
