@@ -406,3 +406,49 @@ def test_a_signature_and_a_usernametoken_must_name_one_user(
     assert identified("tester", "a long password") == "tester"
     with pytest.raises(FailedAuthenticationFault):
         identified("other", "another long password")
+
+
+@pytest.mark.parametrize("serial", ["\u00b2", "\u0661\u0662", "1" * 5000, "-1", ""])
+def test_a_serial_number_that_is_none_is_refused(
+    users: UserStore, identities: dict[str, Identity], serial: str
+) -> None:
+    signed = sign(greet_envelope(), identities["client"], key_reference="issuer_serial")
+    element = signed.find(f".//{{{DS}}}X509SerialNumber")
+    assert element is not None
+    element.text = serial
+    assert isinstance(refused(signed, users), InvalidSecurityFault)
+
+
+def _variants(signed: etree._Element) -> Iterator[etree._Element]:
+    """``signed`` with one element of its Security header removed, or one attribute, or
+    one text emptied: each in turn."""
+    security = signed.find(f".//{{{WSSE}}}Security")
+    assert security is not None
+    count = sum(1 for _ in security.iter())
+    for index in range(1, count):
+        for change in ("drop", "attributes", "text"):
+            copied = copy.deepcopy(signed)
+            target = list(copied.find(f".//{{{WSSE}}}Security").iter())[index]  # type: ignore[union-attr]
+            if change == "drop":
+                target.getparent().remove(target)
+            elif change == "attributes":
+                target.attrib.clear()
+            else:
+                target.text = "\u00e9" * 3
+            yield copied
+
+
+@pytest.mark.parametrize("key_reference", ["bst", "ski", "issuer_serial"])
+def test_every_mutilation_of_the_header_is_a_wsse_fault(
+    users: UserStore, identities: dict[str, Identity], key_reference: str
+) -> None:
+    """A broken Security header comes out as a wsse: fault, never as an exception of
+    ours; what is left unsigned (KeyInfo's spelling, an optional ValueType) may change."""
+    signed = sign(greet_envelope(), identities["client"], key_reference=key_reference)
+    faults = 0
+    for variant in _variants(signed):
+        try:
+            assert check(variant, users).user.name == "tester"
+        except WsSecurityFault:
+            faults += 1
+    assert faults > 30

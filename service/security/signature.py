@@ -49,6 +49,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ _REFERENCE: Final = frozenset(
 )
 _INCLUSIVE: Final = f"{{{EXC_C14N}}}InclusiveNamespaces"
 _XOP_INCLUDE: Final = f"{{{XOP}}}Include"
+_SERIAL: Final = re.compile(r"[0-9]{1,49}")
 
 #: The signer of the request being answered, once its signature verified (the app signs
 #: the response then); set to None first by the app for every request with a header.
@@ -331,8 +333,8 @@ def _certificate(
             "X509SerialNumber",
             policy,
         )
-        if not serial.isdigit():
-            raise InvalidSecurityFault("X509SerialNumber is not a number.")
+        if not _SERIAL.fullmatch(serial):  # X.509 serials are at most 20 octets: 49 digits
+            raise InvalidSecurityFault("X509SerialNumber is not a serial number.")
         found = trust.find("serial", str(int(serial)), issuer=issuer)
         if found is None:
             raise SecurityTokenUnavailableFault(
@@ -355,8 +357,6 @@ def _verify_value(
     """libxmlsec1 checks the digests and the signature value (step 8)."""
     context = xmlsec.SignatureContext()
     context.key = xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer)
-    for element, (namespace, name) in signed.items():
-        context.register_id(element, name, namespace)
     transforms = [
         xmlsec.constants.TransformExclC14N,
         xmlsec.constants.TransformEnveloped,
@@ -371,6 +371,8 @@ def _verify_value(
     for method in methods:
         context.enable_signature_transform(method)
     try:
+        for element, (namespace, name) in signed.items():
+            context.register_id(element, name, namespace)
         context.verify(signature)
     except xmlsec.Error:
         raise FailedCheckFault("a digest or the signature value does not match.") from None
