@@ -452,3 +452,36 @@ def test_every_mutilation_of_the_header_is_a_wsse_fault(
         except WsSecurityFault:
             faults += 1
     assert faults > 30
+
+
+@pytest.mark.parametrize(
+    ("change", "fault"),
+    [
+        ("junk", InvalidSecurityTokenFault),
+        ("not base64", InvalidSecurityFault),
+        ("value type", InvalidSecurityTokenFault),
+        ("too long", InvalidSecurityFault),
+        ("outside the header", SecurityTokenUnavailableFault),
+    ],
+)
+def test_a_binary_security_token_that_is_no_certificate_is_refused(
+    users: UserStore, identities: dict[str, Identity], change: str, fault: type[WsSecurityFault]
+) -> None:
+    import base64
+
+    signed = sign(greet_envelope(), identities["client"])
+    token = signed.find(f".//{{{WSSE}}}BinarySecurityToken")
+    assert token is not None
+    if change == "junk":
+        token.text = base64.b64encode(b"\x30\x03\x02\x01\x00" * 20).decode()
+    elif change == "not base64":
+        token.text = "!!!"
+    elif change == "value type":
+        token.set("ValueType", "urn:something-else")
+    elif change == "too long":
+        token.text = "A" * 20000
+    else:
+        header = signed.find(f"{{{SOAP11}}}Header")
+        assert header is not None
+        etree.SubElement(header, "{urn:other}Elsewhere").append(token)
+    assert isinstance(refused(signed, users), fault)
