@@ -55,8 +55,11 @@ from service.http.downloads import SAFE_CONTENT, download
 from service.observability import metrics
 from service.observability.accesslog import JsonFormatter, access_log
 from service.observability.accesslog import request_id as current_request_id
+from service.security import signature
 from service.security.identity import Policy
 from service.security.keys import PageTokens
+from service.security.signature import SignaturePolicy
+from service.security.signing import ResponseSigner
 from service.security.throttle import Throttle, ThrottleLimits, client_address
 from service.security.usernametoken import FieldLimits, Freshness
 from service.security.users import open_users
@@ -129,6 +132,7 @@ class SoapApplication:
             Freshness(settings.max_clock_skew, settings.token_lifetime),
             FieldLimits.from_settings(settings),
             Throttle(ThrottleLimits.from_settings(settings), shared=shared),
+            SignaturePolicy.from_settings(settings),
         )
         self.dispatcher = Dispatcher(
             spyne_app,
@@ -150,6 +154,8 @@ class SoapApplication:
         self.openapi = render_openapi(
             spyne_app, settings.base_url, self.policy.anonymous_operations
         )
+        #: signs the responses to signed requests; its certificate is GET /certificate.pem
+        self.response_signer = ResponseSigner.from_settings(settings)
         self.http = HttpBinding(self.dispatcher, settings.max_parameters)
         #: what a wsa:Action may name: the operations' SOAPActions (service.soap.addressing)
         self._actions = frozenset(map(ns.soap_action, self.dispatcher.operation_names))
@@ -282,6 +288,7 @@ class SoapApplication:
         mtom: mtom_format.Package | None = None
         includes = 0
         addressed: addressing.Addressing | None = None
+        signed = False
         try:
             if method != "POST":
                 raise MethodNotAllowedFault(
@@ -316,12 +323,15 @@ class SoapApplication:
                 addressed = addressing.read(request.header, self._actions, soap_action or None)
                 if addressed is not None:
                     soap_action = addressed.action
+                signature.signer.set(None)  # identify sets it when a signature verifies
             outcome = self.dispatcher.respond(
                 request,
                 soap_action or None,
                 environ.get("HTTP_AUTHORIZATION"),
                 lambda: forwarding.seen(environ, self.settings.trusted_proxies, request_id),
             )
+            if request.header is not None and signature.signer.get() is not None:
+                signed = True
         except ServiceFault as early:
             outcome = self.dispatcher.fault_outcome(version, early)
             partial = getattr(early, "partial", None)
@@ -329,6 +339,9 @@ class SoapApplication:
                 addressed = addressing.Addressing(partial.namespace, "", partial.message_id or "")
         if addressed is not None:
             outcome = _addressed(outcome, version, addressed)
+        if signed:  # the reply to a verified signature is signed too, and sent as plain XML
+            envelope = self.response_signer.sign(outcome.envelope)  # streamed values read
+            outcome = outcome._replace(document=envelope, binary=(), streams=())
         status = http_status(version, outcome.fault) if outcome.fault else 200
         # mtom: binary came as XOP parts; mime: an MTOM package with everything inline
         came = "xml" if mtom is None else "mtom" if includes else "mime"
@@ -336,7 +349,9 @@ class SoapApplication:
         if isinstance(outcome.fault, MethodNotAllowedFault):  # RFC 9110: a 405 sends Allow
             allow = "GET, HEAD, POST" if _wsdl_view(environ) is not None else "POST"
             fault_headers = (*fault_headers, ("Allow", allow))
-        if mtom is None and not mtom_format.accepts_mtom(environ.get("HTTP_ACCEPT", "")):
+        if signed or (
+            mtom is None and not mtom_format.accepts_mtom(environ.get("HTTP_ACCEPT", ""))
+        ):
             body, length = outcome.xml()  # streamed values read while it is sent
             return _soap_answer(
                 status,
@@ -411,6 +426,8 @@ class SoapApplication:
             return Answer.whole(200, text, b"ready\n")
         if path == "/metrics":
             return Answer.whole(200, metrics.CONTENT_TYPE, self.metrics.render())
+        if path == "/certificate.pem":  # what the responses to signed requests are signed with
+            return Answer.whole(200, "application/x-pem-file", self.response_signer.certificate_pem)
         if path == "/openapi.json":
             return Answer.whole(200, "application/json", self.openapi)
         if path == "/soapui-project.xml":
@@ -505,7 +522,16 @@ def _check_media(media_type: str, version: SoapVersion) -> None:
 _HTML: Final = "text/html; charset=utf-8"
 _TEXT: Final = "text/plain; charset=utf-8"
 _KNOWN_PATHS: Final = frozenset(
-    {"/", "/index.html", "/healthz", "/readyz", "/metrics", "/soapui-project.xml", "/openapi.json"}
+    {
+        "/",
+        "/index.html",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/soapui-project.xml",
+        "/openapi.json",
+        "/certificate.pem",
+    }
 )
 _SOAPUI_DISPOSITION: Final = (
     "Content-Disposition",

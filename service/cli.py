@@ -8,6 +8,10 @@ soap-service users add NAME [--role admin] [--digest] [--data-dir D] [--database
                                           (the password from stdin)
 soap-service users remove NAME [--data-dir D] [--database-url DSN]
 soap-service users list [--data-dir D] [--database-url DSN]
+soap-service certs add FILE --user NAME [--data-dir D] [--database-url DSN]
+                                          (a PEM or DER certificate whose signatures name NAME)
+soap-service certs list [--data-dir D] [--database-url DSN]
+soap-service certs remove FINGERPRINT [--data-dir D] [--database-url DSN]
 soap-service db upgrade|version [--data-dir D] [--database-url DSN]
 
 Options go after the command that takes them (``users add NAME --data-dir D``); the
@@ -311,6 +315,46 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_certs(args: argparse.Namespace) -> int:
+    """The trust store of X.509 certificates (service.security.certificates)."""
+    import time
+
+    from service.security.certificates import CertificateError, read_certificate
+    from service.storage import StorageError
+
+    try:
+        store, close = _users(args)
+    except StorageError as error:
+        print(f"soap-service: {error}", file=sys.stderr)
+        return 1
+    try:
+        trust = store.trust
+        if args.certs_command == "add":
+            if store.role(args.user) is None:
+                raise UserError(f"no user {args.user!r} (add it first: soap-service users add)")
+            try:
+                data = Path(args.file).read_bytes()
+            except OSError as error:
+                raise CertificateError(f"cannot read {args.file}: {error.strerror}") from None
+            row = trust.add(read_certificate(data), args.user)
+            print(f"added {row.fingerprint} ({row.subject}) for {row.user}")
+            if row.not_after < time.time():
+                print("soap-service: warning: this certificate has expired", file=sys.stderr)
+        elif args.certs_command == "remove":
+            trust.remove(args.fingerprint)
+            print(f"removed {args.fingerprint}")
+        else:
+            for row in trust.list():
+                until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row.not_after))
+                print(f"{row.fingerprint}\t{row.user}\t{row.subject}\tuntil {until}")
+    except (UserError, CertificateError) as error:
+        print(f"soap-service: {error}", file=sys.stderr)
+        return 2
+    finally:
+        close()
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from service.storage import StorageError, open_store
 
@@ -479,6 +523,27 @@ def parser() -> argparse.ArgumentParser:
     remove.add_argument("name")
     users_commands.add_parser("list", help="list users, roles and password kinds", parents=after)
     users.set_defaults(func=cmd_users)
+
+    certs = commands.add_parser(
+        "certs",
+        help="the X.509 certificates whose signed requests are taken, each for a user",
+        parents=[_options("data_dir", "database_url", after=False)],
+    )
+    certs_commands = certs.add_subparsers(dest="certs_command", required=True)
+    after = [_options("data_dir", "database_url", after=True)]
+    cert_add = certs_commands.add_parser(
+        "add", help="trust a certificate (PEM or DER) for a user's signed requests", parents=after
+    )
+    cert_add.add_argument("file", type=Path)
+    cert_add.add_argument("--user", required=True, help="the user its signatures name")
+    cert_remove = certs_commands.add_parser(
+        "remove", help="stop trusting a certificate", parents=after
+    )
+    cert_remove.add_argument("fingerprint", help="its SHA-256 fingerprint, as certs list shows")
+    certs_commands.add_parser(
+        "list", help="fingerprint, user, subject and expiry of each", parents=after
+    )
+    certs.set_defaults(func=cmd_certs)
 
     db = commands.add_parser(
         "db",

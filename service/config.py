@@ -52,6 +52,20 @@ class Settings:
     max_wsse_nonce_bytes: int = 64
     #: WS-Security: longest Username, Password, Nonce, Created or Expires (characters)
     max_wsse_field_length: int = 1024
+    #: X.509 signatures (service.security.signature): 1 also takes RSA-SHA1 signatures and
+    #: SHA-1 digests (broken for collisions; only for clients that cannot do SHA-256)
+    signature_allow_sha1: int = 0
+    #: Most ds:Reference elements in one signature's SignedInfo
+    max_signature_references: int = 16
+    #: Longest BinarySecurityToken, KeyIdentifier or SignatureValue text (characters)
+    max_wsse_token_length: int = 16384
+    #: The key and certificate responses to signed requests are signed with (PEM; one
+    #: file may hold both). Empty: signing.pem in data_dir, made (RSA 3072, self-signed,
+    #: mode 0600) when first needed; its certificate is served at /certificate.pem
+    signing_key_file: str = ""
+    signing_cert_file: str = ""
+    #: Days the certificate made for signing.pem is valid
+    signing_cert_days: int = 825
     #: Wrong credentials (service.security.throttle), counted in each worker process:
     #: failed checks for one user name, and from one client address, before checks wait
     auth_max_failures: int = 5
@@ -107,6 +121,16 @@ class Settings:
     @property
     def secret_key_path(self) -> Path:
         return Path(self.secret_key_file) if self.secret_key_file else self.data_dir / "secret.key"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return (
+            Path(self.signing_key_file) if self.signing_key_file else self.data_dir / "signing.pem"
+        )
+
+    @property
+    def signing_cert_path(self) -> Path:
+        return Path(self.signing_cert_file) if self.signing_cert_file else self.signing_key_path
 
     @property
     def body_limit(self) -> int:

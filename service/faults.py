@@ -19,8 +19,12 @@
      │    ├── WsSecurityFault            wsse:*  (WS-Security 1.1 codes, a QName in the wsse namespace)
      │    │    ├── FailedAuthenticationFault   wsse:FailedAuthentication  wrong or missing credentials
      │    │    │    └── AuthenticationRequiredFault  (HTTP 401 + WWW-Authenticate: Basic) none were sent
-     │    │    ├── InvalidSecurityFault  wsse:InvalidSecurity     a malformed Security header
-     │    │    └── MessageExpiredFault   wsse:MessageExpired      stale Timestamp or token
+     │    │    ├── InvalidSecurityFault  wsse:InvalidSecurity     a malformed Security header, a signature wrapped or with duplicate IDs
+     │    │    ├── MessageExpiredFault   wsse:MessageExpired      stale Timestamp or token
+     │    │    ├── FailedCheckFault      wsse:FailedCheck         a signature that does not verify, or that misses the Body or Timestamp
+     │    │    ├── UnsupportedAlgorithmFault  wsse:UnsupportedAlgorithm  a signature, digest or transform algorithm not allowed
+     │    │    ├── SecurityTokenUnavailableFault  wsse:SecurityTokenUnavailable  a referenced certificate not in the trust store
+     │    │    └── InvalidSecurityTokenFault  wsse:InvalidSecurityToken  a certificate that cannot be read, or is outside its validity
      │    └── AddressingFault            wsa:*  (WS-Addressing codes, in the request's wsa namespace)
      │         ├── InvalidAddressingHeaderFault  wsa:InvalidAddressingHeader  repeated, or a reply address we cannot reach
      │         ├── MessageAddressingHeaderRequiredFault  wsa:MessageAddressingHeaderRequired  Action or MessageID missing
@@ -274,6 +278,38 @@ class MessageExpiredFault(WsSecurityFault):
 
     def __init__(self) -> None:
         super().__init__("The message has expired.")
+
+
+class FailedCheckFault(WsSecurityFault):
+    code = "wsse:FailedCheck"
+    wire_qname = (WSSE, "FailedCheck")
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"The signature or decryption was invalid: {why}")
+
+
+class UnsupportedAlgorithmFault(WsSecurityFault):
+    code = "wsse:UnsupportedAlgorithm"
+    wire_qname = (WSSE, "UnsupportedAlgorithm")
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"An unsupported signature or encryption algorithm was used: {why}")
+
+
+class SecurityTokenUnavailableFault(WsSecurityFault):
+    code = "wsse:SecurityTokenUnavailable"
+    wire_qname = (WSSE, "SecurityTokenUnavailable")
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"Referenced security token could not be retrieved: {why}")
+
+
+class InvalidSecurityTokenFault(WsSecurityFault):
+    code = "wsse:InvalidSecurityToken"
+    wire_qname = (WSSE, "InvalidSecurityToken")
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"An invalid security token was provided: {why}")
 
 
 class AddressingFault(ClientFault):

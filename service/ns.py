@@ -24,6 +24,13 @@ WSP: Final = "http://www.w3.org/ns/ws-policy"
 #: WS-Security 1.0: the Security header and its tokens, and the utility namespace (Timestamp, Id)
 WSSE: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+#: XML-DSig (ds:Signature), the X.509 Token Profile 1.0 (BinarySecurityToken ValueTypes),
+#: and the xml: namespace (xml:id)
+DS: Final = "http://www.w3.org/2000/09/xmldsig#"
+X509_TOKEN_PROFILE: Final = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0"
+)
+XML: Final = "http://www.w3.org/XML/1998/namespace"
 #: the UsernameToken Profile 1.0 (the Password element's Type URIs start with it)
 WSSE_USERNAME_TOKEN_PROFILE: Final = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"

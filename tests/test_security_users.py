@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from service.config import Settings
 from service.faults import TooManyAttemptsFault
@@ -101,6 +102,29 @@ def test_the_users_file_is_copied_once(database: PostgresImageStore, tmp_path: P
     moved.remove(name)
     again = open_users(settings, database)  # no file left: the removed user stays removed
     assert again.check_password(name, "Local-Pa55word") is None
+
+
+def test_the_trust_store_is_copied_with_the_users_and_shared(
+    database: PostgresImageStore, tmp_path: Path
+) -> None:
+    from tests.wssec import make_identity
+
+    name = unique("signer")
+    identity = make_identity(tmp_path / "certs", name)
+    with UserStore(tmp_path) as local:
+        local.add(name, "Local-Pa55word")
+        local.trust.add(identity.certificate, name)
+    moved = open_users(Settings(data_dir=tmp_path), database)
+    found = moved.trust.find("fingerprint", identity.fingerprint)
+    assert found is not None and found.user == name and found.der == identity.der
+    ski = identity.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    assert moved.trust.find("ski", ski.value.digest.hex()) == found
+    issuer = identity.certificate.issuer.rfc4514_string().replace(",", ", ").upper()
+    serial = str(identity.certificate.serial_number)
+    assert moved.trust.find("serial", serial, issuer=issuer) == found
+    assert moved.trust.find("serial", serial, issuer="CN=someone else") is None
+    moved.trust.remove(identity.fingerprint)
+    assert moved.trust.find("fingerprint", identity.fingerprint) is None
 
 
 class Clock:

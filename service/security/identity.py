@@ -1,7 +1,8 @@
 """Who is calling, and may they call this operation.
 
-Credentials come from a WS-Security header (``service.security.usernametoken``) or HTTP
-Basic. When both are sent, both must hold and name the same user. Sent
+Credentials come from a WS-Security header (a UsernameToken,
+``service.security.usernametoken``, or an X.509 signature over the Body and
+Timestamp, ``service.security.signature``) or HTTP Basic. When both are sent, both must hold and name the same user. Sent
 credentials are always checked, even for an anonymous operation: wrong
 credentials never pass silently. Every check goes through the policy's
 throttle (``service.security.throttle``): after a few failures for a user name
@@ -25,9 +26,14 @@ from service.faults import (
     FailedAuthenticationFault,
     InvalidSecurityFault,
 )
+from service.ns import WSSE
+from service.security import signature
+from service.security.signature import SignaturePolicy
 from service.security.throttle import Gate, Throttle, client_address
 from service.security.usernametoken import SECURITY, FieldLimits, Freshness, authenticate
 from service.security.users import User, UserStore
+
+_USERNAME_TOKEN = f"{{{WSSE}}}UsernameToken"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Policy:
     limits: FieldLimits = FieldLimits()
     #: Failed checks counted in this process (per user name and client address)
     throttle: Throttle = field(default_factory=Throttle, compare=False)
+    #: what an X.509 signature may use (service.security.signature)
+    signatures: SignaturePolicy = SignaturePolicy()
 
     @classmethod
     def parse(
@@ -45,9 +53,16 @@ class Policy:
         freshness: Freshness | None = None,
         limits: FieldLimits | None = None,
         throttle: Throttle | None = None,
+        signatures: SignaturePolicy | None = None,
     ) -> Policy:
         names = frozenset(name.strip() for name in anonymous.split(",") if name.strip())
-        return cls(names, freshness or Freshness(), limits or FieldLimits(), throttle or Throttle())
+        return cls(
+            names,
+            freshness or Freshness(),
+            limits or FieldLimits(),
+            throttle or Throttle(),
+            signatures or SignaturePolicy(),
+        )
 
     def allows_anonymous(self, operation: str) -> bool:
         return operation in self.anonymous_operations
@@ -73,15 +88,32 @@ def identify(
     authorization: str | None,
     users: UserStore,
     policy: Policy,
+    body: etree._Element | None = None,
 ) -> User | None:
-    """The caller, or None for an anonymous call the policy allows; else a fault."""
+    """The caller, or None for an anonymous call the policy allows; else a fault.
+
+    ``body``: the envelope's ``soap:Body`` that is dispatched, which a signature must
+    cover (``service.security.signature``); a verified signer is left in
+    ``signature.signer`` for the response to be signed."""
     from_header = None
     gate = Gate(policy.throttle, client_address.get())
     if header is not None:
         blocks = header.findall(SECURITY)
         if len(blocks) > 1:
             raise InvalidSecurityFault("more than one Security header.")
-        if blocks:
+        if blocks and body is not None and signature.is_signed(blocks[0]):
+            signed = signature.verify(
+                blocks[0], body, users, policy.freshness, policy.signatures, policy.limits
+            )
+            signature.signer.set(signed)
+            from_header = signed.user
+            if blocks[0].find(_USERNAME_TOKEN) is not None:  # both: they must agree
+                token_user = authenticate(
+                    blocks[0], users, policy.freshness, limits=policy.limits, gate=gate
+                )
+                if token_user.name != signed.user.name:
+                    raise FailedAuthenticationFault()
+        elif blocks:
             from_header = authenticate(
                 blocks[0], users, policy.freshness, limits=policy.limits, gate=gate
             )

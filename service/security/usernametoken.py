@@ -134,10 +134,10 @@ def _fresh(created: float, what: str, freshness: Freshness, now: float) -> None:
         raise MessageExpiredFault()
 
 
-def _check_timestamp(
+def check_timestamp(
     stamp: etree._Element, freshness: Freshness, now: float, limits: FieldLimits
-) -> None:
-    """The WS-Security 1.1 rules for a ``wsu:Timestamp`` (section 10)."""
+) -> float:
+    """The WS-Security 1.1 rules for a ``wsu:Timestamp`` (section 10); its ``Created``."""
     _, created_text = _text(stamp, f"{{{WSU}}}Created", "Timestamp/Created", limits)
     expires_element, expires_text = _text(stamp, f"{{{WSU}}}Expires", "Timestamp/Expires", limits)
     created = _instant(created_text, "Timestamp/Created")
@@ -148,6 +148,7 @@ def _check_timestamp(
         if expires < now - freshness.max_clock_skew:
             raise MessageExpiredFault()
     _fresh(created, "Timestamp/Created", freshness, now)
+    return created
 
 
 def _nonce(text: str, limits: FieldLimits) -> bytes:
@@ -189,7 +190,7 @@ def authenticate(
     skew = freshness.max_clock_skew
     stamp = _only(security, f"{{{WSU}}}Timestamp", "Timestamp")
     if stamp is not None:
-        _check_timestamp(stamp, freshness, now, limits)
+        check_timestamp(stamp, freshness, now, limits)
     token = _only(security, f"{{{WSSE}}}UsernameToken", "UsernameToken")
     if token is None:
         raise InvalidSecurityFault("The Security header holds no UsernameToken.")

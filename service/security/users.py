@@ -42,7 +42,9 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from service.security.certificates import LOOKUPS, Lookup, TrustStore
 from service.security.keys import load_key
+from service.storage import CERTIFICATE_COLUMNS, CERTIFICATE_ROW
 from service.storage.connection import PerThreadConnection
 
 if TYPE_CHECKING:
@@ -69,6 +71,21 @@ CREATE TABLE IF NOT EXISTS nonces (
     expires REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);
+CREATE TABLE IF NOT EXISTS certificates (
+    fingerprint TEXT PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    der         BLOB NOT NULL,
+    ski         TEXT NOT NULL,
+    thumbprint  TEXT NOT NULL,
+    issuer      TEXT NOT NULL,
+    serial      TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    not_after   REAL NOT NULL,
+    created_at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS certificates_ski ON certificates (ski);
+CREATE INDEX IF NOT EXISTS certificates_thumbprint ON certificates (thumbprint);
+CREATE INDEX IF NOT EXISTS certificates_serial ON certificates (serial);
 """
 
 
@@ -94,6 +111,17 @@ class UserTable(Protocol):
 
     def remember_nonce(self, nonce: str, expires: float, now: float, limit: int) -> bool:
         """False when ``nonce`` is still remembered (a replay), or ``limit`` are."""
+
+    def insert_certificate(self, row: dict[str, object]) -> bool:
+        """False when the fingerprint is there already (service.security.certificates)."""
+
+    def delete_certificate(self, fingerprint: str) -> bool:
+        """False when there is no such fingerprint."""
+
+    def certificate_rows(
+        self, lookup: Lookup | None = None, value: str = ""
+    ) -> list[tuple[str, str, bytes, str, str, float]]:
+        """The trust store's rows whose ``lookup`` column is ``value`` (all when None)."""
 
 
 class SqliteUserTable:
@@ -162,17 +190,54 @@ class SqliteUserTable:
             return False
         return True
 
+    # --- the trust store (service.security.certificates.CertificateTable) ---
+
+    def insert_certificate(self, row: dict[str, object]) -> bool:
+        marks = ", ".join("?" * len(CERTIFICATE_COLUMNS))
+        try:
+            self._conn.execute(
+                f"INSERT INTO certificates ({', '.join(CERTIFICATE_COLUMNS)}) VALUES ({marks})",
+                [row[name] for name in CERTIFICATE_COLUMNS],
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def full_certificate_rows(self) -> list[dict[str, object]]:
+        """Every column of every certificate (for the copy into PostgreSQL)."""
+        rows = self._conn.execute(
+            f"SELECT {', '.join(CERTIFICATE_COLUMNS)} FROM certificates"  # noqa: S608
+        ).fetchall()
+        return [dict(zip(CERTIFICATE_COLUMNS, row, strict=True)) for row in rows]
+
+    def delete_certificate(self, fingerprint: str) -> bool:
+        done = self._conn.execute("DELETE FROM certificates WHERE fingerprint = ?", (fingerprint,))
+        return bool(done.rowcount)
+
+    def certificate_rows(
+        self, lookup: Lookup | None = None, value: str = ""
+    ) -> list[tuple[str, str, bytes, str, str, float]]:
+        if lookup is None:
+            sql = f"SELECT {CERTIFICATE_ROW} FROM certificates ORDER BY user_name, fingerprint"
+            return self._conn.execute(sql).fetchall()
+        assert lookup in LOOKUPS, lookup  # a column name, never a caller's text
+        sql = f"SELECT {CERTIFICATE_ROW} FROM certificates WHERE {lookup} = ? LIMIT 2"  # noqa: S608
+        return self._conn.execute(sql, (value,)).fetchall()
+
 
 def import_into(table: UserTable, data_dir: Path) -> int:
     """Copies the users of ``data_dir``'s ``users.sqlite3`` into ``table`` (names it has
-    already are left alone) and renames the file ``users.sqlite3.imported``; returns how
-    many were copied (0, and nothing renamed, when there is no file)."""
+    already are left alone), and its trust store's certificates (fingerprints it has
+    already likewise), and renames the file ``users.sqlite3.imported``; returns how
+    many users were copied (0, and nothing renamed, when there is no file)."""
     path = data_dir / "users.sqlite3"
     if not path.exists():
         return 0
     local = SqliteUserTable(path)
     try:
         copied = sum(table.insert_user(*row) for row in local.full_rows())
+        for row in local.full_certificate_rows():
+            table.insert_certificate(row)
     finally:
         local.close()
     path.rename(path.with_name("users.sqlite3.imported"))
@@ -262,9 +327,25 @@ class UserStore:
             raise UserError(f"user {name!r} exists already")
         return User(name, role)
 
+    @property
+    def trust(self) -> TrustStore:
+        """The certificates whose signatures name users (``certs add``)."""
+        return TrustStore(self.table)
+
+    def role(self, name: str) -> User | None:
+        """The user ``name``, without a password (a certificate vouched for them)."""
+        row = self.table.password_row(name)
+        return User(name, row[0]) if row else None
+
     def remove(self, name: str) -> None:
+        """Removes the user and the certificates trusted for them, so a user added later
+        under the same name does not inherit another's certificates."""
         if not self.table.delete_user(name):
             raise UserError(f"no user {name!r}")
+        trust = self.trust
+        for row in trust.list():
+            if row.user == name:
+                trust.remove(row.fingerprint)
 
     def list(self) -> list[tuple[User, bool]]:
         return [(User(name, role), digest) for name, role, digest in self.table.user_rows()]

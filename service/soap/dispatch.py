@@ -351,7 +351,9 @@ class Dispatcher:
                 route = self.resolve(request, soap_action)  # the fault that says why
             name = route.op.name
             # who is calling is settled before an MTOM request's parts are put in place
-            user = identify(name, request.header, authorization, self.users, self.policy)
+            user = identify(
+                name, request.header, authorization, self.users, self.policy, element.getparent()
+            )
             xop = self._resolve_xop(route, request) if request.attachments is not None else None
             validated = self.validator.validate(
                 name, element, route.base64_fields, route.optional_fields

@@ -24,6 +24,23 @@ CHUNK = 256 * 1024
 #: (a few hundred KiB in memory); larger ones from a snapshot, a piece at a time.
 LOAD_WHOLE: Final = CHUNK
 
+#: the trust store's columns (service.security.certificates; SQLite's in users.sqlite3,
+#: PostgreSQL's from schema version 5), in insert order
+CERTIFICATE_COLUMNS: Final = (
+    "fingerprint",
+    "user_name",
+    "der",
+    "ski",
+    "thumbprint",
+    "issuer",
+    "serial",
+    "subject",
+    "not_after",
+    "created_at",
+)
+#: what certificate_rows selects
+CERTIFICATE_ROW: Final = "fingerprint, user_name, der, issuer, subject, not_after"
+
 
 @dataclass(frozen=True)
 class NewImage:

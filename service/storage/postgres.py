@@ -24,7 +24,14 @@ from typing import Any, Final
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from service.storage import CHUNK, ImageRecord, NewImage, StorageError
+from service.storage import (
+    CERTIFICATE_COLUMNS,
+    CERTIFICATE_ROW,
+    CHUNK,
+    ImageRecord,
+    NewImage,
+    StorageError,
+)
 from service.storage.sql import JOINED, SqlImageStore
 
 MIGRATIONS: Final[dict[int, list[str]]] = {
@@ -73,6 +80,18 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
             last_at DOUBLE PRECISION NOT NULL, until_at DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (kind, key))""",
         "CREATE INDEX auth_failures_last ON auth_failures (last_at)",
+    ],
+    # 5: the trust store of X.509 certificates, each mapped to a user
+    #    (service.security.certificates)
+    5: [
+        """CREATE TABLE certificates (
+            fingerprint TEXT PRIMARY KEY, user_name TEXT NOT NULL, der BYTEA NOT NULL,
+            ski TEXT NOT NULL, thumbprint TEXT NOT NULL, issuer TEXT NOT NULL,
+            serial TEXT NOT NULL, subject TEXT NOT NULL, not_after DOUBLE PRECISION NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL)""",
+        "CREATE INDEX certificates_ski ON certificates (ski)",
+        "CREATE INDEX certificates_thumbprint ON certificates (thumbprint)",
+        "CREATE INDEX certificates_serial ON certificates (serial)",
     ],
 }
 LATEST: Final = max(MIGRATIONS)
@@ -254,6 +273,33 @@ class PostgresImageStore(SqlImageStore):
         if row is None:
             return None
         return row[0], None if row[1] is None else bytes(row[1])
+
+    # --- the trust store (service.security.certificates.CertificateTable) ---
+
+    def insert_certificate(self, row: dict[str, object]) -> bool:
+        marks = ", ".join(["%s"] * len(CERTIFICATE_COLUMNS))
+        inserted = self._conn.execute(
+            f"INSERT INTO certificates ({', '.join(CERTIFICATE_COLUMNS)}) VALUES ({marks})"  # type: ignore[arg-type]
+            " ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint",
+            [row[name] for name in CERTIFICATE_COLUMNS],
+        ).fetchone()
+        return inserted is not None
+
+    def delete_certificate(self, fingerprint: str) -> bool:
+        done = self._conn.execute("DELETE FROM certificates WHERE fingerprint = %s", (fingerprint,))
+        return bool(done.rowcount)
+
+    def certificate_rows(
+        self, lookup: str | None = None, value: str = ""
+    ) -> list[tuple[str, str, bytes, str, str, float]]:
+        if lookup is None:
+            sql = f"SELECT {CERTIFICATE_ROW} FROM certificates ORDER BY user_name, fingerprint"
+            rows = self._conn.execute(sql).fetchall()  # type: ignore[call-overload]
+        else:
+            assert lookup in ("fingerprint", "ski", "thumbprint", "serial"), lookup
+            sql = f"SELECT {CERTIFICATE_ROW} FROM certificates WHERE {lookup} = %s LIMIT 2"  # noqa: S608
+            rows = self._conn.execute(sql, (value,)).fetchall()  # type: ignore[call-overload]
+        return [(f, u, bytes(d), i, s, float(n)) for f, u, d, i, s, n in rows]
 
     # --- failed credential checks (service.security.throttle.FailureBook) ---
 

@@ -11,8 +11,10 @@ debs=(php-cli php-soap gsoap libgsoap-dev jaxws libjaxws-java
       mono-devel libmono-system-web-services4.0-cil libmono-system-servicemodel4.0a-cil
       libaxis-java chromium
       ruby-soap4r ruby-httpclient ruby-logger-application ruby-xmlrpc
-      libsoap-lite-perl libsoap-wsdl-perl libxmlrpc-lite-perl)
-# ruby-httpclient: soap4r's HTTP client for HTTP Basic; ruby-logger-application: the
+      libsoap-lite-perl libsoap-wsdl-perl libxmlrpc-lite-perl
+      libwss4j-java)
+# libwss4j-java: Apache WSS4J 1.6 (with libxml-security-java), the X.509 signer of
+# test_wss4j.py; ruby-httpclient: soap4r's HTTP client for HTTP Basic; ruby-logger-application: the
 # Logger::Application that soap4r's wsdl2ruby.rb needs (test_ruby_soap4r shows why the row
 # still cannot use wsdl2ruby)
 missing=()

@@ -5,6 +5,8 @@
 //   PORT        client.SoapService.PORT.Greet(args, callback)   the README's
 //               service.port.method usage, for the port named (SoapServiceSoap11 = /soap)
 // Usage: node driver.js WSDL_URL USAGE PNG TEXT USER PASSWORD
+// With SIGN_KEY and SIGN_CERT (PEM files) in the environment, every call is signed with
+// WSSecurityCert instead of HTTP Basic (tests/interop/test_node_soap.py).
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
@@ -34,7 +36,15 @@ const sha256 = (bytes) => crypto.createHash("sha256").update(bytes).digest("hex"
 
 (async () => {
   const client = await soap.createClientAsync(wsdlUrl);
-  client.setSecurity(new soap.BasicAuthSecurity(user, password));
+  if (process.env.SIGN_KEY) {
+    // WS-Security X.509 as node-soap's README shows: new WSSecurityCert(privateKey, publicKey,
+    // password) with no options (RSA-SHA256, SHA-256, a Timestamp, Body and Timestamp signed)
+    const key = fs.readFileSync(process.env.SIGN_KEY);
+    const cert = fs.readFileSync(process.env.SIGN_CERT);
+    client.setSecurity(new soap.WSSecurityCert(key, cert, ""));
+  } else {
+    client.setSecurity(new soap.BasicAuthSecurity(user, password));
+  }
   let call;
   if (usage === "top-level") {
     // resolves to [result, rawResponse, soapHeader, rawRequest]
