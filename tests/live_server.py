@@ -55,6 +55,17 @@ class LiveServer:
                     os.sched_yield()  # a file at its end is always readable; the server's turn
         raise AssertionError(f"no access line for {request_id}:\n{self.log_text()}")
 
+    def wait_for_workers(self, count: int = 2) -> None:
+        """Returns once ``count`` workers have loaded the application: "listening" is said
+        before they have, and a request waits in the backlog until one has."""
+        wanted = [f"Started worker-{n} runtime" for n in range(1, count + 1)]
+        for _ in range(600_000):
+            text = self.log_text()
+            if all(line in text for line in wanted):
+                return
+            os.sched_yield()
+        raise AssertionError(f"the workers did not start:\n{self.log_text()}")
+
 
 def add_users(data_dir: Path, env: dict[str, str] | None = None) -> None:
     """The test users, through the CLI; with ``SOAP_SERVICE_DATABASE_URL`` in ``env``, into
