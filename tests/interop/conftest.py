@@ -16,7 +16,13 @@ import hashlib
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -51,6 +57,74 @@ def run(command: Sequence[str | Path], cwd: Path, timeout: float = 600, **kwargs
             f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
         )
     return result.stdout
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """A request a forwarding stub took: the words of its path before the port (what the
+    test asked of the stub), its headers as sent, and its body."""
+
+    words: tuple[str, ...]
+    headers: dict[str, str]
+    body: bytes
+
+
+#: Changes a request's body (and, in place, its forwarded headers): (words, body, headers)
+RequestChange = Callable[[tuple[str, ...], bytes, dict[str, str]], bytes]
+#: Changes a reply's body: (words, status, body)
+ReplyChange = Callable[[tuple[str, ...], int, bytes], bytes]
+
+
+@contextmanager
+def forwarding_stub(
+    target: str,
+    forward: Sequence[str] = ("content-type", "soapaction"),
+    request: RequestChange | None = None,
+    reply: ReplyChange | None = None,
+) -> Iterator[tuple[str, list[Forwarded]]]:
+    """An HTTP server in front of the service at ``target``: ``POST /<word>/.../<port>`` is
+    recorded, sent on to ``target/<port>`` with the ``forward`` headers (changed by
+    ``request``), and the service's status, Content-Type, WWW-Authenticate and body (changed
+    by ``reply``) go back. Yields its URL and the requests it took. For the tests that show
+    what a toolkit does with a reply the service would never send, or sends a request."""
+    seen: list[Forwarded] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            *words, port = self.path.strip("/").split("/")
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(Forwarded(tuple(words), dict(self.headers.items()), body))
+            headers = {k.lower(): v for k, v in self.headers.items() if k.lower() in forward}
+            if request is not None:
+                body = request(tuple(words), body, headers)
+            sent = urllib.request.Request(f"{target}/{port}", body, headers)
+            try:
+                with urllib.request.urlopen(sent, timeout=60) as answer:
+                    status, data, got = answer.status, answer.read(), answer.headers
+            except urllib.error.HTTPError as error:
+                status, data, got = error.code, error.read(), error.headers
+            if reply is not None:
+                data = reply(tuple(words), status, data)
+            self.send_response(status)
+            for name in ("Content-Type", "WWW-Authenticate"):
+                if got[name]:
+                    self.send_header(name, got[name])
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -44,19 +44,22 @@ import json
 import re
 import shutil
 import subprocess
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from lxml import etree
 
 from tests.conftest import TESTER, LiveServer
-from tests.interop.conftest import HERE, check_mtom_report, require, run
+from tests.interop.conftest import (
+    HERE,
+    Forwarded,
+    check_mtom_report,
+    forwarding_stub,
+    require,
+    run,
+)
 from tests.interop.scenario import check_report, parse_report
 
 JARS = Path("/usr/share/java")
@@ -314,56 +317,36 @@ def test_jaxws_addressing(
     }
 
 
+#: what reply_stub takes out of a reply, by its shape
+_CUTS: Final = {
+    "as_served": None,
+    "no_relates_to": rb"<wsa:RelatesTo\b[^>]*>[^<]*</wsa:RelatesTo>",
+    "no_action": rb"<wsa:Action\b[^>]*>[^<]*</wsa:Action>",
+}
+
+
+def _cut(words: tuple[str, ...], status: int, reply: bytes) -> bytes:
+    pattern = _CUTS[words[1]]
+    if pattern is None:
+        return reply
+    reply, cuts = re.subn(pattern, b"", reply)
+    assert cuts == 1, reply
+    return reply
+
+
 @pytest.fixture
-def reply_stub(live_server: LiveServer) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+def reply_stub(live_server: LiveServer) -> Iterator[tuple[str, list[Forwarded]]]:
     """A stub in front of the service: ``/<mode>/<shape>/<port path>`` records the request
     under ``<mode>`` and hands back the service's reply as served (``as_served``), without
     ``wsa:RelatesTo`` (``no_relates_to``) or without ``wsa:Action`` (``no_action``)."""
-    seen: list[tuple[str, bytes]] = []
-    cut = {
-        "as_served": None,
-        "no_relates_to": rb"<wsa:RelatesTo\b[^>]*>[^<]*</wsa:RelatesTo>",
-        "no_action": rb"<wsa:Action\b[^>]*>[^<]*</wsa:Action>",
-    }
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            _, mode, shape, port = self.path.split("/")
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            seen.append((mode, body))
-            wanted = ("content-type", "soapaction", "accept")
-            headers = {k: v for k, v in self.headers.items() if k.lower() in wanted}
-            forward = urllib.request.Request(f"{live_server.url}/{port}", body, headers)
-            try:
-                with urllib.request.urlopen(forward, timeout=60) as answer:
-                    status, reply, kind = answer.status, answer.read(), answer.headers
-            except urllib.error.HTTPError as error:
-                status, reply, kind = error.code, error.read(), error.headers
-            if cut[shape]:
-                reply, cuts = re.subn(cut[shape], b"", reply)
-                assert cuts == 1, reply
-            self.send_response(status)
-            self.send_header("Content-Type", kind["Content-Type"])
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
+    forward = ("content-type", "soapaction", "accept")
+    with forwarding_stub(live_server.url, forward, reply=_cut) as stub:
+        yield stub
 
 
 @pytest.mark.parametrize(("build", "path"), BUILDS, ids=["soap11", "soap12"])
 def test_jaxws_addresses_by_default_and_checks_replies(
-    reply_stub: tuple[str, list[tuple[str, bytes]]],
+    reply_stub: tuple[str, list[Forwarded]],
     build: str,
     path: str,
     request: pytest.FixtureRequest,
@@ -400,8 +383,8 @@ def test_jaxws_addresses_by_default_and_checks_replies(
     problems = re.findall(r"Problem header:\{([^}]*)\}(\w+)", probe.stderr)
     assert problems == [(WSA, "RelatesTo"), (WSA, "RelatesTo"), (WSA, "Action")], probe.stderr
     must_understand = f"{{{ENVELOPES[path]}}}mustUnderstand"
-    assert [mode for mode, _ in seen] == ["default"] * 3 + ["addressing"] * 3
-    for mode, body in seen:
+    assert [request.words[0] for request in seen] == ["default"] * 3 + ["addressing"] * 3
+    for mode, body in ((request.words[0], request.body) for request in seen):
         match = re.search(rb"<(\w+):Envelope\b.*?</\1:Envelope>", body, re.DOTALL)
         assert match, body
         envelope = etree.fromstring(match.group(0))

@@ -125,11 +125,9 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +135,14 @@ import pytest
 from lxml import etree
 
 from tests.conftest import TESTER, LiveServer
-from tests.interop.conftest import HERE, check_mtom_report, require, run
+from tests.interop.conftest import (
+    HERE,
+    Forwarded,
+    check_mtom_report,
+    forwarding_stub,
+    require,
+    run,
+)
 from tests.interop.scenario import check_report, parse_report
 
 SERVICE_MODEL_DLL = Path("/usr/lib/mono/4.5/System.ServiceModel.dll")
@@ -462,55 +467,28 @@ def _scramble(reply: bytes) -> bytes:
     return re.sub(rb"(<wsa:RelatesTo\b[^>]*>)[^<]*", rb"\1urn:uuid:0-0-0-0-0", reply)
 
 
+def _acted(words: tuple[str, ...], body: bytes, headers: dict[str, str]) -> bytes:
+    return body if words[0] == "record" else _act(body, headers)
+
+
+def _scrambled(words: tuple[str, ...], status: int, reply: bytes) -> bytes:
+    return _scramble(reply) if words[0] == "act_scrambled" else reply
+
+
 @pytest.fixture
-def addressing_stub(live_server: LiveServer) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def addressing_stub(live_server: LiveServer) -> Iterator[tuple[str, list[Forwarded]]]:
     """``/<shape>/soap[12]`` in front of the service, recording each request as it came:
     ``record`` forwards it unchanged; ``act`` with the operation's wsa:Action put in
     (``_act``); ``act_scrambled`` that, and every reply's wsa:Action and wsa:RelatesTo
     scrambled. HTTP Basic passes through (the 401 challenge back, Authorization on)."""
-    seen: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            _, shape, port = self.path.split("/")
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            seen.append({"headers": dict(self.headers.items()), "body": body})
-            wanted = ("content-type", "soapaction", "authorization")
-            headers = {k.lower(): v for k, v in self.headers.items() if k.lower() in wanted}
-            if shape != "record":
-                body = _act(body, headers)
-            forward = urllib.request.Request(f"{live_server.url}/{port}", body, headers)
-            try:
-                with urllib.request.urlopen(forward, timeout=60) as answer:
-                    status, reply, got = answer.status, answer.read(), answer.headers
-            except urllib.error.HTTPError as error:
-                status, reply, got = error.code, error.read(), error.headers
-            if shape == "act_scrambled":
-                reply = _scramble(reply)
-            self.send_response(status)
-            for name in ("Content-Type", "WWW-Authenticate"):
-                if got[name]:
-                    self.send_header(name, got[name])
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
+    forward = ("content-type", "soapaction", "authorization")
+    with forwarding_stub(live_server.url, forward, _acted, _scrambled) as stub:
+        yield stub
 
 
 @pytest.mark.parametrize(("version", "path"), ADDRESSED)
 def test_mono_addressed_request_on_the_wire(
-    addressing_stub: tuple[str, list[dict[str, Any]]],
+    addressing_stub: tuple[str, list[Forwarded]],
     payloads: dict[str, Path],
     mono_build: Path,
     version: str,
@@ -521,10 +499,10 @@ def test_mono_addressed_request_on_the_wire(
     stub, seen = addressing_stub
     _addressed(mono_build, f"{stub}/record{path}", version, payloads)
     first = seen[0]
-    envelope = etree.fromstring(first["body"].removeprefix(b"\xef\xbb\xbf"))
+    envelope = etree.fromstring(first.body.removeprefix(b"\xef\xbb\xbf"))
     env = etree.QName(envelope).namespace
     header = envelope.find(f"{{{env}}}Header")
-    assert header is not None, first["body"]
+    assert header is not None, first.body
     names = [etree.QName(h).localname for h in header if etree.QName(h).namespace == WSA]
     assert envelope.findtext(f"{{{env}}}Body/{{{TNS}}}Greet/{{{TNS}}}name") == "Ada"
     assert header.findtext(f"{{{WSA}}}MessageID").startswith("urn:uuid:")
@@ -532,19 +510,19 @@ def test_mono_addressed_request_on_the_wire(
     to = header.find(f"{{{WSA}}}To")
     assert to.text == f"{stub}/record{path}" and to.get(f"{{{env}}}mustUnderstand") == "1"
     if path == "/soap":
-        assert names == ["MessageID", "ReplyTo", "To"], first["body"]
-        assert first["headers"]["SOAPAction"] == f'"{TNS}/Greet"', first["headers"]
+        assert names == ["MessageID", "ReplyTo", "To"], first.body
+        assert first.headers["SOAPAction"] == f'"{TNS}/Greet"', first.headers
     else:
-        assert names == ["Action", "MessageID", "ReplyTo", "To"], first["body"]
+        assert names == ["Action", "MessageID", "ReplyTo", "To"], first.body
         action = header.find(f"{{{WSA}}}Action")
         assert action.text == f"{TNS}/Greet" and action.get(f"{{{env}}}mustUnderstand") == "1"
-        assert "SOAPAction" not in first["headers"]
-        assert "action=" not in first["headers"]["Content-Type"], first["headers"]
+        assert "SOAPAction" not in first.headers
+        assert "action=" not in first.headers["Content-Type"], first.headers
 
 
 @pytest.mark.parametrize(("version", "path"), ADDRESSED)
 def test_mono_reads_our_addressed_replies(
-    addressing_stub: tuple[str, list[dict[str, Any]]],
+    addressing_stub: tuple[str, list[Forwarded]],
     payloads: dict[str, Path],
     mono_build: Path,
     version: str,
@@ -654,42 +632,14 @@ def reshape(body: bytes, version: str, shape: str) -> bytes:
 def reshaping_stub(live_server: LiveServer) -> Iterator[str]:
     """``http://127.0.0.1:PORT/<shape>/soap[12]`` forwards to the service, reshapes its fault."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def reshaped(words: tuple[str, ...], status: int, reply: bytes) -> bytes:
+        if status != 500:
+            return reply
+        envelope = etree.QName(etree.fromstring(reply)).namespace
+        return reshape(reply, "1.2" if envelope == ENVELOPES["1.2"] else "1.1", words[0])
 
-        def do_POST(self) -> None:
-            _, shape, port = self.path.split("/")
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            headers = {
-                k: v for k, v in self.headers.items() if k.lower() in ("content-type", "soapaction")
-            }
-            request = urllib.request.Request(f"{live_server.url}/{port}", body, headers)
-            try:
-                with urllib.request.urlopen(request, timeout=60) as answer:
-                    status, reply, kind = (
-                        answer.status,
-                        answer.read(),
-                        answer.headers["Content-Type"],
-                    )
-            except urllib.error.HTTPError as error:
-                status, reply, kind = error.code, error.read(), error.headers["Content-Type"]
-            if status == 500:
-                reply = reshape(reply, "1.2" if port == "soap12" else "1.1", shape)
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with forwarding_stub(live_server.url, reply=reshaped) as (url, _):
+        yield url
 
 
 @pytest.mark.parametrize(("version", "path"), PORTS)
