@@ -300,12 +300,14 @@ class SoapApplication:
                 )
             media_type, params = _content_type(environ.get("CONTENT_TYPE", ""))
             if media_type == mtom_format.MULTIPART:
-                mtom = mtom_format.unpack(
-                    self._read_body(environ),
-                    dict(params),
-                    _ACCEPTED_MEDIA[version][0],
-                    _MEDIA_VERSION,
-                )
+                mtom = self._unpack_spooled(environ, params, version)
+                if mtom is None:
+                    mtom = mtom_format.unpack(
+                        self._read_body(environ),
+                        dict(params),
+                        _ACCEPTED_MEDIA[version][0],
+                        _MEDIA_VERSION,
+                    )
                 version = _MEDIA_VERSION[mtom.soap_media]
                 root = parse_request(mtom.root, self.limits)
                 includes = mtom_format.count_includes(root)
@@ -393,9 +395,9 @@ class SoapApplication:
             "mtom",
         )
 
-    def _splice(self, environ: Environ) -> spooled.Spliced | None:
-        """A large plain body parsed with its long base64 text left in the spool
-        (``service.soap.spooled``), or None: then it is read whole."""
+    def _spooled_body(self, environ: Environ) -> tuple[Any, int] | None:
+        """The spooled body and its length when it is large enough to be read from the
+        spool (``Settings.stream_threshold``) and _read_body would take it; else None."""
         threshold = self.settings.stream_threshold
         length_header = environ.get("CONTENT_LENGTH") or ""
         if not threshold or not length_header.isdigit() or int(length_header) < threshold:
@@ -407,10 +409,35 @@ class SoapApplication:
         stream = environ["wsgi.input"]
         if length > self.settings.body_limit or not getattr(stream, "seekable", bool)():
             return None
+        return stream, length
+
+    def _splice(self, environ: Environ) -> spooled.Spliced | None:
+        """A large plain body parsed with its long base64 text left in the spool
+        (``service.soap.spooled``), or None: then it is read whole."""
+        body = self._spooled_body(environ)
+        if body is None:
+            return None
+        stream, length = body
         spliced = spooled.splice(stream, length, self.limits, self._base64_tags)
         if spliced is None:
             stream.seek(0)
         return spliced
+
+    def _unpack_spooled(
+        self, environ: Environ, params: Mapping[str, str], version: SoapVersion
+    ) -> mtom_format.Package | None:
+        """A large MTOM body taken apart with its largest part left in the spool
+        (``service.soap.spooled``), or None: then it is read whole."""
+        body = self._spooled_body(environ)
+        if body is None:
+            return None
+        stream, length = body
+        package = spooled.unpack_spooled(
+            stream, length, dict(params), _ACCEPTED_MEDIA[version][0], _MEDIA_VERSION
+        )
+        if package is None:
+            stream.seek(0)
+        return package
 
     def _read_body(self, environ: Environ) -> bytes:
         settings = self.settings

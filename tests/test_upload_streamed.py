@@ -29,11 +29,13 @@ from service.app import SoapApplication
 from service.config import Settings
 from service.soap import spooled
 from tests.images import make_image, make_noise_png
+from tests.mtom_messages import message
 from tests.pg import fresh_database
 
 PASSWORD = "a long password for tests"
 PATHS = {"1.1": ("/soap", "text/xml; charset=utf-8"), "1.2": ("/soap12", "application/soap+xml")}
-LIMIT = 40_000
+LIMIT = 150_000
+_BOUNDARY = re.compile(rb"uuid:[0-9a-f-]{36}")
 _RANDOM = re.compile(rb"[0-9a-f]{32}|\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)")
 
 PNG = make_noise_png(9_000)
@@ -84,9 +86,10 @@ def apps(
 
 
 def _call(
-    app: SoapApplication, version: str, body: bytes
+    app: SoapApplication, version: str, body: bytes, content_type: str = ""
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    path, content_type = PATHS[version]
+    path, plain = PATHS[version]
+    content_type = content_type or plain
     credentials = base64.b64encode(f"tester:{PASSWORD}".encode()).decode()
     environ = {
         "REQUEST_METHOD": "POST",
@@ -99,7 +102,8 @@ def _call(
         "HTTP_X_REQUEST_ID": "same-id",
     }
     answer, headers = app.handle(environ)
-    data = b"".join(answer.body)
+    data = _BOUNDARY.sub(b"B", b"".join(answer.body))
+    headers = [(k, _BOUNDARY.sub(b"B", v.encode()).decode()) for k, v in headers]
     headers = [(k, v) for k, v in headers if k != "Content-Length"]
     return answer.status, headers, _RANDOM.sub(b"R", data)
 
@@ -201,3 +205,104 @@ def test_a_canonical_upload_is_decoded_from_the_spool(
     body = _envelope("1.1", SHAPES["plain"].format(c=_base64(data, "folded")))
     _call(streaming, "1.1", body)
     assert taken == []  # folded base64 is the schema's: parsed whole
+
+
+# --- MTOM: the largest part left in the spool ---
+
+MTOM_IMAGES = {
+    "png": make_noise_png(100_000),
+    "large_png": make_noise_png(LIMIT + 5_000),
+    "bmp": make_image("BMP", (200, 200)),
+    "random": bytes(range(256)) * 400,
+    "corrupt_png": (lambda d: d[:50_000] + bytes([d[50_000] ^ 1]) + d[50_001:])(
+        make_noise_png(100_000)
+    ),
+    "truncated_png": make_noise_png(100_000)[:-20],
+}
+INCLUDE = '<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:{cid}"/>'
+MTOM_SHAPES = {
+    "raw": "<t:filename>a.png</t:filename><t:content>{inc}</t:content>",
+    "typed": "<t:filename>a.png</t:filename><t:content>{inc}</t:content>"
+    "<t:content_type>image/png</t:content_type>",
+    "order": "<t:content>{inc}</t:content><t:filename>a.png</t:filename>",
+    "extra": "<t:filename>a.png</t:filename><t:content>{inc}</t:content><t:extra>x</t:extra>",
+    "as_text": "<t:filename>{inc}</t:filename><t:content>QUJD</t:content>",
+    "unreferenced": "<t:filename>a.png</t:filename><t:content>QUJD</t:content>",
+    "twice": "<t:filename>a.png</t:filename><t:content>{inc}</t:content><t:content>{inc}</t:content>",
+    "missing": "<t:filename>a.png</t:filename><t:content>{missing}</t:content>",
+    "not_alone": "<t:filename>a.png</t:filename><t:content>x{inc}</t:content>",
+}
+DAMAGE = ["none"] * 4 + ["base64_encoding", "no_close", "text_after", "duplicate_id", "two_large"]
+
+
+def _mtom(version: str, shape: str, data: bytes, damage: str) -> tuple[bytes, str]:
+    fields = MTOM_SHAPES[shape].format(
+        inc=INCLUDE.format(cid="img@tests"), missing=INCLUDE.format(cid="nope@tests")
+    )
+    env = ns.SOAP11_ENV if version == "1.1" else ns.SOAP12_ENV
+    root = (
+        f'<soap:Envelope xmlns:soap="{env}" xmlns:t="{ns.TNS}"><soap:Body>'
+        f"<t:UploadImage>{fields}</t:UploadImage></soap:Body></soap:Envelope>"
+    ).encode()
+    parts = [("img@tests", data)]
+    if damage == "duplicate_id":
+        parts.append(("img@tests", b"other"))
+    if damage == "two_large":
+        parts.append(("more@tests", data[::-1]))
+    made = message(version, root, parts)
+    body = made.body
+    if damage == "base64_encoding":
+        head = b"Content-Transfer-Encoding: binary\r\nContent-ID: <img@tests>"
+        body = body.replace(head, head.replace(b"binary", b"base64"))
+    elif damage == "no_close":
+        body = body[: body.rindex(b"\r\n--")]
+    elif damage == "text_after":
+        at = body.rindex(b"\r\n--")
+        body = body[:at] + b"\r\n--" + body[at + 4 :].replace(b"--\r\n", b" junk\r\n", 1)
+    return body, made.content_type
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.sampled_from(sorted(MTOM_IMAGES)),
+    st.sampled_from(sorted(MTOM_SHAPES)),
+    st.sampled_from(DAMAGE),
+    st.sampled_from(["1.1", "1.2"]),
+)
+def test_mtom_spooled_and_whole_give_the_same_answer(
+    apps: tuple[SoapApplication, SoapApplication],
+    image: str,
+    shape: str,
+    damage: str,
+    version: str,
+) -> None:
+    streaming, whole = apps
+    body, content_type = _mtom(version, shape, MTOM_IMAGES[image], damage)
+    assert _call(streaming, version, body, content_type) == _call(
+        whole, version, body, content_type
+    )
+
+
+def test_an_mtom_part_is_read_from_the_spool(
+    apps: tuple[SoapApplication, SoapApplication], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    streaming, whole = apps
+    taken: list[int] = []
+    pieces = spooled.SpooledPart.pieces
+
+    def counted(self: spooled.SpooledPart, size: int = spooled.SCAN) -> Iterator[bytes]:
+        taken.append(self.size)
+        return pieces(self, size)
+
+    monkeypatch.setattr(spooled.SpooledPart, "pieces", counted)
+    data = make_noise_png(120_000)
+    for version in PATHS:
+        body, content_type = _mtom(version, "typed", data, "none")
+        assert _call(streaming, version, body, content_type) == _call(
+            whole, version, body, content_type
+        )
+    assert taken and set(taken) == {len(data)}

@@ -236,7 +236,9 @@ class Dispatcher:
             )
         return route
 
-    def _resolve_xop(self, route: _Route, request: Request) -> dict[etree._Element, memoryview]:
+    def _resolve_xop(
+        self, route: _Route, request: Request
+    ) -> dict[etree._Element, memoryview | Content]:
         """An MTOM request's xop:Includes: the operation's own base64Binary fields keep
         their bytes as they came; any other Include becomes base64 text (the XOP infoset)."""
         if request.attachments is None:

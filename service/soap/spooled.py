@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import IO, Final
 
@@ -38,8 +38,9 @@ import pybase64
 from lxml import etree
 
 from service.faults import ServiceFault
-from service.soap import binary
+from service.soap import binary, mtom
 from service.soap.hardening import Limits, parse_request
+from service.storage import Content
 
 #: the spool is scanned and decoded this many bytes at a time (a multiple of 4)
 SCAN: Final = 1 << 20
@@ -233,3 +234,143 @@ def _find_run(spool: IO[bytes], length: int) -> Run | None:
     if pybase64.b64encode(last) != tail:
         return None
     return Run(start, end, padding)
+
+
+# --- MTOM: the one large part left in the spool ---
+
+#: a part is left in the spool when its bytes past its header block are at least this
+_MIN_PART: Final = 64 * 1024
+
+
+class SpooledPart:
+    """``Content`` for an MTOM part whose bytes stay in the spool: the head that went
+    through ``mtom.unpack`` with the rest of the message, then ``[start, end)`` of the spool."""
+
+    def __init__(self, head: bytes, spool: IO[bytes], start: int, end: int) -> None:
+        self._head = head
+        self._spool = spool
+        self._start = start
+        self._end = end
+        self.size = len(head) + end - start
+
+    def __len__(self) -> int:
+        return self.size
+
+    def pieces(self, size: int = SCAN) -> Iterator[bytes]:
+        if self._head:
+            yield self._head
+        position = self._start
+        while position < self._end:
+            self._spool.seek(position)
+            piece = self._spool.read(min(size, self._end - position))
+            if not piece:
+                raise OSError("the spooled body is shorter than it was")
+            position += len(piece)
+            yield piece
+
+    def read(self) -> bytes:
+        """Every byte at once (a part included as text: the whole path's cost)."""
+        return b"".join(self.pieces())
+
+    def close(self) -> None:
+        pass
+
+
+def unpack_spooled(
+    spool: IO[bytes],
+    length: int,
+    params: dict[str, str],
+    soap_media: str,
+    accepted: Collection[str],
+) -> mtom.Package | None:
+    """``mtom.unpack`` of the MTOM message in ``spool`` with its largest part's bytes
+    left there (a :class:`SpooledPart`), or None when it must be read whole.
+
+    The bytes cut out lie wholly inside one part's body, past its header block (and
+    past the window ``mtom.split`` searches for its end), up to the delimiter that ends
+    it, and a random marker stands at the cut; the cut message's delimiters are
+    checked to be the whole message's, so ``mtom.unpack`` meets the same structure and
+    raises the same faults (any fault: None, and the whole path raises it). Each size
+    limit is then judged on the part's true length (``len``)."""
+    boundary = _boundary(spool, params)
+    if boundary is None:
+        return None
+    delimiter = b"\r\n--" + boundary
+    found = _occurrences(spool, delimiter)
+    gaps = [(found[i + 1] - found[i], i) for i in range(len(found) - 1)]
+    if not gaps:
+        return None
+    _, index = max(gaps)
+    begin, end = found[index], found[index + 1]
+    spool.seek(begin + len(delimiter))
+    window = spool.read(min(end - begin - len(delimiter), mtom.MAX_PART_HEADERS + 4096))
+    line_end = window.find(b"\r\n")
+    if line_end < 0:
+        return None
+    cut = begin + len(delimiter) + line_end + 2 + mtom.MAX_PART_HEADERS + 8
+    if end - cut < _MIN_PART:
+        return None
+    marker = f"SPOOLED{secrets.token_hex(16)}".encode()
+    spool.seek(0)
+    before = spool.read(cut)
+    spool.seek(end)
+    after = spool.read()
+    message = before + marker + after
+    shift = end - cut - len(marker)
+    expected = [p if p < cut else p - shift for p in found]
+    if _find_all(message, delimiter) != expected:
+        return None
+    try:
+        package = mtom.unpack(message, dict(params), soap_media, accepted)
+    except ServiceFault:
+        return None
+    if package.root.endswith(marker):
+        return None  # the root part is the large one: parsed whole
+    for cid, body in package.attachments.items():
+        if not isinstance(body, memoryview):
+            continue
+        if len(body) >= len(marker) and body[-len(marker) :] == marker:
+            head = bytes(body[: -len(marker)])
+            attachments: dict[str, memoryview | Content] = dict(package.attachments)
+            attachments[cid] = SpooledPart(head, spool, cut, end)
+            return mtom.Package(package.root, package.soap_media, package.action, attachments)
+    return None
+
+
+def _boundary(spool: IO[bytes], params: dict[str, str]) -> bytes | None:
+    boundary = params.get("boundary")
+    if boundary is None:
+        spool.seek(0)
+        try:
+            params, _ = mtom.headers_in_body(spool.read(mtom.MAX_PART_HEADERS + 64), params)
+        except ServiceFault:
+            return None
+        boundary = params.get("boundary")
+    if boundary is None or not mtom.valid_boundary(boundary):
+        return None
+    return boundary.encode("ascii")
+
+
+def _occurrences(spool: IO[bytes], needle: bytes) -> list[int]:
+    """Every start of ``needle`` in the spool, read a piece at a time."""
+    spool.seek(0)
+    found: list[int] = []
+    carry = b""
+    position = 0  # where carry begins
+    while chunk := spool.read(SCAN):
+        window = carry + chunk
+        # an occurrence that starts in carry runs past it: it was not found before
+        found += (position + at for at in _find_all(window, needle))
+        keep = len(needle) - 1
+        carry = window[-keep:] if keep else b""
+        position += len(window) - len(carry)
+    return found
+
+
+def _find_all(data: bytes, needle: bytes) -> list[int]:
+    found = []
+    at = data.find(needle)
+    while at != -1:
+        found.append(at)
+        at = data.find(needle, at + 1)
+    return found
