@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from service import ns
 from service.app import SoapApplication
@@ -31,6 +32,7 @@ from service.soap import spooled
 from tests.images import make_image, make_noise_png
 from tests.mtom_messages import message
 from tests.pg import fresh_database
+from tests.wssec import make_identity, sign
 
 PASSWORD = "a long password for tests"
 PATHS = {"1.1": ("/soap", "text/xml; charset=utf-8"), "1.2": ("/soap12", "application/soap+xml")}
@@ -306,3 +308,23 @@ def test_an_mtom_part_is_read_from_the_spool(
             whole, version, body, content_type
         )
     assert taken and set(taken) == {len(data)}
+
+
+def test_a_signed_upload_is_verified_over_its_whole_text(
+    apps: tuple[SoapApplication, SoapApplication], tmp_path: Path
+) -> None:
+    """A signature covers the Body's text: a signed request's base64 is put back in the
+    tree before the signature is checked (without that, the digest fails)."""
+    identity = make_identity(tmp_path, "uploader")
+    data = make_noise_png(60_000)
+    answers = []
+    for app in apps:
+        app.users.trust.add(identity.certificate, "tester")
+        for version in PATHS:
+            text = _base64(data, "canonical")
+            envelope = etree.fromstring(_envelope(version, SHAPES["typed"].format(c=text)))
+            body = etree.tostring(sign(envelope, identity), xml_declaration=True, encoding="utf-8")
+            status, _, reply = _call(app, version, body)
+            assert status == 200, reply[:600]
+            answers.append(etree.fromstring(reply).findtext(f".//{{{ns.TNS}}}size_bytes"))
+    assert answers == [str(len(data))] * 4
