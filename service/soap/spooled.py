@@ -1,8 +1,8 @@
 """A large upload's base64, read from the spooled body instead of from a tree.
 
 Above ``Settings.stream_threshold`` a plain (not MTOM) SOAP request is not parsed
-whole. Its one long base64 text (the bytes between a ``>`` and the next ``<``,
-every one in the base64 alphabet) is found by scanning the spool, and the parser
+whole. Its longest text (the bytes between a ``>`` and the next ``<``), when every
+byte of it is base64, is found by scanning the spool, and the parser
 gets the body with that text replaced by a random marker: the tree is built as
 before (the same hardened parser, the same limits) but small. Where the marker
 lands decides what follows:
@@ -18,8 +18,13 @@ lands decides what follows:
   when the schema refuses the request: the text is put back, read from the spool,
   and the tree is then the whole-document path's tree;
 - a parse that fails, a limit broken, an encoding in which bytes are not characters
-  (only UTF-8 and ASCII are spliced), or no single such text: the request takes the
+  (only UTF-8 and ASCII are spliced), or no such text (folded lines, other characters,
+  padding inside, a last group that is not canonical): the request takes the
   whole-document path from the start.
+
+Large MTOM messages likewise (:func:`unpack_spooled`): their largest part stays in the
+spool. The bytes are read from the spool up to three times (the scan, the image checks
+and sha256, the store): page cache, and cheaper than holding or copying them.
 
 So every result, fault and schema error is the whole path's by construction; the
 fallbacks hold what the whole path holds (bounded by the body limit, as before).
