@@ -328,3 +328,65 @@ def test_a_signed_upload_is_verified_over_its_whole_text(
             assert status == 200, reply[:600]
             answers.append(etree.fromstring(reply).findtext(f".//{{{ns.TNS}}}size_bytes"))
     assert answers == [str(len(data))] * 4
+
+
+def _respelled(version: str, how: str) -> bytes:
+    text = _base64(IMAGES["png"], "canonical")
+    body = _envelope(version, SHAPES["typed"].format(c=text))
+    if how == "utf16":
+        return body.replace(b'encoding="utf-8"', b'encoding="utf-16"').decode().encode("utf-16")
+    if how == "latin1":
+        return body.replace(b'encoding="utf-8"', b'encoding="ISO-8859-1"')
+    if how == "utf7":
+        return body.replace(b'encoding="utf-8"', b'encoding="UTF-7"')
+    if how == "doctype":
+        return body.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY a "b">]>', 1)
+    if how == "no_declaration":
+        return body[body.index(b"?>") + 2 :]
+    if how == "bom":
+        return b"\xef\xbb\xbf" + body
+    if how == "not_xml":
+        return body[:-10]
+    if how == "two_bodies":
+        return body.replace(b"</soap:Body>", b"</soap:Body><soap:Body/>")
+    if how == "in_header":
+        env = ns.SOAP11_ENV if version == "1.1" else ns.SOAP12_ENV
+        return body.replace(
+            b"<soap:Body>",
+            f'<soap:Header><h:x xmlns:h="urn:h" soap:mustUnderstand="1" xmlns:soap="{env}">'
+            f"{text}</h:x></soap:Header><soap:Body>".encode(),
+        )
+    if how == "in_password":  # read (and judged by length) before the operation's fields
+        wsse = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+        return body.replace(
+            b"<soap:Body>",
+            f'<soap:Header><w:Security xmlns:w="{wsse}"><w:UsernameToken>'
+            f"<w:Username>tester</w:Username><w:Password>{text}</w:Password>"
+            "</w:UsernameToken></w:Security></soap:Header><soap:Body>".encode(),
+        )
+    return body
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "utf16",
+        "latin1",
+        "utf7",
+        "doctype",
+        "no_declaration",
+        "bom",
+        "not_xml",
+        "two_bodies",
+        "in_header",
+        "in_password",
+        "plain",
+    ],
+)
+@pytest.mark.parametrize("version", sorted(PATHS))
+def test_other_spellings_of_the_document_give_the_same_answer(
+    apps: tuple[SoapApplication, SoapApplication], how: str, version: str
+) -> None:
+    streaming, whole = apps
+    body = _respelled(version, how)
+    assert _call(streaming, version, body) == _call(whole, version, body)

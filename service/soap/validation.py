@@ -57,7 +57,12 @@ class Validator:
         if self._predecode and base64_fields:
             decoded.update(binary.take_canonical_base64(element, base64_fields))
         for child, value in (spooled or {}).items():
-            if self._predecode and child.getparent() is element:
+            if (
+                self._predecode
+                and child.getparent() is element
+                and etree.QName(child).localname in base64_fields
+                and not len(child)
+            ):
                 child.text = None  # canonical base64: what take_canonical_base64 empties
                 decoded[child] = value
             else:
