@@ -63,7 +63,7 @@ from service.security.signing import ResponseSigner
 from service.security.throttle import Throttle, ThrottleLimits, client_address
 from service.security.usernametoken import FieldLimits, Freshness
 from service.security.users import open_users
-from service.soap import addressing
+from service.soap import addressing, spooled
 from service.soap import mtom as mtom_format
 from service.soap.dispatch import Dispatcher, Outcome
 from service.soap.envelope import SoapVersion, http_status, open_envelope
@@ -157,6 +157,8 @@ class SoapApplication:
         #: signs the responses to signed requests; its certificate is GET /certificate.pem
         self.response_signer = ResponseSigner.from_settings(settings)
         self.http = HttpBinding(self.dispatcher, settings.max_parameters)
+        #: what service.soap.spooled may leave in the spool
+        self._base64_tags = self.dispatcher.base64_tags
         #: what a wsa:Action may name: the operations' SOAPActions (service.soap.addressing)
         self._actions = frozenset(map(ns.soap_action, self.dispatcher.operation_names))
         self.xmlrpc = xmlrpc.XmlRpcBinding(self.dispatcher, self.limits)
@@ -289,6 +291,7 @@ class SoapApplication:
         includes = 0
         addressed: addressing.Addressing | None = None
         signed = False
+        spliced: spooled.Spliced | None = None
         try:
             if method != "POST":
                 raise MethodNotAllowedFault(
@@ -297,12 +300,14 @@ class SoapApplication:
                 )
             media_type, params = _content_type(environ.get("CONTENT_TYPE", ""))
             if media_type == mtom_format.MULTIPART:
-                mtom = mtom_format.unpack(
-                    self._read_body(environ),
-                    dict(params),
-                    _ACCEPTED_MEDIA[version][0],
-                    _MEDIA_VERSION,
-                )
+                mtom = self._unpack_spooled(environ, params, version)
+                if mtom is None:
+                    mtom = mtom_format.unpack(
+                        self._read_body(environ),
+                        dict(params),
+                        _ACCEPTED_MEDIA[version][0],
+                        _MEDIA_VERSION,
+                    )
                 version = _MEDIA_VERSION[mtom.soap_media]
                 root = parse_request(mtom.root, self.limits)
                 includes = mtom_format.count_includes(root)
@@ -312,8 +317,18 @@ class SoapApplication:
                     _check_media(media_type, version)  # the fault that says why
                 else:
                     version = said
-                root = parse_request(self._read_body(environ), self.limits)
-            request = open_envelope(root, version, mtom.attachments if mtom else None)
+                spliced = self._splice(environ)
+                if spliced is None:
+                    root = parse_request(self._read_body(environ), self.limits)
+                else:
+                    root = spliced.root
+            try:
+                request = open_envelope(root, version, mtom.attachments if mtom else None)
+            except ServiceFault:
+                if spliced is None or spliced.restored:
+                    raise
+                spliced.restore()  # the fault must be the whole tree's
+                request = open_envelope(root, version, None)
             if version is SoapVersion.SOAP11:
                 soap_action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
             else:
@@ -329,6 +344,11 @@ class SoapApplication:
                 soap_action or None,
                 environ.get("HTTP_AUTHORIZATION"),
                 lambda: forwarding.seen(environ, self.settings.trusted_proxies, request_id),
+                spooled=(
+                    {spliced.element: spliced.value}
+                    if spliced is not None and not spliced.restored
+                    else None
+                ),
             )
             if request.header is not None and signature.signer.get() is not None:
                 signed = True
@@ -374,6 +394,50 @@ class SoapApplication:
             came,
             "mtom",
         )
+
+    def _spooled_body(self, environ: Environ) -> tuple[Any, int] | None:
+        """The spooled body and its length when it is large enough to be read from the
+        spool (``Settings.stream_threshold``) and _read_body would take it; else None."""
+        threshold = self.settings.stream_threshold
+        length_header = environ.get("CONTENT_LENGTH") or ""
+        if not threshold or not length_header.isdigit() or int(length_header) < threshold:
+            return None
+        encoding = environ.get("HTTP_CONTENT_ENCODING")
+        if encoding and encoding.lower() != "identity":
+            return None  # _read_body's fault
+        length = int(length_header)
+        stream = environ["wsgi.input"]
+        if length > self.settings.body_limit or not getattr(stream, "seekable", bool)():
+            return None
+        return stream, length
+
+    def _splice(self, environ: Environ) -> spooled.Spliced | None:
+        """A large plain body parsed with its long base64 text left in the spool
+        (``service.soap.spooled``), or None: then it is read whole."""
+        body = self._spooled_body(environ)
+        if body is None:
+            return None
+        stream, length = body
+        spliced = spooled.splice(stream, length, self.limits, self._base64_tags)
+        if spliced is None:
+            stream.seek(0)
+        return spliced
+
+    def _unpack_spooled(
+        self, environ: Environ, params: Mapping[str, str], version: SoapVersion
+    ) -> mtom_format.Package | None:
+        """A large MTOM body taken apart with its largest part left in the spool
+        (``service.soap.spooled``), or None: then it is read whole."""
+        body = self._spooled_body(environ)
+        if body is None:
+            return None
+        stream, length = body
+        package = spooled.unpack_spooled(
+            stream, length, dict(params), _ACCEPTED_MEDIA[version][0], _MEDIA_VERSION
+        )
+        if package is None:
+            stream.seek(0)
+        return package
 
     def _read_body(self, environ: Environ) -> bytes:
         settings = self.settings

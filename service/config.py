@@ -93,6 +93,10 @@ class Settings:
     body_min_rate: int = 16 * 1024
     #: Bodies over this many bytes are spooled to a temporary file, not held in memory
     spool_threshold: int = 1 * MIB
+    #: SOAP bodies of at least this many bytes have their long base64 text (an upload's
+    #: content), or their largest MTOM part, read from the spool a piece at a time, never
+    #: parsed into a tree or held (service.soap.spooled); 0: every body is read whole
+    stream_threshold: int = 1 * MIB
     #: Requests with bodies up to this many bytes run on the worker's event loop; larger
     #: ones (and downloads) on one of its ``threads``, so they never stall the small ones
     inline_limit: int = 256 * 1024

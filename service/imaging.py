@@ -11,8 +11,10 @@ ValidationFault on ``content``: no response may break the published schema.
 from __future__ import annotations
 
 import base64
+import hashlib
 import struct
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -168,5 +170,196 @@ def _gif(data: bytes) -> ImageInfo:
     if not data.rstrip(b"\x00").endswith(b"\x3b"):
         raise _corrupt("GIF image is truncated (no trailer)")
     if b"\x2c" not in data[13:]:
+        raise _corrupt("GIF image has no image descriptor")
+    return _checked_size("gif", width, height)
+
+
+def inspect_pieces(pieces: Iterable[bytes], size: int) -> tuple[ImageInfo, str]:
+    """``inspect_image`` over bytes given a piece at a time (``size`` of them in all), and
+    their sha256: the same answer or the same error, without holding the bytes.
+
+    The checks read what they need as it goes by: a PNG's chunk headers, with each
+    chunk's CRC run over its body; a JPEG's segment headers, then whether an
+    end-of-image marker begins after the first scan's header; a GIF's header, its last
+    byte that is not NUL and whether a ``,`` comes after the header. Every piece goes
+    through the sha256. ``tests/test_imaging.py`` holds it to ``inspect_image``."""
+    reader = _Reader(iter(pieces), size)
+    try:
+        info = _inspect_stream(reader)
+    finally:
+        reader.drain()
+    return info, reader.sha256.hexdigest()
+
+
+class _Reader:
+    """Bytes from an iterator of pieces: a short window at ``pos``, kept only as needed."""
+
+    def __init__(self, pieces: Iterator[bytes], size: int) -> None:
+        self._pieces = pieces
+        self.size = size
+        self.sha256 = hashlib.sha256()
+        self._buffer = bytearray()
+        self.pos = 0  # the absolute position of _buffer[0]
+        #: called with each piece's bytes from where it stands (the scans)
+        self.watchers: list[Callable[[int, bytes], None]] = []
+
+    def _pull(self) -> bool:
+        piece = next(self._pieces, None)
+        if piece is None:
+            return False
+        self.sha256.update(piece)
+        at = self.pos + len(self._buffer)
+        for watch in self.watchers:
+            watch(at, piece)
+        self._buffer += piece
+        return True
+
+    def peek(self, n: int) -> bytes:
+        """Up to ``n`` bytes from ``pos`` (fewer only at the end)."""
+        while len(self._buffer) < n and self._pull():
+            pass
+        return bytes(self._buffer[:n])
+
+    def skip(self, n: int, crc: int | None = None) -> int | None:
+        """Moves ``pos`` on by ``n`` bytes (the CRC run over them when given)."""
+        while n:
+            if not self._buffer and not self._pull():
+                return crc
+            take = min(n, len(self._buffer))
+            if crc is not None:
+                crc = zlib.crc32(memoryview(self._buffer)[:take], crc)
+            del self._buffer[:take]
+            self.pos += take
+            n -= take
+        return crc
+
+    def watch(self, watcher: Callable[[int, bytes], None]) -> None:
+        """``watcher`` sees every byte from the first: those already read, then each piece."""
+        watcher(self.pos, bytes(self._buffer))
+        self.watchers.append(watcher)
+
+    def drain(self) -> None:
+        """Reads the rest (for the sha256 and the watchers), keeping none of it."""
+        while True:
+            self.pos += len(self._buffer)
+            self._buffer.clear()
+            if not self._pull():
+                return
+
+
+def _inspect_stream(reader: _Reader) -> ImageInfo:
+    head = reader.peek(12)
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _png_stream(reader)
+    if head.startswith(b"\xff\xd8\xff"):
+        return _jpeg_stream(reader)
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return _gif_stream(reader)
+    other = _other_image_format(head)
+    if other:
+        raise ImageError(
+            "unsupported_format",
+            f"{other} images are not accepted; send one of: {', '.join(SUPPORTED_FORMATS)}",
+        )
+    raise ImageError("not_an_image", "the content is not an image (no known image signature)")
+
+
+def _png_stream(reader: _Reader) -> ImageInfo:
+    size = reader.size
+    reader.skip(8)
+    width = height = 0
+    first = True
+    while True:
+        pos = reader.pos
+        if pos + 8 > size:
+            raise _corrupt("PNG image is truncated (no IEND chunk)")
+        length, ctype = struct.unpack(">I4s", reader.peek(8))
+        end = pos + 8 + length + 4
+        if end > size:
+            raise _corrupt("PNG image is truncated inside a chunk")
+        reader.skip(8)
+        ihdr = reader.peek(8) if first and length >= 8 else b""
+        crc = reader.skip(length, zlib.crc32(ctype))
+        (stored,) = struct.unpack(">I", reader.peek(4))
+        reader.skip(4)
+        if crc != stored:
+            raise _corrupt(f"PNG chunk {ctype!r} fails its CRC check")
+        if first:
+            if ctype != b"IHDR" or length != 13:
+                raise _corrupt("PNG image does not start with an IHDR chunk")
+            width, height = struct.unpack(">II", ihdr)
+            first = False
+        if ctype == b"IEND":
+            return _checked_size("png", width, height)
+
+
+def _jpeg_stream(reader: _Reader) -> ImageInfo:
+    size_of = reader.size
+    last_end = [-1]  # where the last "\xff\xd9" seen so far begins
+    carry = [False]  # the byte before the piece is 0xff
+
+    def watch(at: int, piece: bytes) -> None:
+        found = piece.rfind(b"\xff\xd9")
+        if found != -1:
+            last_end[0] = at + found
+        elif carry[0] and piece[:1] == b"\xd9":
+            last_end[0] = at - 1
+        if piece:
+            carry[0] = piece[-1] == 0xFF
+
+    reader.watch(watch)
+    reader.skip(2)
+    size: tuple[int, int] | None = None
+    while reader.pos + 4 <= size_of:
+        pos = reader.pos
+        header = reader.peek(4)
+        if header[0] != 0xFF:
+            raise _corrupt("JPEG segment does not start with a marker")
+        marker = header[1]
+        if marker == 0xFF:  # fill byte
+            reader.skip(1)
+            continue
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            reader.skip(2)
+            continue
+        (length,) = struct.unpack(">H", header[2:4])
+        if length < 2 or pos + 2 + length > size_of:
+            raise _corrupt("JPEG image is truncated inside a segment")
+        if marker in _SOF_MARKERS:
+            if length < 7:
+                raise _corrupt("JPEG frame header is too short")
+            height, width = struct.unpack(">HH", reader.peek(9)[5:9])
+            size = (width, height)
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            if size is None:
+                raise _corrupt("JPEG image has no frame header before its scan")
+            reader.drain()
+            if last_end[0] < pos + 2 + length:
+                raise _corrupt("JPEG image is truncated (no end-of-image marker)")
+            return _checked_size("jpeg", *size)
+        reader.skip(2 + length)
+    raise _corrupt("JPEG image is truncated before its scan data")
+
+
+def _gif_stream(reader: _Reader) -> ImageInfo:
+    if reader.size < 14:
+        raise _corrupt("GIF image is truncated in its header")
+    width, height = struct.unpack("<HH", reader.peek(10)[6:10])
+    last = [0]  # the last byte that is not NUL
+    comma = [False]  # a "," at 13 or after
+
+    def watch(at: int, piece: bytes) -> None:
+        stripped = piece.rstrip(b"\x00")
+        if stripped:
+            last[0] = stripped[-1]
+        if not comma[0]:
+            skip = max(0, 13 - at)
+            comma[0] = piece.find(b"\x2c", skip) != -1
+
+    reader.watch(watch)
+    reader.drain()
+    if last[0] != 0x3B:
+        raise _corrupt("GIF image is truncated (no trailer)")
+    if not comma[0]:
         raise _corrupt("GIF image has no image descriptor")
     return _checked_size("gif", width, height)

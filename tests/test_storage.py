@@ -180,3 +180,81 @@ def test_sqlite_version_2_records_keep_their_time_order(
     request.addfinalizer(store.close)  # Python 3.13 warns about a connection left to the GC
     assert [r.image_id for r in store.list_images(None, 10, None)] == ["c", "b", "a"]
     assert store.add(image(b"d"), owner="ada")[0].seq == 4
+
+
+# --- issue 17: a large upload's bytes given as Content, written a piece at a time ---
+
+
+class Pieces:
+    """Content read from a list of pieces (what service.soap.spooled gives the store);
+    ``fail_after`` raises after that many pieces, as a client gone or a disk full would."""
+
+    def __init__(self, data: bytes, piece: int = 100_000, fail_after: int | None = None) -> None:
+        self.data = data
+        self.piece = piece
+        self.fail_after = fail_after
+        self.size = len(data)
+
+    def pieces(self, size: int = 0) -> Iterator[bytes]:
+        for index, start in enumerate(range(0, len(self.data), self.piece)):
+            if self.fail_after is not None and index >= self.fail_after:
+                raise RuntimeError("the spool went away")
+            yield self.data[start : start + self.piece]
+
+    def close(self) -> None:
+        pass
+
+
+def streamed(data: bytes, **kwargs: int) -> NewImage:
+    return NewImage(
+        "big.png",
+        Pieces(data, **kwargs),
+        "image/png",
+        hashlib.sha256(data).hexdigest(),
+        "png",
+        1,
+        1,
+    )
+
+
+def test_streamed_content_is_stored_and_read_back(store: ImageStore) -> None:
+    data = os.urandom(1_234_567)
+    record, new = store.add(streamed(data), owner="ada")
+    assert new and record.size_bytes == len(data)
+    assert store.content(record.image_id) == data
+    again, new = store.add(streamed(data), owner="ada")  # deduplicated, as bytes are
+    assert not new and again == record
+    bob, new = store.add(streamed(data), owner="bob")  # the blob is shared
+    assert new and bob.sha256 == record.sha256
+    assert store.content(bob.image_id) == data
+    whole, new = store.add(image(data), owner="cy")  # either way finds the other's blob
+    assert new and store.content(whole.image_id) == data
+    assert store.integrity_problems() == []
+
+
+@pytest.mark.parametrize("fail_after", [0, 3])
+def test_a_streamed_add_that_fails_midway_leaves_nothing(
+    store: ImageStore, fail_after: int
+) -> None:
+    data = os.urandom(1_000_000)
+    with pytest.raises(RuntimeError):
+        store.add(streamed(data, fail_after=fail_after), owner="ada")
+    assert store.list_images(None, 10, None) == []
+    assert store.integrity_problems() == []
+    record, _ = store.add(streamed(data), owner="ada")  # and the same bytes go in after
+    assert store.content(record.image_id) == data
+
+
+def test_streamed_content_shorter_or_longer_than_its_size_is_refused(store: ImageStore) -> None:
+    from service.storage import StorageError
+
+    data = os.urandom(300_000)
+    short = Pieces(data)
+    short.size = len(data) + 1
+    long = Pieces(data)
+    long.size = len(data) - 1
+    for content in (short, long):
+        made = NewImage("x.png", content, None, hashlib.sha256(data).hexdigest(), "png", 1, 1)
+        with pytest.raises(StorageError):
+            store.add(made, owner="ada")
+    assert store.list_images(None, 10, None) == [] and store.integrity_problems() == []

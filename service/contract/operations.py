@@ -38,11 +38,11 @@ from service.contract.models import (
     TimeZoneName,
 )
 from service.faults import ImageRejectedFault, NotFoundFault, ValidationFault
-from service.imaging import ImageError, inspect_image
+from service.imaging import ImageError, ImageInfo, inspect_image, inspect_pieces
 from service.ns import SERVICE_NAME, TNS
 from service.security.keys import PageTokens
 from service.security.users import User
-from service.storage import Cursor, ImageRecord, ImageStore, NewImage
+from service.storage import Content, Cursor, ImageRecord, ImageStore, NewImage
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,10 @@ class Scope:
 
 #: Operations that read ``Scope.exchange`` (the others are not given it: it costs a copy).
 NEEDS_EXCHANGE: Final = frozenset({"DescribeRequest"})
+
+
+def _described(info: ImageInfo) -> tuple[str, int, int]:
+    return info.format, info.width, info.height
 
 
 def _scope(ctx: object) -> Scope:
@@ -152,7 +156,10 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         _throws=[ValidationFault, ImageRejectedFault],
     )
     def UploadImage(
-        ctx, filename: str, content: list[bytes] | bytes | None, content_type: str | None
+        ctx,
+        filename: str,
+        content: list[bytes] | bytes | Content | None,
+        content_type: str | None,
     ) -> ImageReceipt:
         """Stores an image and returns its receipt.
 
@@ -166,9 +173,25 @@ class SoapService(ServiceBase):  # type: ignore[misc]
         """
         scope = _scope(ctx)
         filename = _required_text("filename", filename)
+        limit = scope.settings.max_image_bytes
+        if isinstance(content, Content):  # a large upload left in the spool: read in pieces
+            if content.size > limit:
+                raise ImageRejectedFault(
+                    "too_large", f"the image has {content.size} bytes; the limit is {limit}"
+                )
+            if not content.size:
+                raise ImageRejectedFault("not_an_image", "the content is empty")
+            try:
+                info, sha256 = inspect_pieces(content.pieces(), content.size)
+            except ImageError as error:
+                raise ImageRejectedFault(error.reason, error.message) from None
+            stored, _new = scope.store.add(
+                NewImage(filename, content, content_type, sha256, *_described(info)),
+                owner=_owner(scope),
+            )
+            return receipt(stored)
         # spyne hands over an empty element as None, and base64 as a list of chunks
         data = content if isinstance(content, bytes) else b"".join(content or ())
-        limit = scope.settings.max_image_bytes
         if len(data) > limit:
             raise ImageRejectedFault(
                 "too_large", f"the image has {len(data)} bytes; the limit is {limit}"

@@ -27,6 +27,7 @@ from lxml import etree
 from spyne import ByteArray, ComplexModelBase
 
 from service.contract import internals
+from service.storage import Content
 
 #: Below this, a base64Binary field is left to the schema as it is.
 PREDECODE_MIN: Final = 4096
@@ -91,10 +92,14 @@ def take_canonical_base64(
     return decoded
 
 
-def restore(decoded: dict[etree._Element, bytes]) -> None:
-    """Puts back the text ``take_canonical_base64`` took (so a fault reads as it would have)."""
+def restore(decoded: Mapping[etree._Element, bytes | Content]) -> None:
+    """Puts back the text ``take_canonical_base64`` (or ``service.soap.spooled``) took,
+    so a fault reads as it would have."""
     for child, data in decoded.items():
-        child.text = base64.b64encode(data).decode("ascii")
+        if isinstance(data, bytes):
+            child.text = base64.b64encode(data).decode("ascii")
+        else:
+            child.text = data.text()  # type: ignore[attr-defined]
 
 
 def is_canonical(text: str, data: bytes, step: int = 3 << 20) -> bool:
@@ -113,18 +118,21 @@ def is_canonical(text: str, data: bytes, step: int = 3 << 20) -> bool:
 def take_binary(
     wrapper: etree._Element,
     fields: frozenset[str],
-    raw: Mapping[etree._Element, memoryview | bytes],
-) -> dict[str, tuple[bytes]]:
+    raw: Mapping[etree._Element, memoryview | bytes | Content],
+) -> dict[str, tuple[bytes] | Content]:
     """The values of ``wrapper``'s base64Binary ``fields``, as spyne's ByteArray gives them
-    (a one-chunk tuple), each element emptied so spyne does not decode it again."""
-    decoded: dict[str, tuple[bytes]] = {}
+    (a one-chunk tuple), each element emptied so spyne does not decode it again; a value
+    left in the spool (``service.soap.spooled``) as that ``Content``."""
+    decoded: dict[str, tuple[bytes] | Content] = {}
     for child in wrapper:
         if not isinstance(child.tag, str):
             continue
         name = etree.QName(child).localname
         if child in raw:
             value = raw[child]
-            if len(value):  # an empty part is an empty element, as inline
+            if isinstance(value, Content):
+                decoded[name] = value
+            elif len(value):  # an empty part is an empty element, as inline
                 decoded[name] = (value if isinstance(value, bytes) else bytes(value),)
         elif name in fields and child.text:
             decoded[name] = (base64.b64decode(child.text),)

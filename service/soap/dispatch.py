@@ -198,6 +198,12 @@ class Dispatcher:
         )
 
     @property
+    def base64_tags(self) -> dict[str, frozenset[str]]:
+        """Each operation element's Clark name, with its base64Binary fields (those that
+        have some)."""
+        return {tag: r.base64_fields for tag, r in self._by_tag.items() if r.base64_fields}
+
+    @property
     def compiled(self) -> bool:
         """Whether calls take the compiled codecs where they can (else spyne's path)."""
         return any(route.codec is not None for route in self._routes.values())
@@ -230,7 +236,9 @@ class Dispatcher:
             )
         return route
 
-    def _resolve_xop(self, route: _Route, request: Request) -> dict[etree._Element, memoryview]:
+    def _resolve_xop(
+        self, route: _Route, request: Request
+    ) -> dict[etree._Element, memoryview | Content]:
         """An MTOM request's xop:Includes: the operation's own base64Binary fields keep
         their bytes as they came; any other Include becomes base64 text (the XOP infoset)."""
         if request.attachments is None:
@@ -256,7 +264,7 @@ class Dispatcher:
         element: etree._Element,
         version: SoapVersion,
         scope: Scope,
-        raw: Mapping[etree._Element, memoryview | bytes],
+        raw: Mapping[etree._Element, memoryview | bytes | Content],
     ) -> tuple[etree._Element | bytes, tuple[tuple[etree._Element, Content], ...]]:
         """Runs the operation: its codec's path, or spyne's reader and writer; with the
         result's streamed values (``Outcome.streams``)."""
@@ -337,8 +345,11 @@ class Dispatcher:
         authorization: str | None = None,
         seen: Callable[[], HttpSeen] | None = None,
         binding: str | None = None,
+        spooled: Mapping[etree._Element, Content] | None = None,
     ) -> Outcome:
         """The response to an envelope already opened by ``service.soap.envelope``.
+
+        ``spooled``: base64Binary values left in the spooled body (``service.soap.spooled``).
 
         ``seen`` tells what the HTTP layer saw, for the operations that show it
         (``NEEDS_EXCHANGE``); the others never call it.
@@ -356,9 +367,9 @@ class Dispatcher:
             )
             xop = self._resolve_xop(route, request) if request.attachments is not None else None
             validated = self.validator.validate(
-                name, element, route.base64_fields, route.optional_fields
+                name, element, route.base64_fields, route.optional_fields, spooled
             )
-            raw: Mapping[etree._Element, memoryview | bytes] = (
+            raw: Mapping[etree._Element, memoryview | bytes | Content] = (
                 {**xop, **validated} if xop else validated
             )
             scope = self.scope if user is None else replace(self.scope, user=user)

@@ -30,6 +30,7 @@ from service.faults import (
     ServiceFault,
     VersionMismatchFault,
 )
+from service.storage import Content
 
 
 class SoapVersion(enum.Enum):
@@ -77,7 +78,7 @@ class Request(NamedTuple):
     header: etree._Element | None
     operation: etree._Element
     #: the parts an MTOM request's ``xop:Include`` elements name; None when it was plain XML
-    attachments: Mapping[str, memoryview] | None = None
+    attachments: Mapping[str, memoryview | Content] | None = None
 
 
 #: ``Request(...)`` made in C (a NamedTuple's own ``__new__`` is Python code)
@@ -125,7 +126,7 @@ _FRAMES: Final = {
 def open_envelope(
     root: etree._Element,
     version: SoapVersion,
-    attachments: Mapping[str, memoryview] | None = None,
+    attachments: Mapping[str, memoryview | Content] | None = None,
 ) -> Request:
     """The operation element of an envelope, after checking rules 1 to 3; ``attachments``:
     an MTOM request's parts, carried along."""

@@ -100,7 +100,12 @@ class Package:
     soap_media: str
     #: the SOAP 1.2 action, from the multipart, start-info or root part parameters
     action: str | None
-    attachments: dict[str, memoryview]
+    #: a part's bytes; a large one left in the spooled body (``service.soap.spooled``)
+    attachments: dict[str, memoryview | Content]
+
+
+def valid_boundary(boundary: str) -> bool:
+    return _BOUNDARY.fullmatch(boundary) is not None
 
 
 def unpack(
@@ -119,7 +124,7 @@ def unpack(
         )
     offset = 0
     if "boundary" not in params:
-        params, offset = _headers_in_body(data, params)
+        params, offset = headers_in_body(data, params)
     boundary = params.get("boundary", "")
     if not _BOUNDARY.fullmatch(boundary):
         raise MalformedMimeFault(
@@ -165,11 +170,13 @@ def unpack(
         or info_params.get("action")
         or parse_media_type(declared)[1].get("action")
     )
-    attachments = {cid: part.body for cid, part in by_id.items() if part is not root}
+    attachments: dict[str, memoryview | Content] = {
+        cid: part.body for cid, part in by_id.items() if part is not root
+    }
     return Package(bytes(root.body), soap_media, action, attachments)
 
 
-def _headers_in_body(data: bytes, params: dict[str, str]) -> tuple[dict[str, str], int]:
+def headers_in_body(data: bytes, params: dict[str, str]) -> tuple[dict[str, str], int]:
     """Mono's WCF writes the multipart's own headers at the start of the body.
 
     Its HTTP Content-Type says only ``multipart/related; type=application/xop+xml``;
@@ -307,10 +314,10 @@ def count_includes(root: etree._Element) -> int:
 
 def resolve_includes(
     root: etree._Element,
-    attachments: Mapping[str, memoryview],
+    attachments: Mapping[str, memoryview | Content],
     max_text_length: int,
     raw: Callable[[etree._Element], bool] = lambda element: False,
-) -> dict[etree._Element, memoryview]:
+) -> dict[etree._Element, memoryview | Content]:
     """Replaces each ``xop:Include`` under ``root`` with its part's content.
 
     The XOP infoset is the part's base64 text in place of the Include. Where
@@ -323,7 +330,7 @@ def resolve_includes(
     # First every Include is checked and what it would cost counted, then the text
     # is made: a request cannot make a worker allocate more than it sent, give or take
     # base64's third (issue 16: one part included 150 times grew a worker by 1.6 GiB).
-    found: list[tuple[etree._Element, etree._Element, memoryview]] = []
+    found: list[tuple[etree._Element, etree._Element, memoryview | Content]] = []
     used: set[str] = set()
     text_bytes = 0
     for include in root.iter(_INCLUDE):
@@ -349,7 +356,8 @@ def resolve_includes(
                 f"The part <{cid[:80]}> is included more than once; include each part once."
             )
         used.add(cid)
-        size = (len(content) + 2) // 3 * 4
+        length = len(content) if isinstance(content, memoryview) else content.size
+        size = (length + 2) // 3 * 4
         if size > max_text_length:
             raise LimitExceededFault(
                 f"The part <{cid[:80]}> is larger than this service accepts"
@@ -363,14 +371,15 @@ def resolve_includes(
                     f" accepts ({max_text_length // 4 * 3} bytes)."
                 )
         found.append((include, parent, content))
-    taken: dict[etree._Element, memoryview] = {}
+    taken: dict[etree._Element, memoryview | Content] = {}
     for include, parent, content in found:
         parent.remove(include)
         parent.text = None
         if raw(parent):
             taken[parent] = content
         else:
-            parent.text = base64.b64encode(content).decode("ascii")
+            whole = content if isinstance(content, memoryview) else b"".join(content.pieces())
+            parent.text = base64.b64encode(whole).decode("ascii")
     return taken
 
 

@@ -11,6 +11,7 @@ field (``service.soap.schema_faults``).
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Final
 
 from lxml import etree
@@ -19,6 +20,7 @@ from service import ns
 from service.faults import ValidationFault
 from service.soap import binary
 from service.soap.schema_faults import validation_fault
+from service.storage import Content
 
 _XSI_NIL: Final = f"{{{ns.XSI}}}nil"
 
@@ -44,16 +46,27 @@ class Validator:
         element: etree._Element,
         base64_fields: frozenset[str],
         optional: frozenset[str],
-    ) -> dict[etree._Element, bytes]:
+        spooled: Mapping[etree._Element, Content] | None = None,
+    ) -> dict[etree._Element, bytes | Content]:
         """Checks the operation element against the schema; returns the base64Binary
-        fields already decoded on the way (see ``service.soap.binary``)."""
+        fields already decoded on the way (see ``service.soap.binary``), and those left
+        in the spool (``service.soap.spooled``: their elements still hold its marker)."""
         drop_nil_placeholders(element, optional)
         schema = getattr(self._local, "schema", None) or self._schema()
-        decoded = (
-            binary.take_canonical_base64(element, base64_fields)
-            if self._predecode and base64_fields
-            else {}
-        )
+        decoded: dict[etree._Element, bytes | Content] = {}
+        if self._predecode and base64_fields:
+            decoded.update(binary.take_canonical_base64(element, base64_fields))
+        for child, value in (spooled or {}).items():
+            if (
+                self._predecode
+                and child.getparent() is element
+                and etree.QName(child).localname in base64_fields
+                and not len(child)
+            ):
+                child.text = None  # canonical base64: what take_canonical_base64 empties
+                decoded[child] = value
+            else:
+                child.text = value.text()  # type: ignore[attr-defined]
         if not schema.validate(element):
             binary.restore(decoded)  # the fault must read as it would have
             schema.validate(element)

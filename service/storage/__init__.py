@@ -45,12 +45,19 @@ CERTIFICATE_ROW: Final = "fingerprint, user_name, der, issuer, subject, not_afte
 @dataclass(frozen=True)
 class NewImage:
     filename: str
-    content: bytes
+    #: the bytes, or (a large upload) ``Content`` read a piece at a time into the store
+    #: inside the transaction, never held whole (service.soap.spooled)
+    content: bytes | Content
     content_type: str | None
     sha256: str
     format: str
     width: int
     height: int
+
+    @property
+    def size_bytes(self) -> int:
+        content = self.content
+        return len(content) if isinstance(content, bytes) else content.size
 
 
 @dataclass(frozen=True)

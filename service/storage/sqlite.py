@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from service.ns import UTC_FORMAT
-from service.storage import CHUNK, ImageRecord, NewImage, StorageError
+from service.storage import CHUNK, Content, ImageRecord, NewImage, StorageError
 from service.storage.connection import PerThreadConnection
 from service.storage.sql import JOINED, SqlImageStore
 
@@ -146,18 +146,32 @@ class SqliteImageStore(SqlImageStore):
             if existing:
                 conn.execute("COMMIT")
                 return self._record(existing), False
-            conn.execute(
-                "INSERT OR IGNORE INTO blobs (sha256, size_bytes, format, width, height, content)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    image.sha256,
-                    len(image.content),
-                    image.format,
-                    image.width,
-                    image.height,
-                    image.content,
-                ),
-            )
+            content = image.content
+            if isinstance(content, bytes):
+                conn.execute(
+                    "INSERT OR IGNORE INTO blobs"
+                    " (sha256, size_bytes, format, width, height, content)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (image.sha256, len(content), image.format, image.width, image.height, content),
+                )
+            else:
+                # a large upload: zeroblob(n) reserves the bytes, incremental blob I/O
+                # writes them a piece at a time, in this transaction (one fsync at COMMIT)
+                inserted = conn.execute(
+                    "INSERT OR IGNORE INTO blobs"
+                    " (sha256, size_bytes, format, width, height, content)"
+                    " VALUES (?, ?, ?, ?, ?, zeroblob(?))",
+                    (
+                        image.sha256,
+                        content.size,
+                        image.format,
+                        image.width,
+                        image.height,
+                        content.size,
+                    ),
+                )
+                if inserted.rowcount:
+                    _write_blob(conn, inserted.lastrowid, content)
             # The write lock taken by BEGIN IMMEDIATE orders these; numbers never repeat.
             conn.execute("UPDATE image_seq SET last = last + 1")
             (seq,) = conn.execute("SELECT last FROM image_seq").fetchone()
@@ -165,7 +179,7 @@ class SqliteImageStore(SqlImageStore):
                 image_id=uuid.uuid4().hex,
                 owner=owner,
                 sha256=image.sha256,
-                size_bytes=len(image.content),
+                size_bytes=image.size_bytes,
                 format=image.format,
                 width=image.width,
                 height=image.height,
@@ -230,6 +244,19 @@ class SqliteImageStore(SqlImageStore):
 
     def close(self) -> None:
         self._connections.close()
+
+
+def _write_blob(conn: sqlite3.Connection, rowid: int | None, content: Content) -> None:
+    assert rowid is not None
+    written = 0
+    with conn.blobopen("blobs", "content", rowid) as blob:
+        for piece in content.pieces():
+            if written + len(piece) > content.size:
+                raise StorageError(f"the upload has more bytes than its size ({content.size})")
+            blob.write(piece)
+            written += len(piece)
+    if written != content.size:
+        raise StorageError(f"the upload has {written} bytes of {content.size}")
 
 
 class _BlobSnapshot:
