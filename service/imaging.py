@@ -56,13 +56,19 @@ def inspect_image(data: bytes) -> ImageInfo:
         return _jpeg(data)
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return _gif(data)
-    other = _other_image_format(data)
+    raise _not_accepted(data)
+
+
+def _not_accepted(head: bytes) -> ImageError:
+    """Why an image with neither PNG's, JPEG's nor GIF's signature is refused (``head``:
+    its first 12 bytes at least)."""
+    other = _other_image_format(head)
     if other:
-        raise ImageError(
+        return ImageError(
             "unsupported_format",
             f"{other} images are not accepted; send one of: {', '.join(SUPPORTED_FORMATS)}",
         )
-    raise ImageError("not_an_image", "the content is not an image (no known image signature)")
+    return ImageError("not_an_image", "the content is not an image (no known image signature)")
 
 
 def _other_image_format(data: bytes) -> str | None:
@@ -255,13 +261,7 @@ def _inspect_stream(reader: _Reader) -> ImageInfo:
         return _jpeg_stream(reader)
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return _gif_stream(reader)
-    other = _other_image_format(head)
-    if other:
-        raise ImageError(
-            "unsupported_format",
-            f"{other} images are not accepted; send one of: {', '.join(SUPPORTED_FORMATS)}",
-        )
-    raise ImageError("not_an_image", "the content is not an image (no known image signature)")
+    raise _not_accepted(head)
 
 
 def _png_stream(reader: _Reader) -> ImageInfo:
