@@ -38,6 +38,24 @@ def document() -> Document:
     return json.loads(COMMITTED.read_bytes())  # type: ignore[no-any-return]
 
 
+def test_descriptions_do_not_depend_on_how_python_keeps_docstrings() -> None:
+    """Python 3.13 strips the indentation of ``__doc__`` when it compiles, 3.11 does not:
+    every description is the cleaned docstring, so no line of one starts indented."""
+    document = json.loads(render_openapi(build_application()))
+
+    def descriptions(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["description"]] if isinstance(node.get("description"), str) else []
+            return found + [d for value in node.values() for d in descriptions(value)]
+        if isinstance(node, list):
+            return [d for value in node for d in descriptions(value)]
+        return []
+
+    texts = descriptions(document)
+    assert any("\n\n" in text for text in texts)  # docstrings of several paragraphs are there
+    assert [text for text in texts if re.search(r"\n {4}", text)] == []
+
+
 def test_committed_description_matches_the_models() -> None:
     rendered = render_openapi(build_application())
     assert drift(COMMITTED.read_bytes(), rendered) == []

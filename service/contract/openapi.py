@@ -39,6 +39,7 @@ operations are anonymous; ``drift`` sets the address aside, as the WSDL's drift 
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -183,7 +184,10 @@ def _repeated(cls: Any) -> bool:
 
 
 def _doc(text: str | None) -> str | None:
-    return text.strip() if text and text.strip() else None
+    """A docstring as the WSDL gives it (``inspect.cleandoc``: Python 3.13 strips the
+    indentation of ``__doc__`` when it compiles, and the document must not depend on it)."""
+    cleaned = inspect.cleandoc(text) if text else ""
+    return cleaned or None
 
 
 class _Components:
