@@ -289,7 +289,13 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def cmd_users(args: argparse.Namespace) -> int:
+def _on_users(
+    args: argparse.Namespace,
+    act: Callable[[UserStore], None],
+    refused: tuple[type[Exception], ...] = (UserError,),
+) -> int:
+    """Runs ``act`` on the user store ``args`` names; exits 1 when the store cannot be
+    opened, 2 when ``act`` is refused with one of ``refused``."""
     from service.storage import StorageError
 
     try:
@@ -298,6 +304,17 @@ def cmd_users(args: argparse.Namespace) -> int:
         print(f"soap-service: {error}", file=sys.stderr)
         return 1
     try:
+        act(store)
+    except refused as error:
+        print(f"soap-service: {error}", file=sys.stderr)
+        return 2
+    finally:
+        close()
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    def act(store: UserStore) -> None:
         if args.users_command == "add":
             user = store.add(args.name, _read_password(), role=args.role, digest=args.digest)
             print(f"added {user.name} ({user.role}{', digest' if args.digest else ''})")
@@ -307,12 +324,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         else:
             for user, digest in store.list():
                 print(f"{user.name}\t{user.role}\t{'digest' if digest else 'text'}")
-    except UserError as error:
-        print(f"soap-service: {error}", file=sys.stderr)
-        return 2
-    finally:
-        close()
-    return 0
+
+    return _on_users(args, act)
 
 
 def cmd_certs(args: argparse.Namespace) -> int:
@@ -320,14 +333,8 @@ def cmd_certs(args: argparse.Namespace) -> int:
     import time
 
     from service.security.certificates import CertificateError, read_certificate
-    from service.storage import StorageError
 
-    try:
-        store, close = _users(args)
-    except StorageError as error:
-        print(f"soap-service: {error}", file=sys.stderr)
-        return 1
-    try:
+    def act(store: UserStore) -> None:
         trust = store.trust
         if args.certs_command == "add":
             if store.role(args.user) is None:
@@ -347,12 +354,8 @@ def cmd_certs(args: argparse.Namespace) -> int:
             for row in trust.list():
                 until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row.not_after))
                 print(f"{row.fingerprint}\t{row.user}\t{row.subject}\tuntil {until}")
-    except (UserError, CertificateError) as error:
-        print(f"soap-service: {error}", file=sys.stderr)
-        return 2
-    finally:
-        close()
-    return 0
+
+    return _on_users(args, act, (UserError, CertificateError))
 
 
 def cmd_db(args: argparse.Namespace) -> int:
