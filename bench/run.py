@@ -34,7 +34,9 @@ ours to node-soap and to gSOAP measured in the same round (under attack: also to
 the same server's unattacked Greet).
 
 Writes ``bench/output/results.json`` and ``results.md``; ``--readme`` also puts
-the table in the README. Exits non-zero if any response was wrong or any call
+the table in the README. ``--scenario`` and ``--server`` measure a part (for
+instance ``--scenario "UploadImage 10 MiB" --server soap-service --server
+node-soap``); a part never goes into the README. Exits non-zero if any response was wrong or any call
 failed, except under attack, where only ``soap-service`` (what ``serve`` runs) must
 answer every call: there the other servers' failures are the measurement.
 """
@@ -60,7 +62,7 @@ import tempfile
 import time
 import urllib.request
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -421,100 +423,112 @@ def _data_dir(work: Path, name: str) -> Path:
     return data
 
 
+#: every server `make bench` runs, in the order it measures them
+SERVERS: Final = (
+    "soap-service",
+    "soap-service-wsgi",
+    "soap-service-asgi",
+    "fixed",
+    "node-soap",
+    "gsoap",
+)
+
+
 @contextmanager
-def servers(work: Path, found: list[Scenario]) -> Iterator[list[Server]]:
+def servers(
+    work: Path, found: list[Scenario], wanted: Collection[str] = SERVERS
+) -> Iterator[list[Server]]:
+    """The servers named in ``wanted``, started (``fixed`` replays answers recorded from
+    ``soap-service``, which is then started for it)."""
     python = sys.executable
-    gsoap = build_gsoap(work)
     node_dir = BENCH / "refs" / "node"
-    with ExitStack() as stack:
-        started: list[Server] = []
-        stack.callback(lambda: [_stop(s) for s in started])
-        serve = [python, "-m", "service", "serve", "--port", "0"]
-        ours = _start(
-            "soap-service",
+    serve = [python, "-m", "service", "serve", "--port", "0"]
+
+    def ours(name: str, interface: str) -> Server:
+        return _start(
+            name,
             serve,
             work,
             {
-                "SOAP_SERVICE_DATA_DIR": str(_data_dir(work, "rsgi")),
+                "SOAP_SERVICE_DATA_DIR": str(_data_dir(work, interface)),
                 "SOAP_SERVICE_WORKERS": str(WORKERS),
-                "SOAP_SERVICE_INTERFACE": "rsgi",
+                "SOAP_SERVICE_INTERFACE": interface,
             },
         )
-        started.append(ours)
-        started.append(
-            _start(
-                "soap-service-wsgi",
-                serve,
-                work,
-                {
-                    "SOAP_SERVICE_DATA_DIR": str(_data_dir(work, "wsgi")),
-                    "SOAP_SERVICE_WORKERS": str(WORKERS),
-                    "SOAP_SERVICE_INTERFACE": "wsgi",
-                },
+
+    with ExitStack() as stack:
+        started: list[Server] = []
+        stack.callback(lambda: [_stop(s) for s in started])
+        if "soap-service" in wanted or "fixed" in wanted:
+            started.append(ours("soap-service", "rsgi"))
+        if "soap-service-wsgi" in wanted:
+            started.append(ours("soap-service-wsgi", "wsgi"))
+        if "soap-service-asgi" in wanted:
+            started.append(
+                _start(
+                    "soap-service-asgi",
+                    [
+                        python,
+                        "-m",
+                        "uvicorn",
+                        "--factory",
+                        "bench.asgi_face:create",
+                        "--workers",
+                        str(WORKERS),
+                        "--loop",
+                        "uvloop",
+                        "--http",
+                        "httptools",
+                        "--no-access-log",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        "0",
+                    ],
+                    work,
+                    {"SOAP_SERVICE_DATA_DIR": str(_data_dir(work, "asgi"))},
+                )
             )
-        )
-        started.append(
-            _start(
-                "soap-service-asgi",
-                [
-                    python,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "bench.asgi_face:create",
-                    "--workers",
-                    str(WORKERS),
-                    "--loop",
-                    "uvloop",
-                    "--http",
-                    "httptools",
-                    "--no-access-log",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    "0",
-                ],
-                work,
-                {"SOAP_SERVICE_DATA_DIR": str(_data_dir(work, "asgi"))},
+        if "fixed" in wanted:
+            fixed_port = _free_port()
+            responses = recorded_responses(started[0], found, work)
+            started.append(
+                _start(
+                    "fixed",
+                    [
+                        python,
+                        "-m",
+                        "granian",
+                        "--interface",
+                        "wsgi",
+                        "--workers",
+                        str(WORKERS),
+                        "--blocking-threads",
+                        str(THREADS),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(fixed_port),
+                        "--no-log",
+                        "bench.fixed_app:app",
+                    ],
+                    work,
+                    {"BENCH_FIXED_RESPONSES": str(responses)},
+                    port=fixed_port,
+                )
             )
-        )
-        fixed_port = _free_port()
-        responses = recorded_responses(ours, found, work)
-        started.append(
-            _start(
-                "fixed",
-                [
-                    python,
-                    "-m",
-                    "granian",
-                    "--interface",
-                    "wsgi",
-                    "--workers",
-                    str(WORKERS),
-                    "--blocking-threads",
-                    str(THREADS),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(fixed_port),
-                    "--no-log",
-                    "bench.fixed_app:app",
-                ],
-                work,
-                {"BENCH_FIXED_RESPONSES": str(responses)},
-                port=fixed_port,
+        if "node-soap" in wanted:
+            started.append(
+                _start(
+                    "node-soap",
+                    ["node", str(node_dir / "server.js"), str(WSDL), "0", str(WORKERS)],
+                    work,
+                    {},
+                )
             )
-        )
-        started.append(
-            _start(
-                "node-soap",
-                ["node", str(node_dir / "server.js"), str(WSDL), "0", str(WORKERS)],
-                work,
-                {},
-            )
-        )
-        started.append(_start("gsoap", [str(gsoap), "0"], work, {}))
-        yield started
+        if "gsoap" in wanted:
+            started.append(_start("gsoap", [str(build_gsoap(work)), "0"], work, {}))
+        yield [server for server in started if server.name in wanted]
 
 
 # --- measuring ---
@@ -1006,7 +1020,21 @@ def main(argv: list[str] | None = None) -> int:
         help="measure nothing: write the report again from OUTPUT/results.json",
     )
     parser.add_argument("--output", type=Path, default=OUTPUT, help="where results go")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME",
+        help="measure only this scenario (repeatable), e.g. 'UploadImage 10 MiB'",
+    )
+    parser.add_argument(
+        "--server",
+        action="append",
+        choices=SERVERS,
+        help="run only this server (repeatable); ratios need node-soap or gsoap beside ours",
+    )
     args = parser.parse_args(argv)
+    if args.readme and (args.scenario or args.server):
+        parser.error("--readme takes the whole benchmark: no --scenario or --server")
     output: Path = args.output
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is missing; run `make bench` (it installs it)")
@@ -1019,11 +1047,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.rewrite:
         return rewrite(output, args.readme)
     found = scenarios(args.quick)
+    if args.scenario:
+        unknown = set(args.scenario) - {s.name for s in found}
+        if unknown:
+            parser.error(
+                f"no scenario {', '.join(sorted(unknown))}; there are: "
+                + ", ".join(s.name for s in found)
+            )
+        found = [s for s in found if s.name in args.scenario]
     runs: list[Run] = []
     output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="soap-bench-") as tmp:
         work = Path(tmp)
-        with servers(work, found) as started:
+        with servers(work, found, args.server or SERVERS) as started:
             run_id = 0
             for scenario in found:
                 long = scenario.parts or scenario.attack or scenario.beside

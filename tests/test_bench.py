@@ -94,3 +94,51 @@ def test_the_benchmark_runs_and_every_answer_is_right(tmp_path: Path) -> None:
     assert "| greet-under-attack | **soap-service** |" in table
     assert "| scenario | soap-service | soap-service-wsgi | soap-service-asgi |" in table
     assert f"- {beside}, soap-service: p50" in table
+
+
+def test_one_scenario_against_one_reference(tmp_path: Path) -> None:
+    """``--scenario`` and ``--server`` measure a part: here the upload target's."""
+    require("wrk", "node", str(ROOT / "bench/refs/node/node_modules"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--scenario",
+            "UploadImage 10 MiB",
+            "--server",
+            "soap-service",
+            "--server",
+            "node-soap",
+            "--rounds",
+            "1",
+            "--seconds",
+            "1",
+            "--output",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = json.loads((tmp_path / "results.json").read_text())["summary"]
+    assert {(row["scenario"], row["server"]) for row in summary} == {
+        ("UploadImage 10 MiB", "soap-service"),
+        ("UploadImage 10 MiB", "node-soap"),
+    }
+    ours = next(row for row in summary if row["server"] == "soap-service")
+    assert ours["errors"] == 0 and ours["vs_node"] and ours["mib_per_s"] > 0
+    assert "UploadImage 10 MiB: " in (tmp_path / "results.md").read_text()
+
+
+def test_a_partial_run_never_replaces_the_readme_table() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--readme", "--server", "gsoap"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--readme takes the whole benchmark" in done.stderr
