@@ -101,20 +101,18 @@ class Checkpointer:
         self.path = path
         self.synchronous = synchronous
         self.wal_limit = wal_limit
-        self._wake = threading.Event()
-        self._done = threading.Condition()
+        self._changed = threading.Condition()  # guards everything below
         self._asked = 0  # writes signalled
         self._covered = 0  # writes a finished checkpoint came after
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._pid = 0
-        self._lock = threading.Lock()
         #: RESTART checkpoints that completed (the WAL was past ``wal_limit``)
         self.restarts = 0
 
     def wrote(self) -> None:
         """A transaction has committed: checkpoint soon."""
-        with self._lock:
+        with self._changed:
             if self._stopping:
                 return
             if self._thread is None or self._pid != os.getpid():
@@ -123,22 +121,21 @@ class Checkpointer:
                     target=self._run, name="sqlite-checkpoint", daemon=True
                 )
                 self._thread.start()
-        with self._done:
             self._asked += 1
-        self._wake.set()
+            self._changed.notify_all()
 
     def settle(self, timeout: float) -> bool:
         """Wait until a checkpoint has run after the last ``wrote()``; False if
         ``timeout`` seconds pass first."""
-        with self._done:
+        with self._changed:
             asked = self._asked
-            return self._done.wait_for(lambda: self._covered >= asked, timeout)
+            return self._changed.wait_for(lambda: self._covered >= asked, timeout)
 
     def close(self) -> None:
-        with self._lock:
+        with self._changed:
             self._stopping = True
             thread, self._thread = self._thread, None
-        self._wake.set()
+            self._changed.notify_all()
         if thread is not None and self._pid == os.getpid():
             thread.join(timeout=30)
 
@@ -148,11 +145,10 @@ class Checkpointer:
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
             while True:
-                self._wake.wait()
-                if self._stopping:
-                    return
-                self._wake.clear()
-                with self._done:
+                with self._changed:
+                    self._changed.wait_for(lambda: self._stopping or self._asked > self._covered)
+                    if self._stopping:
+                        return
                     asked = self._asked
                 try:
                     _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -161,8 +157,8 @@ class Checkpointer:
                         self.restarts += not busy
                 except sqlite3.Error as error:  # the next write tries again
                     log.warning("WAL checkpoint of %s failed: %s", self.path.name, error)
-                with self._done:
-                    self._covered = max(self._covered, asked)
-                    self._done.notify_all()
+                with self._changed:
+                    self._covered = asked
+                    self._changed.notify_all()
         finally:
             conn.close()
