@@ -15,6 +15,8 @@ XOP = "http://www.w3.org/2004/08/xop/include"
 BOUNDARY = "uuid:6b6e1f6c-0b4b-4bd0-9a1e-soap-service-tests"
 ROOT_ID = "root.message@cxf.apache.org"
 SOAP_MEDIA = {"1.1": "text/xml", "1.2": "application/soap+xml"}
+#: each SOAP version's port: its path and its media type
+SOAP_PORTS = {"1.1": ("/soap", SOAP_MEDIA["1.1"]), "1.2": ("/soap12", SOAP_MEDIA["1.2"])}
 
 
 def envelope(version: str, operation: str, fields: str) -> bytes:

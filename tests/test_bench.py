@@ -15,11 +15,27 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.interop.conftest import require, run
 from tests.live_server import ROOT
 
 OURS = {"soap-service", "soap-service-wsgi", "soap-service-asgi"}
+
+
+def bench_run(output: Path, *args: str, timeout: float) -> dict[str, Any]:
+    """``python -m bench.run ARGS`` for one round of one second; its results.json."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", *args, "--rounds", "1", "--seconds", "1"]
+        + ["--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results: dict[str, Any] = json.loads((output / "results.json").read_text())
+    return results
 
 
 def test_the_benchmark_runs_and_every_answer_is_right(tmp_path: Path) -> None:
@@ -31,26 +47,7 @@ def test_the_benchmark_runs_and_every_answer_is_right(tmp_path: Path) -> None:
             cwd=ROOT,
             env={**os.environ, "BENCH_PYTHON": sys.executable},
         )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.run",
-            "--quick",
-            "--rounds",
-            "1",
-            "--seconds",
-            "1",
-            "--output",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
+    results = bench_run(tmp_path, "--quick", timeout=600)
     summary, runs = results["summary"], results["runs"]
     assert {row["server"] for row in summary} == OURS | {"fixed", "node-soap", "gsoap"}
     attacked = "greet-under-attack"
@@ -99,31 +96,12 @@ def test_the_benchmark_runs_and_every_answer_is_right(tmp_path: Path) -> None:
 def test_one_scenario_against_one_reference(tmp_path: Path) -> None:
     """``--scenario`` and ``--server`` measure a part: here the upload target's."""
     require("wrk", "node", str(ROOT / "bench/refs/node/node_modules"))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.run",
-            "--scenario",
-            "UploadImage 10 MiB",
-            "--server",
-            "soap-service",
-            "--server",
-            "node-soap",
-            "--rounds",
-            "1",
-            "--seconds",
-            "1",
-            "--output",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    summary = bench_run(
+        tmp_path,
+        *("--scenario", "UploadImage 10 MiB"),
+        *("--server", "soap-service", "--server", "node-soap"),
         timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    summary = json.loads((tmp_path / "results.json").read_text())["summary"]
+    )["summary"]
     assert {(row["scenario"], row["server"]) for row in summary} == {
         ("UploadImage 10 MiB", "soap-service"),
         ("UploadImage 10 MiB", "node-soap"),

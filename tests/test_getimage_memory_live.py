@@ -27,12 +27,11 @@ from service.storage import NewImage, open_store
 from tests.conftest import TESTER, LiveServer
 from tests.images import make_noise_png
 from tests.live_server import add_users, peak_growth_mib, start_server, stop_server, worker_peaks
-from tests.mtom_messages import envelope, read_reply
+from tests.mtom_messages import SOAP_PORTS, envelope, read_reply
 from tests.pg import fresh_database
 
 BOUND_MIB = 4
 MIB = 1024 * 1024
-PATHS = {"1.1": ("/soap", "text/xml"), "1.2": ("/soap12", "application/soap+xml")}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -74,7 +73,7 @@ def _serve(tmp: Path, dsn: str) -> Iterator[tuple[LiveServer, dict[int, tuple[st
 def _get(
     server: LiveServer, version: str, image_id: str, accept: str, addressed: bool = False
 ) -> requests.Response:
-    path, media = PATHS[version]
+    path, media = SOAP_PORTS[version]
     data = envelope(version, "GetImage", f"<t:image_id>{image_id}</t:image_id>")
     if addressed:  # WS-Addressing headers, as WCF and JAX-WS send them
         wsa = f'xmlns:wsa="{ns.WSA}"'

@@ -33,12 +33,11 @@ from service.imaging import inspect_image
 from service.soap.streamed import PIECE, StreamedBody, base64_length, base64_pieces
 from service.storage import NewImage
 from tests.images import make_image, make_noise_png
-from tests.mtom_messages import envelope, message
+from tests.mtom_messages import SOAP_PORTS, envelope, message
 from tests.pg import fresh_database
 from tests.soap_faults import fault_code_of
 
 PASSWORD = "a long password for tests"
-PATHS = {"1.1": ("/soap", "text/xml"), "1.2": ("/soap12", "application/soap+xml")}
 _BOUNDARY = re.compile(rb"uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -150,7 +149,7 @@ def test_a_streamed_getimage_is_the_whole_documents_bytes(
     kind: str,
     name: str,
 ) -> None:
-    path, media = PATHS[version]
+    path, media = SOAP_PORTS[version]
     request = _get_image(version, images[name])
     headers: dict[str, str] = {}
     content_type = f"{media}; charset=utf-8"
@@ -178,7 +177,7 @@ def test_getimage_faults_are_unchanged(
     accept: str,
     which: str,
 ) -> None:
-    path, media = PATHS[version]
+    path, media = SOAP_PORTS[version]
     image_id = images["others"] if which == "others" else "0" * 32
     request = _get_image(version, image_id)
     status, _, body = _both(apps, path, request, f"{media}; charset=utf-8", ACCEPT=accept)
@@ -222,7 +221,7 @@ def test_an_image_deleted_while_it_is_sent_is_sent_whole(
     next GetImage is a NotFoundFault."""
     streaming, whole = apps
     image_id, data = _fresh_large(streaming, 1 if accept else 2)
-    path, media = PATHS[version]
+    path, media = SOAP_PORTS[version]
     request = _get_image(version, image_id)
     expected = _exchange(whole, path, request, f"{media}; charset=utf-8", ACCEPT=accept)
     status, headers, body = _call(

@@ -27,12 +27,11 @@ from tests.live_server import (
     stop_server,
     worker_peaks,
 )
-from tests.mtom_messages import envelope, message, read_reply, upload_envelope
+from tests.mtom_messages import SOAP_PORTS, envelope, message, read_reply, upload_envelope
 from tests.pg import fresh_database
 
 BOUND_MIB = 15
 MIB = 1024 * 1024
-PATHS = {"1.1": ("/soap", "text/xml"), "1.2": ("/soap12", "application/soap+xml")}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -64,7 +63,7 @@ def _serve(tmp: Path, dsn: str) -> Iterator[LiveServer]:
 
 
 def _upload(server: LiveServer, version: str, data: bytes, mtom: bool = False) -> str:
-    path, media = PATHS[version]
+    path, media = SOAP_PORTS[version]
     if mtom:
         made = message(version, upload_envelope(version), [("image-1@tests", data)])
         body, content_type = made.body, made.content_type

@@ -19,6 +19,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -185,18 +186,26 @@ def test_spooled_and_whole_give_the_same_answer(
     assert _call(streaming, version, body) == _call(whole, version, body)
 
 
+def _count_reads(
+    monkeypatch: pytest.MonkeyPatch, kind: type[spooled.SpooledBase64 | spooled.SpooledPart]
+) -> list[int]:
+    """The sizes of the ``kind`` contents read a piece at a time, as they are read."""
+    taken: list[int] = []
+    pieces = kind.pieces
+
+    def counted(self: Any, size: int = spooled.SCAN) -> Iterator[bytes]:
+        taken.append(self.size)
+        return pieces(self, size)
+
+    monkeypatch.setattr(kind, "pieces", counted)
+    return taken
+
+
 def test_a_canonical_upload_is_decoded_from_the_spool(
     apps: tuple[SoapApplication, SoapApplication], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     streaming, whole = apps
-    taken: list[int] = []
-    pieces = spooled.SpooledBase64.pieces
-
-    def counted(self: spooled.SpooledBase64, size: int = spooled.SCAN) -> Iterator[bytes]:
-        taken.append(self.size)
-        return pieces(self, size)
-
-    monkeypatch.setattr(spooled.SpooledBase64, "pieces", counted)
+    taken = _count_reads(monkeypatch, spooled.SpooledBase64)
     data = make_noise_png(30_000)
     for version in PATHS:
         body = _envelope(version, SHAPES["typed"].format(c=_base64(data, "canonical")))
@@ -293,14 +302,7 @@ def test_an_mtom_part_is_read_from_the_spool(
     apps: tuple[SoapApplication, SoapApplication], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     streaming, whole = apps
-    taken: list[int] = []
-    pieces = spooled.SpooledPart.pieces
-
-    def counted(self: spooled.SpooledPart, size: int = spooled.SCAN) -> Iterator[bytes]:
-        taken.append(self.size)
-        return pieces(self, size)
-
-    monkeypatch.setattr(spooled.SpooledPart, "pieces", counted)
+    taken = _count_reads(monkeypatch, spooled.SpooledPart)
     data = make_noise_png(120_000)
     for version in PATHS:
         body, content_type = _mtom(version, "typed", data, "none")
