@@ -5,9 +5,10 @@ its stores must not leave connections to the garbage collector (Python 3.13
 warns about each one).
 
 :class:`Checkpointer` moves WAL checkpoints off the threads that write: SQLite's
-automatic checkpoint runs inside the COMMIT that crosses its threshold, so one
-upload in a few paid to copy every writer's pages into the database (a read and a
-write of the whole WAL, and an fsync) while it held the write lock.
+automatic checkpoint runs in the COMMIT statement that crosses its threshold (just
+after the commit itself), so one upload in a few paid, before its answer, to copy
+every writer's pages into the database (a read and a write of the whole WAL, and
+an fsync).
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ committed meanwhile does not cut the read short.
 
 Speed for large images: a new database has 64 KiB pages (``PAGE_SIZE``; a 10 MiB
 image is 160 overflow pages, not 2,560), and checkpoints run on a thread of their
-own (``Checkpointer``), not inside the COMMIT of whichever upload crossed the WAL
-threshold while it held the write lock. A database made with another page size
+own (``Checkpointer``), not in the COMMIT of whichever upload crossed the WAL
+threshold, before its answer. A database made with another page size
 keeps it (SQLite changes it only by ``VACUUM`` outside WAL mode; the README shows
 how).
 """
